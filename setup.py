@@ -1,0 +1,45 @@
+"""Packaging for tinytorch.
+
+The repository keeps `kernels/` and `models/` as top-level folders (they read best that way, like
+llm.c's dev/cuda), but they install as `tinytorch.kernels` and `tinytorch.models`.
+"""
+from setuptools import setup
+
+from pathlib import Path
+
+ROOTS = {"tinytorch": "tinytorch", "tinytorch.kernels": "kernels", "tinytorch.models": "models"}
+
+
+def packages():
+    """Every folder with an __init__.py under each root, named inside the tinytorch namespace."""
+    found = {}
+    for name, folder in ROOTS.items():
+        for init in sorted(Path(folder).rglob("__init__.py")):
+            rel = init.parent.relative_to(folder).parts
+            found[".".join((name,) + rel)] = init.parent.as_posix()
+    return found
+
+
+PACKAGES = packages()
+
+setup(
+    name="tinytorch",
+    version="0.1.0",
+    description="A from-scratch deep-learning framework on NumPy/CuPy with the Zero-to-Hero models",
+    python_requires=">=3.10",
+    packages=list(PACKAGES),
+    package_dir=PACKAGES,
+    install_requires=[
+        "numpy>=1.24",
+        "numba>=0.59",
+        "safetensors>=0.4",
+        "regex>=2023.0",
+        "tqdm>=4.60",
+        "matplotlib>=3.7",
+    ],
+    extras_require={
+        "gpu": ["cupy-cuda12x", "numba-cuda[cu12]"],
+        "test": ["pytest>=7", "hypothesis>=6", "pytest-xdist>=3", "torch==2.13.0", "tiktoken>=0.7"],
+        "bench": ["torch==2.13.0", "tiktoken>=0.7", "psutil"],
+    },
+)

@@ -1,0 +1,1 @@
+"""Differentiable primitive Functions, one module per family."""

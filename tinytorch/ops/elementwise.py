@@ -1,0 +1,253 @@
+"""Elementwise Functions: arithmetic with broadcasting, unary math, comparisons, where.
+
+Each backward is the local derivative times the incoming gradient; the engine sums broadcast
+gradients back to each input's shape, so these never have to.
+"""
+import numpy as np
+
+from ..autograd import Function
+from ..device import array_module
+
+
+class Add(Function):
+    """y = a + b;  dy/da = 1, dy/db = 1."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+class Sub(Function):
+    """y = a - b;  dy/da = 1, dy/db = -1."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, g):
+        need_a, need_b = ctx.needs_input_grad
+        return g, (-g if need_b else None)
+
+
+class Mul(Function):
+    """y = a * b;  dy/da = b, dy/db = a."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        need_a, need_b = ctx.needs_input_grad
+        return (g * ctx.b if need_a else None), (g * ctx.a if need_b else None)
+
+
+class Div(Function):
+    """y = a / b;  dy/da = 1/b, dy/db = -a/b^2 = -y/b."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = a / b
+        ctx.b, ctx.out = b, out
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        need_a, need_b = ctx.needs_input_grad
+        ga = g / ctx.b if need_a else None
+        gb = -g * ctx.out / ctx.b if need_b else None
+        return ga, gb
+
+
+class Pow(Function):
+    """y = a ** b;  dy/da = b a^(b-1), dy/db = y ln a (a or b may be a Python scalar)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = a ** b
+        ctx.a, ctx.b, ctx.out = a, b, out
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        need_a, need_b = ctx.needs_input_grad
+        a, b = ctx.a, ctx.b
+        ga = gb = None
+        if need_a:
+            ga = g * (2 * a) if np.isscalar(b) and b == 2 else g * b * a ** (b - 1)
+        if need_b:
+            xp = array_module(ctx.out)
+            gb = g * ctx.out * xp.log(a)
+        return ga, gb
+
+
+class Maximum(Function):
+    """y = max(a, b); the gradient goes to the larger input, split in half on ties (as torch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        return array_module(a).maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _split_by_comparison(g, ctx.a, ctx.b, ctx.needs_input_grad)
+
+
+class Minimum(Function):
+    """y = min(a, b); the gradient goes to the smaller input, split in half on ties."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        return array_module(a).minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _split_by_comparison(g, ctx.b, ctx.a, ctx.needs_input_grad)
+
+
+def _split_by_comparison(g, winner, loser, needs):
+    xp = array_module(g)
+    tie = (winner == loser) * 0.5
+    ga = g * ((winner > loser) + tie).astype(g.dtype) if needs[0] else None
+    gb = g * ((winner < loser) + tie).astype(g.dtype) if needs[1] else None
+    return ga, gb
+
+
+class Where(Function):
+    """y = cond ? a : b;  dy/da = cond, dy/db = not cond."""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.cond = cond
+        return array_module(cond).where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        _, need_a, need_b = ctx.needs_input_grad
+        xp = array_module(g)
+        zero = g.dtype.type(0)
+        return None, (xp.where(ctx.cond, g, zero) if need_a else None), (xp.where(ctx.cond, zero, g) if need_b else None)
+
+
+class Clamp(Function):
+    """y = min(max(x, lo), hi);  dy/dx = 1 where lo <= x <= hi, else 0 (torch's convention)."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        xp = array_module(x)
+        ctx.x, ctx.lo, ctx.hi = x, lo, hi
+        out = x
+        if lo is not None:
+            out = xp.maximum(out, lo)
+        if hi is not None:
+            out = xp.minimum(out, hi)
+        return out if out is not x else x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        x, lo, hi = ctx.x, ctx.lo, ctx.hi
+        mask = True
+        if lo is not None:
+            mask = x >= lo
+        if hi is not None:
+            mask = mask & (x <= hi)
+        return g * mask, None, None
+
+
+def _unary(name, forward, derivative, doc, saves="x"):
+    """Build a one-input Function from y = forward(xp, x) and dy/dx = derivative(xp, x, y).
+
+    `saves` says what the derivative reads, so only that is kept alive for backward.
+    """
+
+    def fwd(ctx, x):
+        xp = array_module(x)
+        out = forward(xp, x)
+        ctx.x = x if "x" in saves else None
+        ctx.out = out if "y" in saves else None
+        return out
+
+    def bwd(ctx, g):
+        return g * derivative(array_module(g), ctx.x, ctx.out)
+
+    return type(name, (Function,), {"forward": staticmethod(fwd), "backward": staticmethod(bwd), "__doc__": doc})
+
+
+Neg = _unary("Neg", lambda xp, x: -x, lambda xp, x, y: -1, "y = -x; dy/dx = -1", saves="")
+Exp = _unary("Exp", lambda xp, x: xp.exp(x), lambda xp, x, y: y, "y = e^x; dy/dx = y", saves="y")
+Log = _unary("Log", lambda xp, x: xp.log(x), lambda xp, x, y: 1 / x, "y = ln x; dy/dx = 1/x")
+Log2 = _unary("Log2", lambda xp, x: xp.log2(x), lambda xp, x, y: 1 / (x * np.log(2)), "y = log2 x; dy/dx = 1/(x ln 2)")
+Log10 = _unary("Log10", lambda xp, x: xp.log10(x), lambda xp, x, y: 1 / (x * np.log(10)),
+               "y = log10 x; dy/dx = 1/(x ln 10)")
+Log1p = _unary("Log1p", lambda xp, x: xp.log1p(x), lambda xp, x, y: 1 / (1 + x), "y = ln(1+x); dy/dx = 1/(1+x)")
+Sqrt = _unary("Sqrt", lambda xp, x: xp.sqrt(x), lambda xp, x, y: 0.5 / y, "y = sqrt x; dy/dx = 1/(2y)", saves="y")
+Rsqrt = _unary("Rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda xp, x, y: -0.5 * y * y * y,
+               "y = x^(-1/2); dy/dx = -y^3/2", saves="y")
+Abs = _unary("Abs", lambda xp, x: xp.abs(x), lambda xp, x, y: xp.sign(x), "y = |x|; dy/dx = sign x (0 at 0)")
+Sin = _unary("Sin", lambda xp, x: xp.sin(x), lambda xp, x, y: xp.cos(x), "y = sin x; dy/dx = cos x")
+Cos = _unary("Cos", lambda xp, x: xp.cos(x), lambda xp, x, y: -xp.sin(x), "y = cos x; dy/dx = -sin x")
+Tanh = _unary("Tanh", lambda xp, x: xp.tanh(x), lambda xp, x, y: 1 - y * y, "y = tanh x; dy/dx = 1 - y^2", saves="y")
+Relu = _unary("Relu", lambda xp, x: xp.maximum(x, x.dtype.type(0)), lambda xp, x, y: y > 0,
+              "y = max(x, 0); dy/dx = [x > 0]", saves="y")
+
+
+def _sigmoid(xp, x):
+    """1/(1+e^-x) computed without overflow: e^-|x| never exceeds 1."""
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+Sigmoid = _unary("Sigmoid", _sigmoid, lambda xp, x, y: y * (1 - y), "y = 1/(1+e^-x); dy/dx = y(1-y)", saves="y")
+
+
+class Cast(Function):
+    """Change dtype; the gradient is cast back to the input's dtype by the engine."""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+class Copy(Function):
+    """A copy of x (contiguous, C order); identity gradient."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return array_module(x).ascontiguousarray(x) if not x.flags.c_contiguous else x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class ToDevice(Function):
+    """Move between NumPy and CuPy; the gradient moves back."""
+
+    @staticmethod
+    def forward(ctx, x, xp_to):
+        ctx.back = array_module(x)
+        return _transfer(x, xp_to)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _transfer(g, ctx.back), None
+
+
+def _transfer(a, xp_to):
+    if array_module(a) is xp_to:
+        return a
+    if xp_to is np:
+        return a.get()
+    return xp_to.asarray(a)

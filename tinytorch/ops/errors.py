@@ -1,0 +1,14 @@
+"""Errors raised by ops: they name the op and the shapes, devices or dtypes involved."""
+
+
+class ShapeError(RuntimeError, ValueError):
+    """Incompatible shapes. A RuntimeError like torch's, and a ValueError for NumPy-minded code."""
+
+
+class DeviceError(RuntimeError):
+    """Operands on different devices."""
+
+
+def shapes_error(op, *shapes, why="are incompatible"):
+    listed = " and ".join(str(tuple(s)) for s in shapes)
+    return ShapeError(f"{op}: shapes {listed} {why}")

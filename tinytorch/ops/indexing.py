@@ -1,0 +1,75 @@
+"""Indexing: x[key] with ints, slices, None, Ellipsis, integer arrays and boolean masks; gather.
+
+The gradient of a gather-like read is a scatter-add: every place an element was read from
+receives the gradient of each read, so repeated indices accumulate.
+"""
+from ..autograd import Function
+from ..device import array_module
+
+
+def scatter_add(xp, target, index, values):
+    """target[index] += values, accumulating over repeated indices (NumPy's ufunc.at)."""
+    if xp.__name__ == "numpy":
+        xp.add.at(target, index, values)
+    else:
+        import cupyx
+        cupyx.scatter_add(target, index, values)
+
+
+def is_basic(key):
+    """True when key uses only ints, slices, None and Ellipsis: x[key] is then a view."""
+    return all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in key)
+
+
+class GetItem(Function):
+    """y = x[key];  dL/dx = zeros with g scattered (added) back to the places that were read."""
+
+    @staticmethod
+    def forward(ctx, x, key):
+        ctx.shape, ctx.dtype, ctx.key = x.shape, x.dtype, key
+        return x[key]
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = array_module(g)
+        out = xp.zeros(ctx.shape, dtype=g.dtype)
+        if is_basic(ctx.key):
+            out[ctx.key] = g
+        else:
+            scatter_add(xp, out, ctx.key, g)
+        return out, None
+
+
+class Gather(Function):
+    """y[i][j] = x[i][index[i][j]] along `axis` (torch.gather); dL/dx scatter-adds g at index."""
+
+    @staticmethod
+    def forward(ctx, x, axis, index):
+        ctx.shape, ctx.axis, ctx.index = x.shape, axis, index
+        return array_module(x).take_along_axis(x, index, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = array_module(g)
+        out = xp.zeros(ctx.shape, dtype=g.dtype)
+        full = list(xp.indices(ctx.index.shape, sparse=True))
+        full[ctx.axis] = ctx.index
+        scatter_add(xp, out, tuple(full), g)
+        return out, None, None
+
+
+class IndexSelect(Function):
+    """y = x.index_select(axis, index): whole slices picked by an index vector."""
+
+    @staticmethod
+    def forward(ctx, x, axis, index):
+        ctx.shape, ctx.axis, ctx.index = x.shape, axis, index
+        return array_module(x).take(x, index, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = array_module(g)
+        out = xp.zeros(ctx.shape, dtype=g.dtype)
+        key = (slice(None),) * ctx.axis + (ctx.index,)
+        scatter_add(xp, out, key, g)
+        return out, None, None

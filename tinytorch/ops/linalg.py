@@ -1,0 +1,61 @@
+"""Matrix multiplication with batching, broadcasting and the vector cases of torch.matmul."""
+from ..autograd import Function
+from ..device import array_module
+from .errors import shapes_error
+
+
+def check_matmul_shapes(a_shape, b_shape):
+    """Raise a ShapeError naming both shapes unless torch.matmul accepts them."""
+    if len(a_shape) == 0 or len(b_shape) == 0:
+        raise shapes_error("matmul", a_shape, b_shape, why="are invalid: both arguments need at least 1 dimension")
+    k_a = a_shape[-1]
+    k_b = b_shape[0] if len(b_shape) == 1 else b_shape[-2]
+    if k_a != k_b:
+        raise shapes_error("matmul", a_shape, b_shape,
+                           why=f"cannot be multiplied (inner dimensions {k_a} and {k_b} differ)")
+    batch_a, batch_b = a_shape[:-2], b_shape[:-2]
+    for x, y in zip(reversed(batch_a), reversed(batch_b)):
+        if x != y and x != 1 and y != 1:
+            raise shapes_error("matmul", a_shape, b_shape, why="have batch dimensions that cannot be broadcast")
+
+
+class MatMul(Function):
+    """Y = A @ B;  dL/dA = G @ B^T,  dL/dB = A^T @ G.
+
+    Vectors are lifted to matrices first (a as a row, b as a column) and the gradient dropped
+    back; batch dimensions broadcast, and the engine sums the gradient over them. When B is a
+    plain matrix shared by a batch of A, dL/dB is one matrix product over the flattened batch.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        return a @ b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.a, ctx.b
+        need_a, need_b = ctx.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:
+            return (g * b if need_a else None), (g * a if need_b else None)
+        xp = array_module(g)
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        if a.ndim == 1:
+            g = xp.expand_dims(g, -2)
+        if b.ndim == 1:
+            g = xp.expand_dims(g, -1)
+        ga = gb = None
+        if need_a:
+            ga = g @ b2.swapaxes(-1, -2)
+            if a.ndim == 1:
+                ga = ga.reshape(ga.shape[:-2] + (ga.shape[-1],)) if ga.ndim > 2 else ga.reshape(-1)
+        if need_b:
+            if b2.ndim == 2 and a2.ndim > 2:
+                k = a2.shape[-1]
+                gb = a2.reshape(-1, k).T @ g.reshape(-1, g.shape[-1])
+            else:
+                gb = a2.swapaxes(-1, -2) @ g
+            if b.ndim == 1:
+                gb = gb[..., 0]
+        return ga, gb

@@ -1,0 +1,186 @@
+"""Shape and layout Functions: reshape, transpose, permute, expand, cat, stack, split, roll, tril.
+
+Their backward passes only move the gradient back to where each input element went.
+"""
+from ..autograd import Function
+from ..device import array_module
+
+
+class Reshape(Function):
+    """y = x seen with a new shape (a view when the layout allows); dL/dx = g reshaped back."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.shape), None
+
+
+class Permute(Function):
+    """y = x with axes reordered by `dims`; the gradient is permuted by the inverse order."""
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.inverse = tuple(sorted(range(len(dims)), key=dims.__getitem__))
+        return x.transpose(dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.transpose(ctx.inverse), None
+
+
+class Transpose(Function):
+    """y = x with axes d0 and d1 swapped; its own inverse."""
+
+    @staticmethod
+    def forward(ctx, x, d0, d1):
+        ctx.d0, ctx.d1 = d0, d1
+        return x.swapaxes(d0, d1)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.swapaxes(ctx.d0, ctx.d1), None, None
+
+
+class Expand(Function):
+    """y = x broadcast to `shape` (no copy); the engine sums the gradient back over the copies."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        return array_module(x).broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+class Cat(Function):
+    """y = concatenation of the inputs along `axis`; each input gets its slice of g."""
+
+    @staticmethod
+    def forward(ctx, axis, *xs):
+        ctx.axis = axis
+        ctx.sizes = [x.shape[axis] for x in xs]
+        return array_module(xs[0]).concatenate(xs, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        out, start = [None], 0
+        index = [slice(None)] * g.ndim
+        for size, need in zip(ctx.sizes, ctx.needs_input_grad[1:]):
+            index[ctx.axis] = slice(start, start + size)
+            out.append(g[tuple(index)] if need else None)
+            start += size
+        return tuple(out)
+
+
+class Stack(Function):
+    """y = the inputs stacked along a new axis; input i gets g's i-th entry along that axis."""
+
+    @staticmethod
+    def forward(ctx, axis, *xs):
+        ctx.axis = axis
+        return array_module(xs[0]).stack(xs, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = array_module(g)
+        return (None,) + tuple(xp.take(g, i, axis=ctx.axis) if need else None
+                               for i, need in enumerate(ctx.needs_input_grad[1:]))
+
+
+class Split(Function):
+    """Views of x cut along `axis` at `sizes`; the gradient concatenates the pieces' gradients
+    (zeros for a piece that received none)."""
+
+    @staticmethod
+    def forward(ctx, x, sizes, axis):
+        ctx.axis, ctx.sizes = axis, sizes
+        pieces, start = [], 0
+        index = [slice(None)] * x.ndim
+        for size in sizes:
+            index[axis] = slice(start, start + size)
+            pieces.append(x[tuple(index)])
+            start += size
+        return tuple(pieces)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        template = next(g for g in grads if g is not None)
+        xp = array_module(template)
+        filled = []
+        for g, size in zip(grads, ctx.sizes):
+            if g is None:
+                shape = list(template.shape)
+                shape[ctx.axis] = size
+                g = xp.zeros(shape, dtype=template.dtype)
+            filled.append(g)
+        return xp.concatenate(filled, axis=ctx.axis), None, None
+
+
+class Roll(Function):
+    """y = x rolled by `shifts` along `dims`; the gradient rolls back by -shifts."""
+
+    @staticmethod
+    def forward(ctx, x, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        return array_module(x).roll(x, shifts, axis=dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        neg = tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
+        return array_module(g).roll(g, neg, axis=ctx.dims), None, None
+
+
+class Flip(Function):
+    """y = x reversed along `dims`; its own inverse."""
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return array_module(x).flip(x, dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        return array_module(g).flip(g, ctx.dims), None
+
+
+class Tri(Function):
+    """y = tril(x, k) or triu(x, k): a fixed 0/1 mask, so dL/dx = the same mask applied to g."""
+
+    @staticmethod
+    def forward(ctx, x, k, lower):
+        ctx.k, ctx.lower = k, lower
+        return _tri(x, k, lower)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _tri(g, ctx.k, ctx.lower), None, None
+
+
+def _tri(x, k, lower):
+    xp = array_module(x)
+    return xp.tril(x, k) if lower else xp.triu(x, k)
+
+
+class Repeat(Function):
+    """y = x tiled `reps` times per axis (torch's repeat); the gradient sums the tiles."""
+
+    @staticmethod
+    def forward(ctx, x, reps):
+        xp = array_module(x)
+        x = x.reshape((1,) * (len(reps) - x.ndim) + x.shape)
+        ctx.shape = x.shape
+        ctx.reps = reps
+        return xp.tile(x, reps)
+
+    @staticmethod
+    def backward(ctx, g):
+        split = []
+        for r, s in zip(ctx.reps, ctx.shape):
+            split += [r, s]
+        g = g.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return g, None

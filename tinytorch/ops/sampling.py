@@ -1,0 +1,102 @@
+"""Selection and sampling: topk, sort, multinomial, one_hot."""
+import numpy as np
+
+from ..autograd import Function
+from ..device import array_module
+from ..random import generator_for
+
+
+class TakeAlong(Function):
+    """y = x picked at `index` along `axis` (indices unique per slice, as from a sort);
+    dL/dx puts g back at those places."""
+
+    @staticmethod
+    def forward(ctx, x, index, axis):
+        ctx.shape, ctx.index, ctx.axis = x.shape, index, axis
+        return array_module(x).take_along_axis(x, index, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = array_module(g)
+        out = xp.zeros(ctx.shape, dtype=g.dtype)
+        xp.put_along_axis(out, ctx.index, g, axis=ctx.axis)
+        return out, None, None
+
+
+def _sorted_pick(x, k, dim, descending, name):
+    from ..tensor import Tensor, _ValuesIndices, _one_axis
+    a = x._data
+    xp = array_module(a)
+    axis = _one_axis(dim, a.ndim, name) if a.ndim else 0
+    if a.ndim == 0:
+        return _ValuesIndices(x, Tensor._wrap(xp.zeros((), dtype=np.int64)), name)
+    n = a.shape[axis]
+    if not 0 <= k <= n:
+        raise RuntimeError(f"{name}: k ({k}) must be between 0 and the size of dimension {dim} ({n})")
+    key = -a if descending and a.dtype.kind != "b" else (~a if descending else a)
+    order = xp.argsort(key, axis=axis, kind="stable")
+    index = xp.take(order, xp.arange(k), axis=axis).astype(np.int64)
+    return _ValuesIndices(TakeAlong.apply(x, index, axis), Tensor._wrap(index), name)
+
+
+def topk(x, k, dim=-1, largest=True, sorted=True):
+    """The k largest (or smallest) entries along dim, as (values, indices), largest first."""
+    return _sorted_pick(x, k, dim, largest, "topk")
+
+
+def sort(x, dim=-1, descending=False):
+    n = x.shape[dim] if x.ndim else 1
+    return _sorted_pick(x, n, dim, descending, "sort")
+
+
+def multinomial(input, num_samples, replacement=False, generator=None):
+    """Draw category indices from each row of non-negative weights (rows need not sum to 1).
+
+    With replacement: invert the cumulative distribution at uniform draws. Without: the
+    exponential race, argsort of E_i / w_i with E_i ~ Exp(1), picks in order of arrival.
+    """
+    from ..tensor import Tensor
+    p = input._data
+    if p.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {tuple(p.shape)}")
+    xp = array_module(p)
+    rows = p.reshape(1, -1) if p.ndim == 1 else p
+    if (rows < 0).any() or not xp.isfinite(rows).all():
+        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+    totals = rows.sum(axis=1, keepdims=True, dtype=np.float64)
+    if (totals <= 0).any():
+        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
+    if not replacement and num_samples > rows.shape[1]:
+        raise RuntimeError(f"multinomial: cannot sample n_sample ({num_samples}) > prob_dist.size(-1) "
+                           f"({rows.shape[1]}) samples without replacement")
+    gen = generator_for(input.device, generator)
+    if replacement:
+        cdf = xp.cumsum(rows, axis=1, dtype=np.float64) / totals
+        u = gen.uniform((rows.shape[0], num_samples), np.float64)
+        idx = xp.stack([xp.searchsorted(c, uu, side="right") for c, uu in zip(cdf, u)])
+        idx = xp.minimum(idx, rows.shape[1] - 1)
+    else:
+        e = -xp.log1p(-gen.uniform(rows.shape, np.float64))
+        with np.errstate(divide="ignore"):
+            keys = xp.where(rows > 0, e / rows, xp.inf)
+        if (xp.isinf(keys).sum(axis=1) > rows.shape[1] - num_samples).any():
+            raise RuntimeError("multinomial: invalid multinomial distribution (with replacement=False, "
+                               "not enough non-negative category to sample)")
+        idx = xp.argsort(keys, axis=1, kind="stable")[:, :num_samples]
+    idx = idx.astype(np.int64)
+    return Tensor._wrap(idx[0] if p.ndim == 1 else idx)
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 one-hot encoding with a new last axis of size num_classes (max + 1 when -1)."""
+    from ..tensor import Tensor
+    a = tensor._data
+    if a.dtype.kind not in "iu":
+        raise RuntimeError(f"one_hot is only applicable to index tensor (got {tensor.dtype})")
+    xp = array_module(a)
+    if num_classes == -1:
+        num_classes = int(a.max()) + 1 if a.size else 0
+    if a.size and (a.min() < 0 or a.max() >= num_classes):
+        raise RuntimeError(f"one_hot: class values must be in [0, {num_classes}), got values in "
+                           f"[{int(a.min())}, {int(a.max())}]")
+    return Tensor._wrap((a[..., None] == xp.arange(num_classes)).astype(np.int64))

@@ -1,0 +1,111 @@
+"""Random number generation: one default Generator per device, seeded by `manual_seed`.
+
+CPU tensors draw from a NumPy `Generator` (PCG64); CUDA tensors from CuPy's generator. As in
+torch, the default seed is fixed, so a script without `manual_seed` is still reproducible.
+"""
+import numpy as np
+
+from .device import device as _device, xp_for
+
+DEFAULT_SEED = 67280421310721
+
+
+class Generator:
+    """torch.Generator: `Generator().manual_seed(2147483647)` gives an independent stream."""
+
+    def __init__(self, device="cpu"):
+        self.device = _device(device)
+        self._seed = DEFAULT_SEED
+        self._state = None
+        self.manual_seed(DEFAULT_SEED)
+
+    def manual_seed(self, seed):
+        seed = int(seed)
+        self._seed = seed
+        if self.device.type == "cpu":
+            self._state = np.random.Generator(np.random.PCG64(seed))
+        else:
+            self._state = xp_for(self.device).random.RandomState(seed)
+        return self
+
+    def initial_seed(self):
+        return self._seed
+
+    def seed(self):
+        return self.manual_seed(np.random.SeedSequence().entropy % (2 ** 63)).initial_seed()
+
+    def get_state(self):
+        """The CPU generator's state as a dict of plain values (JSON-serialisable)."""
+        if self.device.type != "cpu":
+            raise RuntimeError("Generator.get_state: only CPU generator states can be saved")
+        return self._state.bit_generator.state
+
+    def set_state(self, state):
+        if self.device.type != "cpu":
+            raise RuntimeError("Generator.set_state: only CPU generator states can be restored")
+        self._state.bit_generator.state = state
+
+    # -- draws, returning raw arrays of the requested NumPy dtype -------------------------------
+    def normal(self, shape, dtype):
+        if self.device.type == "cpu":
+            if dtype in (np.float32, np.float64):
+                return self._state.standard_normal(shape, dtype=dtype)
+            return self._state.standard_normal(shape).astype(dtype)
+        return self._state.standard_normal(shape, dtype=dtype)
+
+    def uniform(self, shape, dtype):
+        if self.device.type == "cpu":
+            if dtype in (np.float32, np.float64):
+                return self._state.random(shape, dtype=dtype)
+            return self._state.random(shape).astype(dtype)
+        return self._state.random_sample(shape).astype(dtype, copy=False)
+
+    def integers(self, low, high, shape, dtype):
+        if self.device.type == "cpu":
+            return self._state.integers(low, high, shape, dtype=dtype)
+        return self._state.randint(low, high, shape, dtype=dtype)
+
+    def permutation(self, n, dtype):
+        return self._state.permutation(n).astype(dtype, copy=False)
+
+
+default_generator = Generator("cpu")
+_cuda_generator = None
+
+
+def generator_for(device, generator=None):
+    """The generator to draw from for `device` (the default one unless one is given)."""
+    global _cuda_generator
+    if generator is not None:
+        if generator.device.type != _device(device).type:
+            raise RuntimeError(f"Expected a '{_device(device).type}' generator, got a '{generator.device.type}' one")
+        return generator
+    if _device(device).type == "cpu":
+        return default_generator
+    if _cuda_generator is None:
+        _cuda_generator = Generator("cuda").manual_seed(default_generator.initial_seed())
+    return _cuda_generator
+
+
+def manual_seed(seed):
+    """Seed every default generator (CPU now, CUDA when it is first used or already is)."""
+    default_generator.manual_seed(seed)
+    if _cuda_generator is not None:
+        _cuda_generator.manual_seed(seed)
+    return default_generator
+
+
+def seed():
+    return default_generator.seed()
+
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    return default_generator.get_state()
+
+
+def set_rng_state(state):
+    default_generator.set_state(state)
