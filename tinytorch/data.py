@@ -96,9 +96,16 @@ def read_text(name, encoding="utf-8"):
     return path.read_text(encoding=encoding)
 
 
+ALIASES = {"names": "names.txt", "tinyshakespeare": "tinyshakespeare.txt", "taylorswift": "taylorswift.txt",
+           "gpt2-encoder": "encoder.json", "gpt2-vocab": "vocab.bpe", "r50k_base": "r50k_base.tiktoken",
+           "cl100k_base": "cl100k_base.tiktoken", "hellaswag": "hellaswag_val_full.txt.bz2"}
+
+
 def _lookup(name):
+    name = ALIASES.get(name, name)
     if name not in FILES:
-        raise ValueError(f"tinytorch.data: unknown data file {name!r}; known: {', '.join(FILES)}")
+        raise ValueError(f"tinytorch.data: unknown data file {name!r}; known: {', '.join(FILES)} "
+                         f"(or the short names {', '.join(ALIASES)})")
     return FILES[name]
 
 
