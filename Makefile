@@ -17,8 +17,8 @@ demo: $(VENV)/.installed
 	$(PY) -m tinytorch.demo
 
 test: $(VENV)/.installed
-	$(PY) -m pytest -q -n 2 -p no:cacheprovider --ignore=tests/cudasim tests
-	NUMBA_ENABLE_CUDASIM=1 $(PY) -m pytest -q -p no:cacheprovider tests/cudasim
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 -p no:cacheprovider --ignore=tests/cudasim tests
+	OMP_NUM_THREADS=1 NUMBA_ENABLE_CUDASIM=1 $(PY) -m pytest -q -p no:cacheprovider tests/cudasim
 
 bench: $(VENV)/.installed
 	$(PY) -m pip install -q -e '.[bench]'

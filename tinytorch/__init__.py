@@ -20,6 +20,7 @@ from . import autograd, data, functions, testing  # noqa: E402
 
 dtype = _dtypes.dtype
 float16 = half = _dtypes.float16
+bfloat16 = _dtypes.bfloat16
 float32 = _dtypes.float32
 float64 = double = _dtypes.float64
 uint8 = _dtypes.uint8

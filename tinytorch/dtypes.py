@@ -11,9 +11,9 @@ class dtype:
 
     def __init__(self, name, np_dtype, is_floating_point):
         self.name = name
-        self.np = np.dtype(np_dtype)
+        self.np = np.dtype(np_dtype) if np_dtype is not None else None
         self.is_floating_point = is_floating_point
-        self.itemsize = self.np.itemsize
+        self.itemsize = self.np.itemsize if np_dtype is not None else 2
 
     def __repr__(self):
         return f"tinytorch.{self.name}"
@@ -30,6 +30,7 @@ int16 = dtype("int16", np.int16, False)
 int32 = dtype("int32", np.int32, False)
 int64 = dtype("int64", np.int64, False)
 bool_ = dtype("bool", np.bool_, False)
+bfloat16 = dtype("bfloat16", None, True)  # named so scripts can mention it; NumPy cannot store it
 
 ALL = (float16, float32, float64, uint8, int16, int32, int64, bool_)
 _BY_NP = {d.np: d for d in ALL}
@@ -50,17 +51,22 @@ def from_numpy(np_dtype):
 
 
 def to_numpy(d):
-    """NumPy dtype for a tinytorch dtype, NumPy dtype, or Python type (float -> default float)."""
+    """NumPy dtype for a tinytorch dtype, a Python type (float -> float64, int -> int64, bool, as
+    in torch) or a NumPy dtype (accepted for convenience); None stays None."""
     if d is None:
         return None
     if isinstance(d, dtype):
+        if d.np is None:
+            raise TypeError(f"tinytorch does not support {d.name} tensors yet (NumPy has no {d.name} type)")
         return d.np
     if d is builtins.float:
-        return _DEFAULT_FLOAT.np
+        return float64.np
     if d is builtins.int:
         return int64.np
     if d is builtins.bool:
         return bool_.np
+    if isinstance(d, str):
+        raise TypeError(f"argument 'dtype' must be a tinytorch.dtype, not str ({d!r})")
     return np.dtype(d)
 
 

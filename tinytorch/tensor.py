@@ -4,7 +4,10 @@ Arithmetic follows PyTorch: broadcasting, torch's type promotion (a float32 tens
 Python float stays float32; int / int is float), and errors that name the op and the shapes.
 """
 import builtins
+import collections
+import functools
 import numbers
+import operator
 
 import numpy as np
 
@@ -12,7 +15,7 @@ from . import dtypes as _dt
 from .autograd import Function, is_grad_enabled, run_backward
 from .device import array_module, device as _device, device_of, xp_for
 from .ops import elementwise as E, indexing as I, linalg as L, movement as M, reduction as R
-from .ops.errors import DeviceError, ShapeError, shapes_error
+from .ops.errors import ShapeError, devices_error, shapes_error
 
 _SCALARS = (builtins.int, builtins.float, builtins.bool, np.number, np.bool_)
 
@@ -26,25 +29,54 @@ class Size(tuple):
             n *= s
         return n
 
+    def __getitem__(self, key):
+        out = tuple.__getitem__(self, key)
+        return Size(out) if isinstance(key, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple(self) + tuple(other))
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self))
+
+    def __mul__(self, n):
+        return Size(tuple(self) * n)
+
+    __rmul__ = __mul__
+
     def __repr__(self):
         return f"tinytorch.Size({list(self)})"
 
 
-def _normalize_axis(dim, ndim, op="dim"):
-    """dim (int, tuple, list or None) -> None or a tuple of non-negative axes, checked."""
+def _normalize_axis(dim, ndim, op="dim", unique=True):
+    """dim (int, tuple, list or None) -> None or a tuple of non-negative axes, checked.
+
+    A 0-d tensor accepts dim 0 or -1 (as torch does) and has no axis to reduce: ()."""
     if dim is None:
         return None
+    if type(dim) is int and -ndim <= dim < ndim:  # the common case, without the checks below
+        return (dim % ndim,)
     dims = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
     out = []
     low, high = (-ndim, ndim - 1) if ndim else (-1, 0)
     for d in dims:
         if not low <= d <= high:
             raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{low}, {high}], but got {d})")
-        out.append(d % ndim if ndim else 0)
+        if ndim:
+            if unique and d % ndim in out:
+                raise RuntimeError(f"{op}: dim {d % ndim} appears multiple times in the list of dims")
+            out.append(d % ndim)
     return tuple(out)
 
 
 def _one_axis(dim, ndim, op="dim"):
+    """One dim as a non-negative axis; IndexError (like torch) when out of range."""
+    if type(dim) is int and -ndim <= dim < ndim:
+        return dim % ndim
+    if not isinstance(dim, numbers.Integral):
+        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    if not ndim:
+        raise IndexError(f"{op}: Dimension specified as {dim} but tensor has no dimensions")
     return _normalize_axis(dim, ndim, op)[0]
 
 
@@ -53,18 +85,26 @@ def _shape_args(args, op):
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
     try:
-        return tuple(builtins.int(a) for a in args)
+        return tuple(operator.index(a) for a in args)
     except TypeError:
-        raise TypeError(f"{op}: expected a shape of ints, got {args!r}") from None
+        raise TypeError(f"{op}(): argument 'size' must be a tuple of ints, got {args!r}") from None
 
 
 class Tensor:
     __slots__ = ("_data", "requires_grad", "grad", "_ctx", "_out_index", "__weakref__", "__dict__")
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
 
-    def __init__(self, data=None, dtype=None, device=None, requires_grad=False):
-        from .creation import tensor
-        t = tensor([] if data is None else data, dtype=dtype, device=device)
+    def __init__(self, *data, dtype=None, device=None, requires_grad=False):
+        """The legacy constructor, as torch's: Tensor([1, 2]) copies data as the default float
+        dtype, Tensor(2, 3) or Tensor(Size([2, 3])) is a zero-filled tensor of that shape."""
+        from .creation import tensor, zeros
+        dtype = dtype or _dt.get_default_dtype()
+        if all(isinstance(d, numbers.Integral) for d in data) or len(data) == 1 and isinstance(data[0], Size):
+            t = zeros(*data, dtype=dtype, device=device)
+        elif len(data) == 1:
+            t = tensor(data[0], dtype=dtype, device=device)
+        else:
+            raise TypeError(f"Tensor(): expected data or a shape of ints, got {data!r}")
         self._data = t._data
         self.grad = None
         self._ctx = None
@@ -156,7 +196,7 @@ class Tensor:
 
     @property
     def T(self):
-        return self.permute(*reversed(range(self.ndim)))
+        return M.Permute.apply(self, tuple(range(self._data.ndim - 1, -1, -1)))
 
     @property
     def mT(self):
@@ -271,20 +311,26 @@ class Tensor:
 
     # ---- autograd ---------------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        if not self.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        """Accumulate d(self)/d(leaf) . gradient into every leaf's `.grad` (only `inputs`' if given)."""
         if create_graph:
             raise RuntimeError("tinytorch: higher-order gradients (create_graph=True) are not supported")
-        xp = array_module(self._data)
+        if inputs is not None:
+            inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+        run_backward(self, self._seed_gradient(gradient, "backward"), builtins.bool(retain_graph), inputs)
+
+    def _seed_gradient(self, gradient, op):
+        """The array that starts backpropagation from self: ones for a scalar, else `gradient`."""
+        if not self.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
         if gradient is None:
             if self._data.size != 1:
-                raise RuntimeError(f"grad can be implicitly created only for scalar outputs (got shape {tuple(self.shape)})")
-            g = xp.ones(self._data.shape, dtype=self._data.dtype)
-        else:
-            g = gradient._data if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=self._data.dtype)
-            if g.shape != self._data.shape:
-                raise shapes_error("backward", g.shape, self._data.shape, why="differ: gradient and tensor")
-        run_backward(self, g, retain_graph=builtins.bool(retain_graph))
+                raise RuntimeError(f"{op}: grad can be implicitly created only for scalar outputs "
+                                   f"(got a tensor of shape {tuple(self._data.shape)})")
+            return array_module(self._data).ones(self._data.shape, dtype=self._data.dtype)
+        g = _raw(gradient, self)
+        if g.shape != self._data.shape:
+            raise shapes_error(op, g.shape, self._data.shape, why="differ: the gradient must have the tensor's shape")
+        return g.astype(self._data.dtype, copy=False)
 
     def detach(self):
         return Tensor._wrap(self._data)
@@ -366,7 +412,7 @@ class Tensor:
         return _raw_binary(np.remainder, self, other, "remainder")
 
     def __neg__(self):
-        return E.Neg.apply(self)
+        return self.neg()
 
     def __pos__(self):
         return self
@@ -439,7 +485,7 @@ class Tensor:
             return self // other
         if rounding_mode == "trunc":
             return _raw_binary(lambda a, b: array_module(a).trunc(a / b).astype(np.result_type(a, b)), self, other, "div")
-        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}")
 
     divide = true_divide = div
 
@@ -474,40 +520,56 @@ class Tensor:
         self._data[...] = r
         return self
 
-    def __iadd__(self, other):
+    def _update(self, op, ufunc, other, alpha=1):
+        """self = ufunc(self, other * alpha) in place; torch's rule: the result must be castable
+        to self's dtype (no float into an int tensor), and other must broadcast to self's shape."""
+        self._check_inplace(op)
+        o = _raw_operand(other, self)
+        if alpha != 1:
+            o = o * alpha
+        try:
+            getattr(array_module(self._data), ufunc)(self._data, o, out=self._data, casting="same_kind")
+        except TypeError:
+            result = _dt.promote(self._data.dtype, _scalar(o) if isinstance(o, _SCALARS) else o.dtype)
+            raise RuntimeError(f"{op}: result type {_dt.from_numpy(result).name} can't be cast to the desired "
+                               f"output type {self.dtype.name}") from None
+        except ValueError:
+            raise shapes_error(op, _shape_of(other) if isinstance(other, Tensor) else np.shape(o), self.shape,
+                               why="do not match for an in-place op (other must broadcast to self)") from None
+        return self
+
+    def _iop(self, op, ufunc, other, out_of_place):
+        """x op= other: in place, except on a tensor in the graph, which gets a new node instead."""
         if self.requires_grad and is_grad_enabled() and self._ctx is not None:
-            return self + other
-        return self._inplace("add_", _ascast(self, other, lambda a, b: a + b))
+            return out_of_place(self, other)
+        return self._update(op, ufunc, other)
+
+    def __iadd__(self, other):
+        return self._iop("add_", "add", other, Tensor.__add__)
 
     def __isub__(self, other):
-        if self.requires_grad and is_grad_enabled() and self._ctx is not None:
-            return self - other
-        return self._inplace("sub_", _ascast(self, other, lambda a, b: a - b))
+        return self._iop("sub_", "subtract", other, Tensor.__sub__)
 
     def __imul__(self, other):
-        if self.requires_grad and is_grad_enabled() and self._ctx is not None:
-            return self * other
-        return self._inplace("mul_", _ascast(self, other, lambda a, b: a * b))
+        return self._iop("mul_", "multiply", other, Tensor.__mul__)
 
     def __itruediv__(self, other):
-        if self.requires_grad and is_grad_enabled() and self._ctx is not None:
-            return self / other
-        return self._inplace("div_", _ascast(self, other, lambda a, b: a / b))
+        return self._iop("div_", "true_divide", other, Tensor.__truediv__)
 
     def add_(self, other, alpha=1):
-        return self._inplace("add_", _ascast(self, other, lambda a, b: a + b * alpha))
+        return self._update("add_", "add", other, alpha)
 
     def sub_(self, other, alpha=1):
-        return self._inplace("sub_", _ascast(self, other, lambda a, b: a - b * alpha))
+        return self._update("sub_", "subtract", other, alpha)
 
     def mul_(self, other):
-        return self._inplace("mul_", _ascast(self, other, lambda a, b: a * b))
+        return self._update("mul_", "multiply", other)
 
     def div_(self, other):
-        return self._inplace("div_", _ascast(self, other, lambda a, b: a / b))
+        return self._update("div_", "true_divide", other)
 
     def pow_(self, other):
-        return self._inplace("pow_", _ascast(self, other, lambda a, b: a ** b))
+        return self._update("pow_", "power", other)
 
     def clamp_(self, min=None, max=None):
         return self._inplace("clamp_", array_module(self._data).clip(self._data, min, max))
@@ -524,7 +586,8 @@ class Tensor:
         return self._inplace("copy_", moved)
 
     def masked_fill_(self, mask, value):
-        return self._inplace("masked_fill_", array_module(self._data).where(_raw(mask), _item(value), self._data))
+        return self._inplace("masked_fill_", array_module(self._data).where(_raw(mask, self, "masked_fill_"), _item(value),
+                                                                             self._data))
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
         from .random import generator_for
@@ -543,6 +606,9 @@ class Tensor:
 
     # ---- unary math -------------------------------------------------------------------------
     def neg(self):
+        if self._data.dtype == np.bool_:
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
+                               "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
         return E.Neg.apply(self)
 
     negative = neg
@@ -627,9 +693,29 @@ class Tensor:
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             out = self if min is None else self.maximum(_as_tensor(min, self))
             return out if max is None else out.minimum(_as_tensor(max, self))
-        return E.Clamp.apply(self, _item(min), _item(max))
+        lo, hi = _item(min), _item(max)
+        x = self
+        if x._data.dtype.kind in "biu" and any(isinstance(b, builtins.float) for b in (lo, hi)):
+            x = x.to(_dt.get_default_dtype())
+        return E.Clamp.apply(x, lo, hi)
 
     clip = clamp
+
+    def clamp_min(self, min):
+        return self.clamp(min=min)
+
+    def clamp_max(self, max):
+        return self.clamp(max=max)
+
+    def norm(self, p="fro", dim=None, keepdim=False):
+        """The p-norm (p = 2 or "fro", 1, or inf) over dim (everything when None)."""
+        if p in ("fro", 2):
+            return (self * self).sum(dim, keepdim).sqrt()
+        if p == 1:
+            return self.abs().sum(dim, keepdim)
+        if p == float("inf"):
+            return self.abs().amax(() if dim is None else dim, keepdim)
+        raise RuntimeError(f"norm: p={p!r} is not supported by tinytorch (use 1, 2, 'fro' or inf)")
 
     def maximum(self, other):
         return _binary(E.Maximum, self, other, "maximum")
@@ -641,7 +727,7 @@ class Tensor:
         return where(condition, self, y)
 
     def masked_fill(self, mask, value):
-        mask = _as_tensor(mask, self)
+        mask = _as_tensor(mask, self, "masked_fill")
         if mask._data.dtype != np.bool_:
             raise RuntimeError(f"masked_fill: expected a bool mask, got {mask.dtype}")
         if isinstance(value, Tensor) and value.ndim == 0 and not value.requires_grad:
@@ -689,6 +775,9 @@ class Tensor:
             if self._data.size == 0:
                 raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
             return R.MaxAll.apply(self, is_max)
+        if self.ndim == 0:
+            values, indices = self._as_vector(op, dim)._minmax(0, False, is_max, op)
+            return _ValuesIndices(values, indices, op)
         axis = _one_axis(dim, self.ndim, op)
         values, indices = R.MaxDim.apply(self, axis, keepdim, is_max)
         return _ValuesIndices(values, indices, op)
@@ -727,6 +816,8 @@ class Tensor:
         if dim is None:
             idx = a.argmax() if is_max else a.argmin()
             return Tensor._wrap(array_module(a).asarray(idx, dtype=np.int64).reshape((1,) * a.ndim if keepdim else ()))
+        if a.ndim == 0:
+            return self._as_vector("argmax", dim)._arg(0, False, is_max)
         axis = _one_axis(dim, a.ndim, "argmax")
         idx = a.argmax(axis=axis) if is_max else a.argmin(axis=axis)
         return Tensor._wrap(array_module(a).expand_dims(idx, axis) if keepdim else idx)
@@ -736,13 +827,20 @@ class Tensor:
 
     def cumsum(self, dim, dtype=None):
         x = self.to(dtype) if dtype is not None else self
+        if x.ndim == 0:
+            return x._as_vector("cumsum", dim).cumsum(0).reshape(())
         return R.CumSum.apply(x, _one_axis(dim, self.ndim, "cumsum"))
 
-    def prod(self, dim=None, keepdim=False):
-        if self.requires_grad and is_grad_enabled():
-            return self.log().sum(dim, keepdim).exp() if dim is not None else self.log().sum().exp()
-        axis = _normalize_axis(dim, self.ndim, "prod")
-        return Tensor._wrap(self._data.prod(axis=axis, keepdims=keepdim))
+    def _as_vector(self, op, dim):
+        """A 0-d tensor seen as shape (1,), for ops along one dim (torch accepts dim 0 or -1)."""
+        _normalize_axis(dim, 0, op)
+        return self.reshape(1)
+
+    def prod(self, dim=None, keepdim=False, dtype=None):
+        x = self.to(dtype) if dtype is not None else self
+        if x._data.dtype.kind in "bi" and dtype is None and x._data.dtype != np.int64:
+            x = x.to(_dt.int64)
+        return R.Prod.apply(x, None if dim is None else _one_axis(dim, x.ndim, "prod"), keepdim)
 
     def all(self, dim=None, keepdim=False):
         return Tensor._wrap(array_module(self._data).asarray(self._data.all(axis=_normalize_axis(dim, self.ndim), keepdims=keepdim)))
@@ -780,7 +878,7 @@ class Tensor:
         return self.reshape(other.shape)
 
     def transpose(self, dim0, dim1):
-        d0, d1 = _normalize_axis((dim0, dim1), self.ndim, "transpose")
+        d0, d1 = _normalize_axis((dim0, dim1), self.ndim, "transpose", unique=False)
         return M.Transpose.apply(self, d0, d1)
 
     swapaxes = swapdims = transpose
@@ -833,7 +931,9 @@ class Tensor:
     def flatten(self, start_dim=0, end_dim=-1):
         if self.ndim == 0:
             return self.reshape(1)
-        s, e = _normalize_axis((start_dim, end_dim), self.ndim, "flatten")
+        s, e = _normalize_axis((start_dim, end_dim), self.ndim, "flatten", unique=False)
+        if s > e:
+            raise RuntimeError(f"flatten() has invalid args: start_dim ({start_dim}) cannot come after end_dim ({end_dim})")
         shape = self._data.shape
         n = 1
         for d in shape[s:e + 1]:
@@ -863,6 +963,8 @@ class Tensor:
 
     def chunk(self, chunks, dim=0):
         axis = _one_axis(dim, self.ndim, "chunk")
+        if chunks <= 0:
+            raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
         n = self._data.shape[axis]
         step = -(-n // chunks) if n else 1
         return self.split(step, axis)
@@ -875,17 +977,25 @@ class Tensor:
         if dims is None:
             return self.flatten().roll(shifts, 0).view(self.shape)
         shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else shifts
-        dims = _normalize_axis(dims, self.ndim, "roll")
+        dims = _normalize_axis(dims, self.ndim, "roll", unique=False)
+        if len(shifts if isinstance(shifts, tuple) else (shifts,)) != len(dims):
+            raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {shifts}, dims: {dims}")
         return M.Roll.apply(self, shifts, dims if isinstance(shifts, tuple) else dims[0])
 
-    def flip(self, *dims):
-        return M.Flip.apply(self, _normalize_axis(_shape_args(dims, "flip"), self.ndim, "flip"))
+    def flip(self, *dims, **kwargs):
+        dims = _shape_args(dims or (kwargs.pop("dims"),), "flip")
+        return M.Flip.apply(self, _normalize_axis(dims, self.ndim, "flip"))
 
     def tril(self, diagonal=0):
-        return M.Tri.apply(self, diagonal, True)
+        return M.Tri.apply(self._matrices("tril"), diagonal, True)
 
     def triu(self, diagonal=0):
-        return M.Tri.apply(self, diagonal, False)
+        return M.Tri.apply(self._matrices("triu"), diagonal, False)
+
+    def _matrices(self, op):
+        if self.ndim < 2:
+            raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions (got shape {tuple(self.shape)})")
+        return self
 
     def repeat(self, *sizes):
         sizes = _shape_args(sizes, "repeat")
@@ -904,17 +1014,21 @@ class Tensor:
     def __setitem__(self, key, value):
         self._check_inplace("__setitem__")
         key = _index_key(key, self)
-        self._data[key] = _raw(value, self)
+        self._data[key] = _raw(value, self, "__setitem__")
 
     def gather(self, dim, index):
         axis = _one_axis(dim, self.ndim, "gather")
-        idx = _raw(index)
-        if idx.ndim != self.ndim:
-            raise shapes_error("gather", self.shape, idx.shape, why="must have the same number of dimensions (input, index)")
+        idx = _raw(index, self, "gather")
+        if idx.dtype != np.int64:
+            raise RuntimeError(f"gather(): Expected dtype int64 for index, got {_dt.from_numpy(idx.dtype)}")
+        if idx.ndim != self.ndim or any(i > s for d, (i, s) in enumerate(zip(idx.shape, self._data.shape)) if d != axis):
+            raise shapes_error("gather", self.shape, idx.shape, why=f"(input, index) do not fit: index must have the "
+                               f"input's number of dims and be no larger in every dim except {dim}")
         return I.Gather.apply(self, axis, idx)
 
     def index_select(self, dim, index):
-        return I.IndexSelect.apply(self, _one_axis(dim, self.ndim, "index_select"), _raw(index))
+        return I.IndexSelect.apply(self, _one_axis(dim, self.ndim, "index_select"),
+                                    _raw(index, self, "index_select"))
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
         from .ops.sampling import topk
@@ -961,24 +1075,38 @@ class Tensor:
         return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
 
-class _ValuesIndices(tuple):
-    """torch.return_types.max / min / topk / sort: a (values, indices) pair with names."""
+def _numpy_argument_names(method):
+    """Accept NumPy's argument names as torch does: axis= for dim=, keepdims= for keepdim=."""
+    @functools.wraps(method)
+    def accepting(self, *args, **kwargs):
+        if kwargs:
+            if "axis" in kwargs:
+                kwargs["dim"] = kwargs.pop("axis")
+            if "keepdims" in kwargs:
+                kwargs["keepdim"] = kwargs.pop("keepdims")
+        return method(self, *args, **kwargs)
+    return accepting
 
-    def __new__(cls, values, indices, name="max"):
-        obj = super().__new__(cls, (values, indices))
-        obj._name = name
-        return obj
 
-    @property
-    def values(self):
-        return self[0]
+for _name in ("sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp", "cumsum",
+              "prod", "all", "any", "squeeze", "count_nonzero", "norm"):
+    setattr(Tensor, _name, _numpy_argument_names(getattr(Tensor, _name)))
 
-    @property
-    def indices(self):
-        return self[1]
+
+def _return_type(name):
+    """torch.return_types.<name>: a named (values, indices) pair, e.g. what max(dim) returns."""
+    pair = collections.namedtuple(name, ("values", "indices"))
 
     def __repr__(self):
-        return f"tinytorch.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
+        return f"tinytorch.return_types.{name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
+    return type(name, (pair,), {"__slots__": (), "__repr__": __repr__, "__module__": "tinytorch.return_types"})
+
+
+_RETURN_TYPES = {name: _return_type(name) for name in ("max", "min", "topk", "sort")}
+
+
+def _ValuesIndices(values, indices, name="max"):
+    return _RETURN_TYPES[name](values, indices)
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -986,20 +1114,31 @@ def _item(v):
     return v.item() if isinstance(v, Tensor) else v
 
 
-def _raw(v, like=None):
+def _same_device(op, *tensors):
+    """Raise a DeviceError naming both devices unless all tensors' arrays live on one device."""
+    kind = type(tensors[0]._data)
+    for t in tensors[1:]:
+        if type(t._data) is not kind:
+            raise devices_error(op, tensors[0].device, t.device)
+
+
+def _raw(v, like=None, op="op"):
     """The raw array behind v (a Tensor, array, list or scalar), on like's device if given."""
     if isinstance(v, Tensor):
-        if like is not None and type(v._data) is not type(like._data):
-            raise DeviceError(f"Expected all tensors to be on the same device, but found {v.device} and {like.device}")
+        if like is not None:
+            _same_device(op, like, v)
         return v._data
     xp = np if like is None else array_module(like._data)
     return xp.asarray(v)
 
 
-def _as_tensor(v, like):
+def _as_tensor(v, like, op="op"):
     """v as a Tensor on like's device; Python scalars take torch's promoted dtype."""
     if isinstance(v, Tensor):
+        _same_device(op, like, v)
         return v
+    if isinstance(v, (str, bytes)) or v is None:
+        raise TypeError(f"unsupported operand: a tensor and {type(v).__name__} {v!r}")
     xp = array_module(like._data)
     if isinstance(v, _SCALARS):
         return Tensor._wrap(xp.asarray(v, dtype=_dt.promote(like._data.dtype, _scalar(v))))
@@ -1026,21 +1165,20 @@ def _binary(fn, a, b, name, true_divide=False):
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         ad, bd = a._data, b._data
         if type(ad) is not type(bd):
-            raise DeviceError(f"{name}: Expected all tensors to be on the same device, but found at least two devices, "
-                              f"{a.device} and {b.device}!")
+            raise devices_error(name, a.device, b.device)
         if ad.dtype != bd.dtype:
             dt = _dt.promote(_operand_dtype(a), _operand_dtype(b))
             a, b = _cast(a, dt), _cast(b, dt)
     elif isinstance(b, Tensor):
         if not isinstance(a, _SCALARS):
-            a = _as_tensor(a, b)
+            a = _as_tensor(a, b, name)
             return _binary(fn, a, b, name, true_divide)
         a = _scalar(a)
         dt = _dt.promote(b._data.dtype, a)
         b = _cast(b, dt)
     else:
         if not isinstance(b, _SCALARS):
-            b = _as_tensor(b, a)
+            b = _as_tensor(b, a, name)
             return _binary(fn, a, b, name, true_divide)
         b = _scalar(b)
         dt = _dt.promote(a._data.dtype, b)
@@ -1084,12 +1222,6 @@ def _raw_operand(v, t):
     return _scalar(v)
 
 
-def _ascast(t, other, f):
-    """f(t, other) on raw arrays for an in-place op, cast to t's dtype."""
-    o = _raw(other, t) if isinstance(other, Tensor) else other
-    return f(t._data, o).astype(t._data.dtype, copy=False)
-
-
 def _resolve_shape(shape, size, op, old_shape):
     """Replace one -1 in `shape` by the size that makes the element counts agree."""
     known, infer = 1, None
@@ -1130,8 +1262,7 @@ def _index_key(key, t):
     out = []
     for k in key:
         if isinstance(k, Tensor):
-            if type(k._data) is not type(t._data):
-                raise DeviceError(f"indexing: index on {k.device} for tensor on {t.device}")
+            _same_device("index", t, k)
             out.append(k._data)
         elif isinstance(k, (list, np.ndarray)):
             out.append(array_module(t._data).asarray(k))
@@ -1148,8 +1279,7 @@ def matmul(a, b):
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"matmul: expected Tensors, got {type(a).__name__} and {type(b).__name__}")
     L.check_matmul_shapes(a._data.shape, b._data.shape)
-    if type(a._data) is not type(b._data):
-        raise DeviceError(f"matmul: Expected all tensors to be on the same device, but found {a.device} and {b.device}")
+    _same_device("matmul", a, b)
     if a._data.dtype != b._data.dtype:
         raise RuntimeError(f"matmul: expected both tensors to have the same dtype, but got {a.dtype} and {b.dtype}")
     return L.MatMul.apply(a, b)
@@ -1160,7 +1290,8 @@ def where(condition, input=None, other=None):
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
     like = next(v for v in (input, other, condition) if isinstance(v, Tensor))
-    cond = _as_tensor(condition, like)
+    _same_device("where", *[v for v in (condition, input, other) if isinstance(v, Tensor)])
+    cond = _as_tensor(condition, like, "where")
     if cond._data.dtype != np.bool_:
         raise RuntimeError(f"where: expected a bool condition, got {cond.dtype}")
     x = input if isinstance(input, Tensor) else None
