@@ -1,0 +1,229 @@
+"""Fused activations: softmax, log_softmax, GELU, SiLU and dropout, each one Function with a
+closed-form backward, next to its `*_naive` twin built from Tensor primitives.
+
+tanh, sigmoid and relu are already single Functions in the core (`ops/elementwise.py`, with
+their derivatives in the docstrings); their naive twins are here.
+"""
+import math
+
+from ..autograd import Function
+from ..device import array_module
+from ..ops.elementwise import _sigmoid
+from ..tensor import where
+from .fused_common import row_blocks, row_sums
+from .special import _erfc_series, normal_cdf, normal_pdf
+
+GELU_TANH_K = math.sqrt(2 / math.pi)
+GELU_TANH_C = 0.044715
+
+
+def softmax_array(x, axis):
+    """exp(x - max) / sum exp(x - max) along `axis`; subtracting the max keeps every exp <= 1."""
+    xp = array_module(x)
+    e = x - x.max(axis=axis, keepdims=True)
+    xp.exp(e, out=e)
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+def softmax_backward_array(g, y, axis):
+    """dx = y * (g - sum(g * y)): the softmax Jacobian dy_i/dx_j = y_i (delta_ij - y_j) applied to g."""
+    gy = g * y
+    gy -= y * gy.sum(axis=axis, keepdims=True)
+    return gy
+
+
+def softmax_rows_forward(x):
+    """softmax over the last axis of x (..., C), a block of rows at a time, straight into the
+    output (the oracle's interface, kernels/reference.py)."""
+    xp = array_module(x)
+    flat = x.reshape(-1, x.shape[-1])
+    y = xp.empty(flat.shape, x.dtype)
+    for rows, _ in row_blocks(flat.shape[0], flat.shape[1], xp):
+        out = y[rows]
+        xp.subtract(flat[rows], flat[rows].max(axis=1, keepdims=True), out=out)
+        xp.exp(out, out=out)
+        out *= (1 / row_sums(out))[:, None]
+    return y.reshape(x.shape)
+
+
+def softmax_rows_backward(dout, out):
+    """dx = out * (dout - sum(dout * out)) over the last axis, a block of rows at a time."""
+    xp = array_module(out)
+    g, y = dout.reshape(-1, out.shape[-1]), out.reshape(-1, out.shape[-1])
+    dx = xp.empty(y.shape, y.dtype)
+    for rows, _ in row_blocks(y.shape[0], y.shape[1], xp):
+        d = dx[rows]
+        xp.subtract(g[rows], xp.einsum("ij,ij->i", g[rows], y[rows])[:, None], out=d)
+        d *= y[rows]
+    return dx.reshape(out.shape)
+
+
+class Softmax(Function):
+    """y = softmax(x) along `axis`.  Backward: dx = y * (g - sum_j g_j y_j)  (see softmax_backward_array).
+
+    `kernels` is the backend's (softmax_forward, softmax_backward) for the float32 last-axis
+    case, or None: then the last axis runs softmax_rows_* and any other axis the *_array code.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis, kernels=None):
+        last = axis == x.ndim - 1
+        forward = kernels[0] if kernels else (softmax_rows_forward if last else None)
+        y = forward(x) if forward else softmax_array(x, axis)
+        ctx.y, ctx.axis, ctx.kernels, ctx.last = y, axis, kernels, last
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.kernels:
+            return ctx.kernels[1](g, ctx.y), None, None
+        if ctx.last:
+            return softmax_rows_backward(g, ctx.y), None, None
+        return softmax_backward_array(g, ctx.y, ctx.axis), None, None
+
+
+class LogSoftmax(Function):
+    """y = x - m - log sum_j e^{x_j - m} along `axis` (m = max x, so nothing overflows).
+
+    Backward: dy_i/dx_j = delta_ij - softmax_j, so dx = g - softmax * sum_i g_i, softmax = e^y.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        xp = array_module(x)
+        y = x - x.max(axis=axis, keepdims=True)
+        y -= xp.log(xp.exp(y).sum(axis=axis, keepdims=True))
+        ctx.y, ctx.axis = y, axis
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = array_module(g)
+        return g - xp.exp(ctx.y) * g.sum(axis=ctx.axis, keepdims=True), None
+
+
+class GELU(Function):
+    """Gaussian error linear unit.
+
+    exact:  y = x Phi(x), Phi the standard normal CDF (special.normal_cdf);
+            dy/dx = Phi(x) + x phi(x), phi = Phi' the normal density.
+    tanh:   y = x (1 + tanh u) / 2, u = k (x + c x^3), k = sqrt(2/pi), c = 0.044715;
+            dy/dx = (1 + tanh u) / 2 + x (1 - tanh^2 u) k (1 + 3 c x^2) / 2.
+    """
+
+    @staticmethod
+    def forward(ctx, x, approximate):
+        xp = array_module(x)
+        ctx.x, ctx.approximate = x, approximate
+        if approximate == "tanh":
+            t = xp.tanh((x + GELU_TANH_C * x * x * x) * GELU_TANH_K)
+            ctx.t = t
+            return (1 + t) * x * 0.5
+        cdf = normal_cdf(x)
+        ctx.cdf = cdf
+        return x * cdf
+
+    @staticmethod
+    def backward(ctx, g):
+        x = ctx.x
+        if ctx.approximate == "tanh":
+            t = ctx.t
+            slope = (1 + t) * 0.5 + x * (1 - t * t) * (1 + 3 * GELU_TANH_C * x * x) * (GELU_TANH_K * 0.5)
+        else:
+            slope = ctx.cdf + x * normal_pdf(x)
+        return g * slope, None
+
+
+class SiLU(Function):
+    """y = x sigmoid(x);  dy/dx = s (1 + x (1 - s)), s = sigmoid(x) (computed without overflow)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        s = _sigmoid(array_module(x), x)
+        ctx.x, ctx.s = x, s
+        return x * s
+
+    @staticmethod
+    def backward(ctx, g):
+        x, s = ctx.x, ctx.s
+        return g * s * (1 + x * (1 - s))
+
+
+class Dropout(Function):
+    """y = x * keep / (1 - p), keep_i = [u_i >= p] with u_i ~ U[0, 1) from `generator`;
+    dy/dx = keep / (1 - p). Only the boolean mask is kept for backward. p = 1 drops everything."""
+
+    @staticmethod
+    def forward(ctx, x, p, generator):
+        keep = generator.uniform(x.shape, x.dtype) >= p
+        ctx.keep, ctx.scale = keep, (1.0 / (1.0 - p) if p < 1 else 0.0)
+        y = x * keep
+        y *= ctx.scale
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        dx = g * ctx.keep
+        dx *= ctx.scale
+        return dx, None, None
+
+
+# ---- naive twins: the same functions from Tensor primitives, differentiated by autograd ----
+
+def softmax_naive(input, dim):
+    """Lecture 4's softmax: counts = exp(x - max), probs = counts / counts.sum()."""
+    counts = (input - input.max(dim, keepdim=True).values.detach()).exp()
+    return counts / counts.sum(dim, keepdim=True)
+
+
+def log_softmax_naive(input, dim):
+    z = input - input.max(dim, keepdim=True).values.detach()
+    return z - z.exp().sum(dim, keepdim=True).log()
+
+
+def tanh_naive(input):
+    """tanh x = 1 - 2 / (e^{2x} + 1) (no inf/inf for large x)."""
+    return 1 - 2 / ((2 * input).exp() + 1)
+
+
+def sigmoid_naive(input):
+    return 1 / (1 + (-input).exp())
+
+
+def relu_naive(input):
+    return input * (input > 0)
+
+
+def silu_naive(input):
+    return input * sigmoid_naive(input)
+
+
+def gelu_naive(input, approximate="none"):
+    x = input
+    if approximate == "tanh":
+        return 0.5 * x * (1 + (GELU_TANH_K * (x + GELU_TANH_C * x * x * x)).tanh())
+    return x * _normal_cdf_naive(x)
+
+
+def _normal_cdf_naive(x):
+    """special.normal_cdf's series, in Tensor ops: erfc(z) = t exp(P(t) - z^2), t = 1/(1 + z/2)."""
+    t_min, powers = _erfc_series(x._data.dtype)
+    z = x.abs() * (1 / math.sqrt(2))
+    t = 1 / (1 + z / 2)
+    s = (t.clamp(min=t_min) - t_min) * (2 / (1 - t_min)) - 1
+    p = powers[0]
+    for c in powers[1:]:
+        p = p * s + c
+    half_tail = t * (p - z * z).exp() / 2
+    return where(x < 0, half_tail, 1 - half_tail)
+
+
+def dropout_naive(input, p=0.5, training=True, inplace=False):
+    """x * [u >= p] / (1 - p) with u drawn like Dropout's (same generator, same order)."""
+    from ..creation import rand_like
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0
+    return input * (rand_like(input) >= p) / (1 - p)

@@ -1,0 +1,197 @@
+"""Fused scaled dot-product attention, one Function, next to its naive twin (lecture 7's head)."""
+import functools
+
+import numpy as np
+
+from ..autograd import Function
+from ..device import array_module
+from .fused_common import row_blocks
+
+
+@functools.lru_cache(maxsize=32)
+def causal_mask(n_queries, n_keys, xp):
+    """Lower-triangular (L, S) bool mask, query i sees keys j <= i (torch's tril(diagonal=0)).
+
+    Cached per (L, S, array module), i.e. per device: a training loop asks for the same one
+    every step. Read-only, since every caller shares it.
+    """
+    mask = xp.tril(xp.ones((n_queries, n_keys), dtype=bool))
+    if xp.__name__ == "numpy":
+        mask.flags.writeable = False
+    return mask
+
+
+def _softmax_rows_inplace(s):
+    """s <- softmax(s) over the last axis, in place; a row that is all -inf becomes zeros."""
+    xp = array_module(s)
+    m = s.max(axis=-1, keepdims=True)
+    m[m == -xp.inf] = 0
+    s -= m
+    xp.exp(s, out=s)
+    total = s.sum(axis=-1, keepdims=True)
+    total[total == 0] = 1
+    s /= total
+
+
+def _as_heads(a, batch):
+    """a (..., n, e) broadcast to the batch dims and seen as (heads, n, e)."""
+    xp = array_module(a)
+    return xp.broadcast_to(a, batch + a.shape[-2:]).reshape((-1,) + a.shape[-2:])
+
+
+_QUERY_BLOCK = 128
+
+
+def query_blocks(n_queries, n_keys, causal):
+    """(q0, q1, k1): query rows q0:q1 and the keys :k1 they can see.
+
+    Causal attention in blocks of _QUERY_BLOCK queries: query i sees keys j <= i only, so a
+    block needs the keys up to its last query; the scores beyond are masked (zero weight), so
+    skipping them is exact and saves almost half of the work at long sequences.
+    """
+    if not causal or n_queries < 2 * _QUERY_BLOCK:
+        return [(0, n_queries, n_keys)]
+    return [(q0, min(q0 + _QUERY_BLOCK, n_queries), min(q0 + _QUERY_BLOCK, n_keys))
+            for q0 in range(0, n_queries, _QUERY_BLOCK)]
+
+
+class ScaledDotProductAttention(Function):
+    """out = dropout(softmax(q k^T * scale + bias)) v for q (..., L, E), k (..., S, E), v (..., S, Ev).
+
+    `bias` is the mask as an additive array broadcastable to (..., L, S): 0 where a query may
+    attend, -inf where not (from a bool or causal mask), or a float mask itself. A query that
+    may attend to nothing gets zero weights (as torch does). With P = softmax(S),
+    D = P * keep / (1 - p_drop) the dropped weights and G = dL/dout:
+
+        dv = D^T G,   dD = G v^T,   dP = dD * keep / (1 - p_drop),
+        dS = P * (dP - sum_j dP_j P_j)             (the softmax backward, per query row),
+        dq = dS k * scale,   dk = dS^T q * scale,   d(float mask) = dS.
+
+    Heads (the flattened batch dims) are processed a few at a time, so the (L, S) score blocks
+    stay in cache through the scale, mask, softmax and dropout passes; only P is kept. With
+    `causal`, each block of queries skips the keys it cannot see (see query_blocks).
+    """
+
+    @staticmethod
+    def forward(ctx, q, k, v, bias, dropout_p, scale, causal, generator):
+        xp = array_module(q)
+        n_q, n_k = q.shape[-2], k.shape[-2]
+        batch = tuple(np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2],
+                                          () if bias is None else bias.shape[:-2]))
+        qh, kh, vh = _as_heads(q, batch), _as_heads(k, batch), _as_heads(v, batch)
+        per_head_bias = bias is not None and bias.ndim > 2 and any(d != 1 for d in bias.shape[:-2])
+        bias_h = _as_heads(bias, batch) if per_head_bias else (None if bias is None else bias.reshape(n_q, n_k)[None])
+        p = xp.zeros((qh.shape[0], n_q, n_k), q.dtype)
+        out = xp.empty((qh.shape[0], n_q, vh.shape[-1]), q.dtype)
+        keep = generator.uniform(p.shape, p.dtype) >= dropout_p if dropout_p > 0 else None
+        drop_scale = 1.0 / (1.0 - dropout_p) if dropout_p < 1 else 0.0
+        blocks = query_blocks(n_q, n_k, causal)
+        for heads, (weights,) in row_blocks(p.shape[0], (n_q, n_k), xp, q.dtype, 1):
+            for q0, q1, k1 in blocks:
+                rows, s = slice(q0, q1), p[heads, q0:q1, :k1]
+                xp.matmul(qh[heads, rows], kh[heads, :k1].swapaxes(-1, -2), out=s)
+                s *= scale
+                if bias_h is not None:
+                    s += bias_h[heads, rows, :k1] if per_head_bias else bias_h[:, rows, :k1]
+                _softmax_rows_inplace(s)
+                if keep is not None:
+                    dropped = weights[:, :q1 - q0, :k1]
+                    xp.multiply(s, keep[heads, rows, :k1], out=dropped)
+                    dropped *= drop_scale
+                    s = dropped
+                xp.matmul(s, vh[heads, :k1], out=out[heads, rows])
+        ctx.q, ctx.k, ctx.v, ctx.p, ctx.keep, ctx.batch, ctx.blocks = qh, kh, vh, p, keep, batch, blocks
+        ctx.scale, ctx.drop_scale = scale, drop_scale
+        return out.reshape(batch + out.shape[-2:])
+
+    @staticmethod
+    def backward(ctx, g):
+        need_q, need_k, need_v, need_bias = ctx.needs_input_grad[:4]
+        xp = array_module(g)
+        q, k, v, p, keep = ctx.q, ctx.k, ctx.v, ctx.p, ctx.keep
+        g = g.reshape((-1,) + g.shape[-2:])
+        dq = xp.empty(q.shape, q.dtype) if need_q else None
+        dk = xp.zeros(k.shape, k.dtype) if need_k else None
+        dv = xp.zeros(v.shape, v.dtype) if need_v else None
+        dbias = xp.zeros(p.shape, p.dtype) if need_bias else None
+        for heads, (ds_block, weights) in row_blocks(p.shape[0], p.shape[1:], xp, p.dtype, 2):
+            for q0, q1, k1 in ctx.blocks:
+                rows, ph, gh = slice(q0, q1), p[heads, q0:q1, :k1], g[heads, q0:q1]
+                if need_v:
+                    dropped = ph
+                    if keep is not None:
+                        dropped = weights[:, :q1 - q0, :k1]
+                        xp.multiply(ph, keep[heads, rows, :k1], out=dropped)
+                        dropped *= ctx.drop_scale
+                    dv[heads, :k1] += dropped.swapaxes(-1, -2) @ gh
+                if not (need_q or need_k or need_bias):
+                    continue
+                ds = ds_block[:, :q1 - q0, :k1]
+                xp.matmul(gh, v[heads, :k1].swapaxes(-1, -2), out=ds)       # dD
+                if keep is not None:
+                    ds *= keep[heads, rows, :k1]
+                    ds *= ctx.drop_scale                                       # dP
+                ds -= xp.einsum("hij,hij->hi", ds, ph)[..., None]
+                ds *= ph                                                       # dS
+                if need_bias:
+                    dbias[heads, rows, :k1] = ds
+                if need_q:
+                    xp.matmul(ds, k[heads, :k1], out=dq[heads, rows])
+                    dq[heads, rows] *= ctx.scale
+                if need_k:
+                    dk[heads, :k1] += (ds.swapaxes(-1, -2) @ q[heads, rows]) * ctx.scale
+        batch = ctx.batch
+        shaped = (lambda d: None if d is None else d.reshape(batch + d.shape[-2:]))
+        return shaped(dq), shaped(dk), shaped(dv), shaped(dbias), None, None, None, None
+
+
+def mask_as_bias(attn_mask, is_causal, n_queries, n_keys, dtype, xp):
+    """A bool "may attend" mask (or the causal one) as an additive array: 0 where attending is
+    allowed, -inf where not; None without a mask."""
+    if is_causal:
+        attn_mask = causal_mask(n_queries, n_keys, xp)
+    if attn_mask is None:
+        return None
+    return xp.where(attn_mask, dtype.type(0), dtype.type(-np.inf))
+
+
+def repeat_kv_heads(query, key, value):
+    """Grouped-query attention: repeat each of key's and value's H_kv heads (dim -3) H_q / H_kv
+    times so they line up with query's heads (torch's enable_gqa)."""
+    from ..ops.errors import shapes_error
+    n_q, n_kv = query.shape[-3], key.shape[-3]
+    if n_q % n_kv or value.shape[-3] != n_kv:
+        raise shapes_error("scaled_dot_product_attention", query.shape, key.shape, value.shape,
+                           why="do not allow enable_gqa: query heads must be a multiple of key/value heads")
+
+    def repeat(t):
+        grouped = t.unsqueeze(-3).expand(*t.shape[:-2], n_q // n_kv, *t.shape[-2:])
+        return grouped.reshape(*t.shape[:-3], n_q, *t.shape[-2:])
+    return repeat(key), repeat(value)
+
+
+def scaled_dot_product_attention_naive(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
+                                       scale=None, enable_gqa=False):
+    """Lecture 7's attention head: wei = q @ k^T * scale, masked_fill(-inf), softmax, @ v."""
+    import math
+    from ..creation import rand_like, tensor
+    from .fused_activation import softmax_naive
+    if enable_gqa:
+        key, value = repeat_kv_heads(query, key, value)
+    scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    wei = query @ key.transpose(-2, -1) * scale
+    n_queries, n_keys = query.shape[-2], key.shape[-2]
+    if is_causal:
+        attn_mask = tensor(causal_mask(n_queries, n_keys, array_module(query._data)), device=query.device)
+    if attn_mask is not None and attn_mask.dtype.name == "bool":
+        wei = wei.masked_fill(attn_mask.logical_not(), float("-inf"))
+        attends = attn_mask.any(-1, keepdim=True)
+        wei = wei.masked_fill(attends.logical_not(), 0.0)
+    elif attn_mask is not None:
+        wei = wei + attn_mask
+    wei = softmax_naive(wei, -1)
+    if attn_mask is not None and attn_mask.dtype.name == "bool":
+        wei = wei * attends
+    if dropout_p > 0:
+        wei = wei * (rand_like(wei) >= dropout_p) / (1 - dropout_p)
+    return wei @ value

@@ -1,0 +1,77 @@
+"""Fused linear and embedding: one Function each, next to their naive twins."""
+from ..autograd import Function
+from ..device import array_module
+from ..ops.indexing import scatter_add
+
+
+class Linear(Function):
+    """y = x W^T + b for x (..., in), W (out, in), b (out,) or None.
+
+    With the leading dims of x flattened into rows X (M, in) and G = dL/dy as (M, out):
+    dX = G W,  dW = G^T X,  db = sum over rows of G. One matrix product each, however many
+    leading dims x has (no per-batch products summed afterwards).
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        rows = x.reshape(-1, x.shape[-1])
+        y = rows @ w.T
+        if b is not None:
+            y += b
+        ctx.x, ctx.w = x, w
+        return y.reshape(x.shape[:-1] + (w.shape[0],))
+
+    @staticmethod
+    def backward(ctx, g):
+        need_x, need_w, need_b = ctx.needs_input_grad
+        x, w = ctx.x, ctx.w
+        g_rows = g.reshape(-1, w.shape[0])
+        dx = (g_rows @ w).reshape(x.shape) if need_x else None
+        dw = g_rows.T @ x.reshape(-1, x.shape[-1]) if need_w else None
+        db = g_rows.sum(axis=0) if need_b else None
+        return dx, dw, db
+
+
+class Embedding(Function):
+    """y = W[idx] (rows of W (V, D) picked by integer idx of any shape -> idx.shape + (D,)).
+
+    Each W[v] appears wherever idx == v, so dW[v] = sum of the output gradients at those places:
+    a scatter-add, where repeated indices accumulate. The padding row receives no gradient;
+    with scale_grad_by_freq each index's gradient is divided by its count in idx.
+    """
+
+    @staticmethod
+    def forward(ctx, w, idx, padding_idx, scale_grad_by_freq):
+        ctx.idx, ctx.shape, ctx.padding_idx, ctx.scale_grad_by_freq = idx, w.shape, padding_idx, scale_grad_by_freq
+        return array_module(w).take(w, idx, axis=0)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = array_module(g)
+        idx = ctx.idx.reshape(-1)
+        g_rows = g.reshape(-1, ctx.shape[1])
+        if ctx.scale_grad_by_freq:
+            counts = xp.bincount(idx, minlength=ctx.shape[0])
+            g_rows = g_rows / counts[idx, None].astype(g.dtype)
+        dw = xp.zeros(ctx.shape, g.dtype)
+        scatter_add(xp, dw, idx, g_rows)
+        if ctx.padding_idx is not None:
+            dw[ctx.padding_idx] = 0
+        return dw, None, None, None
+
+
+# ---- naive twins ----
+
+def linear_naive(input, weight, bias=None):
+    y = input @ weight.T
+    return y + bias if bias is not None else y
+
+
+def embedding_naive(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                    sparse=False):
+    """weight[input]: indexing's own backward scatter-adds (padding_idx: its row is cut off the graph)."""
+    if padding_idx is None:
+        return weight[input]
+    from ..tensor import where
+    is_pad = (input == padding_idx).unsqueeze(-1)
+    return where(is_pad, weight.detach()[input], weight[input])

@@ -1,0 +1,213 @@
+"""Fused normalizations: layer_norm and batch_norm, one Function each, next to their naive twins.
+
+Both standardize x over some axes and then scale and shift it:
+
+    mu = mean(x), var = mean((x - mu)^2) (biased), rstd = 1 / sqrt(var + eps),
+    xhat = (x - mu) rstd,  y = xhat * w + b.
+
+Derivation of the backward, with n the number of elements averaged and gh = dL/dxhat = g * w:
+d mu / dx_i = 1/n and d rstd / dx_i = -rstd^3 (x_i - mu) / n, so
+
+    d xhat_j / d x_i = rstd ([i = j] - 1/n - xhat_i xhat_j / n),
+    dL/dx_i = rstd (gh_i - mean(gh) - xhat_i mean(gh * xhat)),
+
+and dw = sum of g * xhat, db = sum of g over the other axes. layer_norm averages over the
+trailing axes of each sample, batch_norm over the batch (and length) for each channel.
+"""
+from ..autograd import Function
+from ..device import array_module
+from .fused_common import row_blocks, row_sums
+
+
+def _dot(a, b, axes):
+    """sum of a * b over `axes` (keeping no dims), without materialising a * b."""
+    letters = "abcdefghij"[:a.ndim]
+    kept = "".join(c for i, c in enumerate(letters) if i not in axes)
+    return array_module(a).einsum(f"{letters},{letters}->{kept}", a, b)
+
+
+def standardize(x, axes, eps):
+    """(xhat, rstd, mean, biased var) over `axes` (statistics keep their dims)."""
+    xp = array_module(x)
+    mean = x.mean(axis=axes, keepdims=True)
+    xhat = x - mean
+    n = x.size // mean.size
+    var = _dot(xhat, xhat, axes).reshape(mean.shape) / n
+    rstd = 1 / xp.sqrt(var + eps)
+    xhat *= rstd
+    return xhat, rstd, mean, var
+
+
+def standardize_backward(gh, xhat, rstd, axes):
+    """dL/dx = rstd * (gh - mean(gh) - xhat * mean(gh * xhat)), gh = dL/dxhat (see the module doc)."""
+    n = xhat.size // rstd.size
+    dx = gh - gh.mean(axis=axes, keepdims=True)
+    dx -= xhat * (_dot(gh, xhat, axes).reshape(rstd.shape) / n)
+    dx *= rstd
+    return dx
+
+
+def layernorm_rows_forward(x, w, b, eps):
+    """(y, mean, rstd) of layer norm over the rows of x (M, D); w, b (D,) or None.
+
+    The oracle's interface (kernels/reference.py), computed a block of rows at a time straight
+    into y, so each row is read from memory once.
+    """
+    xp = array_module(x)
+    n_rows, width = x.shape
+    y = xp.empty(x.shape, x.dtype)
+    mean, rstd = xp.empty(n_rows, x.dtype), xp.empty(n_rows, x.dtype)
+    for rows, _ in row_blocks(n_rows, width, xp):
+        out = y[rows]
+        mu = row_sums(x[rows]) / width
+        xp.subtract(x[rows], mu[:, None], out=out)
+        r = 1 / xp.sqrt(xp.einsum("ij,ij->i", out, out) / width + eps)
+        out *= r[:, None]
+        if w is not None:
+            out *= w
+        if b is not None:
+            out += b
+        mean[rows], rstd[rows] = mu, r
+    return y, mean, rstd
+
+
+def layernorm_rows_backward(dout, x, w, mean, rstd, need_w=True, need_b=True):
+    """(dx, dw, db) of layernorm_rows_forward, by the module doc's formula, a block of rows at a
+    time (xhat is recomputed from x, mean and rstd rather than kept)."""
+    xp = array_module(x)
+    n_rows, width = x.shape
+    dx = xp.empty(x.shape, x.dtype)
+    dw = xp.zeros(width, x.dtype) if need_w and w is not None else None
+    db = xp.zeros(width, x.dtype) if need_b else None
+    for rows, (xhat, gh) in row_blocks(n_rows, width, xp, x.dtype, 2):
+        g, r = dout[rows], rstd[rows, None]
+        xp.subtract(x[rows], mean[rows, None], out=xhat)
+        xhat *= r
+        if dw is not None:
+            dw += xp.einsum("ij,ij->j", g, xhat)
+        if db is not None:
+            db += g.sum(axis=0)
+        if w is not None:
+            xp.multiply(g, w, out=gh)
+        else:
+            gh[...] = g
+        out = dx[rows]
+        xp.subtract(gh, (row_sums(gh) / width)[:, None], out=out)
+        xhat *= xp.einsum("ij,ij->i", gh, xhat)[:, None] / width
+        out -= xhat
+        out *= r
+    return dx, dw, db
+
+
+class LayerNorm(Function):
+    """y = xhat * w + b with statistics over the trailing dims of x of total size D (each
+    sample's row); w and b have shape normalized_shape (product D) or are None. Backward: the
+    module doc's formula, by layernorm_rows_backward.
+
+    `kernels` is the backend's (layernorm_forward, layernorm_backward) for float32 with a w and
+    a b over one dim, or None for the xp code here.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b, width, eps, kernels=None):
+        forward = kernels[0] if kernels else layernorm_rows_forward
+        rows = x.reshape(-1, width)
+        flat = (lambda p: None if p is None else p.reshape(width))
+        y, mean, rstd = forward(rows, flat(w), flat(b), eps)
+        ctx.rows, ctx.w, ctx.mean, ctx.rstd, ctx.kernels = rows, flat(w), mean, rstd, kernels
+        ctx.shapes = (x.shape, None if w is None else w.shape, None if b is None else b.shape)
+        return y.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        x_shape, w_shape, b_shape = ctx.shapes
+        g_rows = g.reshape(ctx.rows.shape)
+        if ctx.kernels:
+            dx, dw, db = ctx.kernels[1](g_rows, ctx.rows, ctx.w, ctx.mean, ctx.rstd)
+        else:
+            _, need_w, need_b = ctx.needs_input_grad[:3]
+            dx, dw, db = layernorm_rows_backward(g_rows, ctx.rows, ctx.w, ctx.mean, ctx.rstd, need_w, need_b)
+        dw = None if dw is None or w_shape is None else dw.reshape(w_shape)
+        db = None if db is None or b_shape is None else db.reshape(b_shape)
+        return dx.reshape(x_shape), dw, db, None, None, None
+
+
+class BatchNorm(Function):
+    """y = xhat * w + b per channel of x (N, C) or (N, C, L, ...); w, b: (C,) or None.
+
+    training: statistics over every axis but the channel one (n = N * L * ... values each),
+    and the running statistics, when given, move in place towards them:
+    running_mean <- (1 - momentum) running_mean + momentum mean,
+    running_var  <- (1 - momentum) running_var + momentum var * n / (n - 1)  (unbiased, as torch).
+    Backward: the module doc's formula over those axes.
+    eval: xhat = (x - running_mean) * rstd(running_var) is affine in x, so dL/dx = gh * rstd.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b, running_mean, running_var, training, momentum, eps):
+        xp = array_module(x)
+        axes = (0,) + tuple(range(2, x.ndim))
+        channel_shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        if training:
+            xhat, rstd, mean, var = standardize(x, axes, eps)
+            if running_mean is not None:
+                n = x.size // x.shape[1]
+                running_mean *= 1 - momentum
+                running_mean += momentum * mean.reshape(-1)
+                running_var *= 1 - momentum
+                running_var += (momentum * n / (n - 1)) * var.reshape(-1)
+        else:
+            mean = running_mean.reshape(channel_shape).astype(x.dtype)
+            rstd = 1 / xp.sqrt(running_var.reshape(channel_shape).astype(x.dtype) + eps)
+            xhat = (x - mean) * rstd
+        w = None if w is None else w.reshape(channel_shape)
+        ctx.xhat, ctx.rstd, ctx.w, ctx.axes, ctx.training = xhat, rstd, w, axes, training
+        y = xhat * w if w is not None else xhat.copy()
+        if b is not None:
+            y += b.reshape(channel_shape)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        _, need_w, need_b = ctx.needs_input_grad[:3]
+        xhat, w, axes = ctx.xhat, ctx.w, ctx.axes
+        dw = _dot(g, xhat, axes) if need_w else None
+        db = g.sum(axis=axes) if need_b else None
+        gh = g * w if w is not None else g
+        dx = standardize_backward(gh, xhat, ctx.rstd, axes) if ctx.training else gh * ctx.rstd
+        return dx, dw, db, None, None, None, None, None
+
+
+# ---- naive twins ----
+
+def _standardize_naive(x, dims, eps):
+    mean = x.mean(dims, keepdim=True)
+    diff = x - mean
+    var = (diff * diff).mean(dims, keepdim=True)
+    return diff / (var + eps).sqrt(), mean, var
+
+
+def layer_norm_naive(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    dims = tuple(range(-len(normalized_shape), 0))
+    y, _, _ = _standardize_naive(input, dims, eps)
+    y = y * weight if weight is not None else y
+    return y + bias if bias is not None else y
+
+
+def batch_norm_naive(input, running_mean, running_var, weight=None, bias=None, training=False,
+                     momentum=0.1, eps=1e-5):
+    """Lecture 4's batch norm: bnmean, bnvar over the batch, then gain and bias."""
+    from ..autograd import no_grad
+    dims = (0,) + tuple(range(2, input.ndim))
+    shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
+    if training:
+        y, mean, var = _standardize_naive(input, dims, eps)
+        if running_mean is not None:
+            n = input.numel() // input.shape[1]
+            with no_grad():
+                running_mean.mul_(1 - momentum).add_(mean.reshape(-1) * momentum)
+                running_var.mul_(1 - momentum).add_(var.reshape(-1) * (momentum * n / (n - 1)))
+    else:
+        y = (input - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
+    y = y * weight.reshape(shape) if weight is not None else y
+    return y + bias.reshape(shape) if bias is not None else y
