@@ -162,6 +162,46 @@ def test_activation_stays_finite_at_extreme_inputs(name, dtype):
     tinytorch.testing.assert_close(mine.grad, theirs.grad, atol=1e-5, rtol=1e-5)
 
 
+def rows_of_many_scales(dtype, n_rows=600, width=9):
+    """Logits whose rows lie far apart (+80, -80, x20), in one block of rows, with a row of -inf."""
+    x = np.random.default_rng(3).standard_normal((n_rows, width)) * 3
+    x[::4] += 80
+    x[1::4] -= 80
+    x[2::4] *= 20
+    x[3] = -np.inf
+    return x.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_keeps_precision_in_rows_far_below_the_block_max(dtype):
+    """fused_common.exp_rows shifts a block of rows by the block's max and redoes the rows whose
+    terms that would underflow: every probability above 1e-30 keeps its relative precision."""
+    x = rows_of_many_scales(dtype)
+    mine = tinytorch.tensor(x, requires_grad=True)
+    out = F.softmax(mine, -1)
+    exact = torch.softmax(torch.tensor(x.astype(np.float64)), -1).numpy()
+    got = out.numpy(force=True)
+    assert np.isnan(got[3]).all() and np.isnan(exact[3]).all()   # a row of -inf is nan, as in torch
+    kept = exact > 1e-30
+    assert np.max(np.abs(got[kept] / exact[kept] - 1)) < (1e-4 if dtype == np.float32 else 1e-11)
+    w = np.random.default_rng(4).standard_normal(x.shape).astype(dtype)
+    (out[4:] * tinytorch.tensor(w[4:])).sum().backward()
+    theirs = torch.tensor(x, requires_grad=True)
+    (torch.softmax(theirs, -1)[4:] * torch.tensor(w[4:])).sum().backward()
+    tinytorch.testing.assert_close(mine.grad[4:], theirs.grad[4:], atol=1e-6 if dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_matches_torch_on_rows_far_apart(dtype):
+    x = np.delete(rows_of_many_scales(dtype), 3, axis=0)
+    target = np.random.default_rng(5).integers(0, x.shape[1], x.shape[0])
+    tol = dict(atol=1e-5, rtol=1e-5) if dtype == np.float32 else dict(atol=1e-12, rtol=1e-12)
+    for smoothing in (0.0, 0.1):
+        three_way(lambda t, y: F.cross_entropy(t, y, label_smoothing=smoothing),
+                  lambda t, y: F.cross_entropy_naive(t, y, label_smoothing=smoothing),
+                  lambda t, y: TF.cross_entropy(t, y, label_smoothing=smoothing), [x, target], [True, False], **tol)
+
+
 def test_relu_inplace_writes_into_the_input_without_grad():
     x = tinytorch.tensor([-1.0, 2.0])
     assert F.relu(x, inplace=True) is x and x.tolist() == [0.0, 2.0]

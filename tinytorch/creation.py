@@ -64,8 +64,16 @@ def from_numpy(array):
     return Tensor._wrap(array)
 
 
-def _filled(size, fill, dtype, device, requires_grad, op):
+def _sizes(size, op):
+    """The shape of a new tensor: ints given as f(2, 3), f((2, 3)) or f(Size), none negative."""
     shape = _shape_args(size, op)
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"{op}: Dimension size must be non-negative (got {shape})")
+    return shape
+
+
+def _filled(size, fill, dtype, device, requires_grad, op):
+    shape = _sizes(size, op)
     np_dtype = _dt.to_numpy(dtype) or _dt.get_default_dtype().np
     return _finish(xp_for(device).full(shape, fill, dtype=np_dtype), requires_grad)
 
@@ -129,14 +137,14 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples (float32 by default) from the device's generator."""
-    shape = _shape_args(size, "randn")
+    shape = _sizes(size, "randn")
     np_dtype = _dt.to_numpy(dtype) or _dt.get_default_dtype().np
     return _finish(generator_for(device or "cpu", generator).normal(shape, np_dtype), requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples in [0, 1)."""
-    shape = _shape_args(size, "rand")
+    shape = _sizes(size, "rand")
     np_dtype = _dt.to_numpy(dtype) or _dt.get_default_dtype().np
     return _finish(generator_for(device or "cpu", generator).uniform(shape, np_dtype), requires_grad)
 
@@ -152,7 +160,7 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
     lo, hi = (0, bounds[0]) if len(bounds) == 1 else bounds
     if hi <= lo:
         raise RuntimeError(f"randint: expected low < high, but got low={lo}, high={hi}")
-    shape = _shape_args((size,), "randint")
+    shape = _sizes((size,), "randint")
     np_dtype = _dt.to_numpy(dtype) or np.int64
     return _finish(generator_for(device or "cpu", generator).integers(lo, hi, shape, np_dtype), requires_grad)
 

@@ -2,10 +2,38 @@
 
 Every op is written once against `xp`, the array module of its inputs (chainer's
 `get_array_module`): `xp = array_module(x)` gives `numpy` or `cupy`.
+
+CPU memory: a forward+backward step allocates and frees many large temporaries. By default
+glibc serves each one from a fresh mmap and unmaps it on free, so every step page-faults its
+memory back in (measured: 2x slower than the arithmetic on 1024x1024 float32). Like PyTorch's
+caching allocators, tinytorch asks glibc to keep freed blocks for reuse (`keep_freed_memory`,
+called on import; set TINYTORCH_KEEP_FREED_MEMORY=0 to leave malloc alone). The cost: the
+process's resident memory does not shrink after a peak.
 """
+import ctypes
+import os
+import sys
+
 import numpy as np
 
 _cupy = None
+ARRAY_TYPES = (np.ndarray,)  # the raw array types of tensors; cupy.ndarray joins when CuPy loads
+
+
+def keep_freed_memory(limit=1 << 30):
+    """Serve allocations up to `limit` bytes from the heap and never trim it below `limit` free
+    bytes (glibc's mallopt M_MMAP_THRESHOLD and M_TRIM_THRESHOLD). Returns whether it applied."""
+    if not sys.platform.startswith("linux") or os.environ.get("TINYTORCH_KEEP_FREED_MEMORY") == "0":
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (e.g. musl)
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(libc.mallopt(m_mmap_threshold, limit)) and bool(libc.mallopt(m_trim_threshold, limit))
+
+
+keep_freed_memory()
 
 
 def _import_cupy():
@@ -22,6 +50,8 @@ def _import_cupy():
         except Exception as e:  # CUDA driver missing or no device
             raise RuntimeError(f"tinytorch: device 'cuda' requested but no CUDA GPU is available ({e})") from e
         _cupy = cupy
+        global ARRAY_TYPES
+        ARRAY_TYPES = (np.ndarray, cupy.ndarray)
     return _cupy
 
 
@@ -74,7 +104,9 @@ def xp_for(dev):
 
 def array_module(a):
     """numpy for NumPy arrays and scalars, cupy for CuPy arrays."""
-    return np if isinstance(a, (np.ndarray, np.generic)) or _cupy is None else _cupy.get_array_module(a)
+    if _cupy is None or isinstance(a, (np.ndarray, np.generic)):
+        return np
+    return _cupy.get_array_module(a)
 
 
 def device_of(a):

@@ -6,17 +6,17 @@ take several tensors (cat, stack) and live here.
 import builtins
 
 from .ops import movement as M
-from .ops.errors import DeviceError, shapes_error
+from .ops.errors import devices_error, shapes_error
 from .ops.sampling import multinomial, one_hot  # noqa: F401  (re-exported)
 from .tensor import Tensor, _cast, _normalize_axis, _one_axis, matmul, where  # noqa: F401
 from . import dtypes as _dt
 
 _METHODS = (
-    "add sub subtract mul multiply div divide true_divide pow neg negative exp log log2 log10 log1p sqrt "
+    "add sub subtract mul multiply div divide true_divide neg negative exp log log2 log10 log1p sqrt "
     "rsqrt abs absolute sin cos tanh sigmoid relu square sign floor ceil round isnan isinf isfinite "
     "logical_not logical_and logical_or clamp clip maximum minimum masked_fill eq ne lt le gt ge "
     "greater less greater_equal less_equal not_equal sum mean var std max min amax amin argmax argmin "
-    "logsumexp cumsum prod all any count_nonzero nonzero reshape transpose swapaxes swapdims t permute "
+    "logsumexp cumsum prod all any count_nonzero nonzero norm clamp_min clamp_max reshape transpose swapaxes swapdims t permute "
     "squeeze unsqueeze flatten unflatten split chunk unbind roll flip tril triu gather index_select "
     "topk sort argsort dot mm bmm clone detach numel softmax log_softmax broadcast_to"
 ).split()
@@ -36,15 +36,20 @@ for _name in _METHODS:
     globals()[_name] = _as_function(_name)
 
 
+def pow(input, exponent):
+    """input ** exponent, where either may be a Python number (torch.pow(2, t) works)."""
+    return input ** exponent
+
+
 def _same_device_and_dtype(tensors, op):
     tensors = list(tensors)
-    if not tensors:
-        raise RuntimeError(f"{op}(): expected a non-empty list of Tensors")
+    if not tensors:  # torch raises ValueError for cat, RuntimeError for stack
+        raise (ValueError if op == "cat" else RuntimeError)(f"{op}(): expected a non-empty list of Tensors")
     for t in tensors:
         if not isinstance(t, Tensor):
             raise TypeError(f"{op}(): expected a sequence of Tensors, got {type(t).__name__}")
         if type(t._data) is not type(tensors[0]._data):
-            raise DeviceError(f"{op}(): Expected all tensors to be on the same device, but found {tensors[0].device} and {t.device}")
+            raise devices_error(op, tensors[0].device, t.device)
     dt = _dt.promote(*[t._data.dtype for t in tensors])
     return [_cast(t, dt) for t in tensors]
 

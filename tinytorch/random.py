@@ -61,9 +61,13 @@ class Generator:
         return self._state.random_sample(shape).astype(dtype, copy=False)
 
     def integers(self, low, high, shape, dtype):
+        """Integers in [low, high), returned as `dtype` (which may be a float type, as in torch)."""
+        draw_as = dtype if np.dtype(dtype).kind in "iu" else np.int64
         if self.device.type == "cpu":
-            return self._state.integers(low, high, shape, dtype=dtype)
-        return self._state.randint(low, high, shape, dtype=dtype)
+            out = self._state.integers(low, high, shape, dtype=draw_as)
+        else:
+            out = self._state.randint(low, high, shape, dtype=draw_as)
+        return out.astype(dtype, copy=False)
 
     def permutation(self, n, dtype):
         return self._state.permutation(n).astype(dtype, copy=False)

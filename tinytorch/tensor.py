@@ -12,10 +12,10 @@ import operator
 import numpy as np
 
 from . import dtypes as _dt
-from .autograd import Function, is_grad_enabled, run_backward
+from .autograd import is_grad_enabled, run_backward
 from .device import array_module, device as _device, device_of, xp_for
 from .ops import elementwise as E, indexing as I, linalg as L, movement as M, reduction as R
-from .ops.errors import ShapeError, devices_error, shapes_error
+from .ops.errors import devices_error, shapes_error
 
 _SCALARS = (builtins.int, builtins.float, builtins.bool, np.number, np.bool_)
 
@@ -1106,7 +1106,10 @@ _RETURN_TYPES = {name: _return_type(name) for name in ("max", "min", "topk", "so
 
 
 def _ValuesIndices(values, indices, name="max"):
-    return _RETURN_TYPES[name](values, indices)
+    kind = _RETURN_TYPES.get(name)
+    if kind is None:
+        kind = _RETURN_TYPES[name] = _return_type(name)
+    return kind(values, indices)
 
 
 # ---- helpers ------------------------------------------------------------------------------

@@ -1,4 +1,10 @@
-"""Testing helpers: numerical gradient checks, lecture-5 style comparisons, torch parity."""
+"""Testing helpers: numerical gradient checks, lecture-5 style comparisons, torch parity.
+
+- `gradcheck(fn, *inputs)`: autograd's gradients against float64 central differences.
+- `assert_close` / `cmp`: the `exact | approximate | maxdiff` line of Zero-to-Hero lecture 5.
+- `compare_with_torch(fn, *arrays)`: one lambda `fn(m, *tensors)` run with m = torch and
+  m = tinytorch; the outputs (values, shapes, dtypes) and every input's gradient must agree.
+"""
 import numpy as np
 
 
@@ -11,121 +17,175 @@ def _to_numpy(x):
     return np.asarray(x)
 
 
-def cmp(name, dt, t, atol=1e-6, rtol=1e-5):
-    """Lecture 5's check: `name | exact: bool | approximate: bool | maxdiff: float`.
+def _triple(a, b, atol, rtol):
+    exact = bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f" and b.dtype.kind == "f"))
+    approx = bool(np.allclose(a, b, atol=atol, rtol=rtol, equal_nan=True))
+    diff = np.abs(a.astype(np.float64) - b.astype(np.float64))
+    maxdiff = float(np.nanmax(diff)) if diff.size and not np.isnan(diff).all() else 0.0
+    return exact, approx, maxdiff
 
-    `dt` is the gradient computed by hand, `t` the reference (e.g. autograd's). Returns
-    (exact, approximate, maxdiff) and prints the line.
+
+def cmp(name, dt, t, atol=1e-6, rtol=1e-5):
+    """Lecture 5's check: prints `name | exact: bool | approximate: bool | maxdiff: float`.
+
+    `dt` is the value computed by hand, `t` the reference (e.g. autograd's gradient).
+    Returns (exact, approximate, maxdiff).
     """
     a, b = _to_numpy(dt), _to_numpy(t)
     if a.shape != b.shape:
         raise AssertionError(f"{name}: shapes differ: {a.shape} vs {b.shape}")
-    exact = bool(np.array_equal(a, b))
-    approx = bool(np.allclose(a, b, atol=atol, rtol=rtol))
-    maxdiff = float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64)))) if a.size else 0.0
+    exact, approx, maxdiff = _triple(a, b, atol, rtol)
     print(f"{name:15s} | exact: {str(exact):5s} | approximate: {str(approx):5s} | maxdiff: {maxdiff}")
     return exact, approx, maxdiff
 
 
 def assert_close(actual, expected, atol=1e-6, rtol=1e-5, name="tensor"):
-    """Raise AssertionError with the `exact | approximate | maxdiff` triple unless close."""
+    """Raise AssertionError with the `exact | approximate | maxdiff` triple unless
+    |actual - expected| <= atol + rtol |expected| everywhere (NaNs must match NaNs)."""
     a, b = _to_numpy(actual), _to_numpy(expected)
     if a.shape != b.shape:
         raise AssertionError(f"{name}: shape {a.shape} != expected {b.shape}")
-    if not np.allclose(a, b, atol=atol, rtol=rtol, equal_nan=True):
-        exact = bool(np.array_equal(a, b))
-        maxdiff = float(np.nanmax(np.abs(a.astype(np.float64) - b.astype(np.float64))))
-        raise AssertionError(f"{name:15s} | exact: {exact} | approximate: False | maxdiff: {maxdiff} "
+    exact, approx, maxdiff = _triple(a, b, atol, rtol)
+    if not approx:
+        raise AssertionError(f"{name} | exact: {exact} | approximate: {approx} | maxdiff: {maxdiff} "
                              f"(atol={atol}, rtol={rtol})")
 
 
-def numerical_grad(fn, inputs, i, eps=1e-6):
-    """Central differences of sum(fn(*inputs) * w) w.r.t. inputs[i], with a fixed random w.
+def _float_outputs(out):
+    """The floating tensors among fn's outputs (a tensor, or a tuple/list of them)."""
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    return [o for o in outs if o.dtype.is_floating_point]
 
-    Returns (numeric, w) with numeric shaped like inputs[i]; inputs are float64 tensors.
-    """
+
+def _weights(outs, seed=0):
+    """Fixed random weights w_k, one per output: the checked scalar is sum_k sum(out_k * w_k)."""
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(tuple(o.shape)) for o in outs]
+
+
+def numerical_grad(f, x, eps=1e-6):
+    """Central differences of the scalar function f() with respect to the float64 tensor x:
+    d f / d x_j ~ (f(x + eps e_j) - f(x - eps e_j)) / (2 eps), one element at a time."""
     from .autograd import no_grad
-    x = inputs[i]
-    flat = x._data.reshape(-1) if x._data.flags.c_contiguous else None
-    base = x._data.copy()
-    with no_grad():
-        out = fn(*inputs)
-    w = np.random.default_rng(0).standard_normal(out.shape)
-    grad = np.zeros(base.size)
-    for j in range(base.size):
-        for sign in (1, -1):
-            perturbed = base.copy().reshape(-1)
-            perturbed[j] += sign * eps
-            x._data = perturbed.reshape(base.shape) if flat is not None else _like_layout(perturbed.reshape(base.shape), base)
-            with no_grad():
-                val = float((fn(*inputs)._data * w).sum())
-            grad[j] += sign * val / (2 * eps)
-    x._data = base if flat is not None else _like_layout(base, base)
-    return grad.reshape(base.shape), w
-
-
-def _like_layout(values, layout):
-    """values copied into an array with the same (possibly non-contiguous) strides as layout."""
-    if layout.flags.c_contiguous:
-        return values
-    out = np.empty(layout.shape[::-1], dtype=values.dtype).T if layout.flags.f_contiguous else values.T.copy().T
-    out[...] = values
-    return out
+    saved = x._data
+    work = np.array(saved, dtype=np.float64, order="C")
+    flat = work.reshape(-1)
+    grad = np.empty(flat.size)
+    x._data = work
+    try:
+        with no_grad():
+            for j in range(flat.size):
+                v = flat[j]
+                flat[j] = v + eps
+                up = f()
+                flat[j] = v - eps
+                down = f()
+                flat[j] = v
+                grad[j] = (up - down) / (2 * eps)
+    finally:
+        x._data = saved
+    return grad.reshape(saved.shape)
 
 
 def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-4):
     """Check autograd's gradient of fn at float64 `inputs` against central differences.
 
-    Every input that requires grad is checked, and its `.grad.shape` must equal its shape.
-    Returns True or raises AssertionError with the comparison triple.
+    The checked scalar is L = sum_k sum(out_k * w_k) over fn's floating outputs, with fixed
+    random w_k. Every input tensor that requires grad is checked, and its `.grad.shape` must
+    equal its shape. Returns True or raises AssertionError naming the input and the triple.
     """
     from .tensor import Tensor
     for x in inputs:
         if isinstance(x, Tensor) and x.requires_grad and x.dtype.name != "float64":
-            raise ValueError(f"gradcheck: inputs must be float64 (got {x.dtype})")
-    out = fn(*inputs)
-    w = np.random.default_rng(0).standard_normal(out.shape)
+            raise ValueError(f"gradcheck: inputs that require grad must be float64 (got {x.dtype})")
+    outs = _float_outputs(fn(*inputs))
+    if not outs:
+        raise ValueError("gradcheck: fn returned no floating-point tensor to differentiate")
+    ws = _weights(outs)
+
+    def loss():
+        return float(sum((_to_numpy(o) * w).sum() for o, w in zip(_float_outputs(fn(*inputs)), ws)))
+
     for x in inputs:
         if isinstance(x, Tensor):
             x.grad = None
-    from .creation import tensor
-    (out * tensor(w, dtype=out.dtype)).sum().backward()
+    total = None
+    for o, w in zip(outs, ws):
+        term = (o * Tensor._wrap(np.asarray(w, dtype=np.float64))).sum()
+        total = term if total is None else total + term
+    if total.requires_grad:
+        total.backward()
     for i, x in enumerate(inputs):
         if not (isinstance(x, Tensor) and x.requires_grad):
             continue
-        numeric, _ = numerical_grad(fn, inputs, i, eps)
+        numeric = numerical_grad(loss, x, eps)
         if x.grad is None:
-            raise AssertionError(f"gradcheck: input {i} received no gradient")
+            if np.abs(numeric).max(initial=0.0) > atol:
+                raise AssertionError(f"gradcheck: input {i} received no gradient, but its numerical gradient is not 0")
+            continue
         if tuple(x.grad.shape) != tuple(x.shape):
             raise AssertionError(f"gradcheck: input {i} grad shape {tuple(x.grad.shape)} != input shape {tuple(x.shape)}")
-        assert_close(x.grad, numeric, atol=atol, rtol=rtol, name=f"input {i} grad")
+        assert_close(x.grad, numeric, atol=atol, rtol=rtol, name=f"gradcheck input {i} grad")
     return True
 
 
-def compare_with_torch(fn, *arrays, requires_grad=None, atol=1e-6, rtol=1e-5):
-    """Run fn(m, *tensors) with m = torch and m = tinytorch on the same arrays; compare the
-    forward output and the gradient of every floating input (through sum(out * w))."""
+def leaf(m, array, requires_grad=None):
+    """A leaf tensor of library m (torch or tinytorch) with the values AND the memory layout of
+    `array` (a transposed or strided array gives a non-contiguous leaf); floating arrays
+    require grad unless told otherwise."""
+    array = np.asarray(array)
+    if requires_grad is None:
+        requires_grad = array.dtype.kind == "f"
+    t = m.from_numpy(_copy_keeping_strides(array)) if array.ndim else m.tensor(array)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def _copy_keeping_strides(a):
+    """A writable copy of `a` laid out in memory as `a` is (strides may be permuted or gapped)."""
+    if a.flags.c_contiguous or a.size == 0 or any(s <= 0 for s in a.strides):
+        return np.array(a, order="C")
+    span = 1 + sum((n - 1) * s // a.itemsize for n, s in zip(a.shape, a.strides))
+    out = np.lib.stride_tricks.as_strided(np.zeros(span, dtype=a.dtype), a.shape, a.strides)
+    out[...] = a
+    return out
+
+
+def compare_with_torch(fn, *arrays, requires_grad=None, atol=1e-6, rtol=1e-5, torch_fn=None):
+    """Run fn(m, *tensors) with m = torch and m = tinytorch on the same arrays and compare.
+
+    Inputs keep each array's memory layout (see `leaf`); floating ones require grad unless
+    `requires_grad` (one bool per array) says otherwise. Outputs (a tensor or a tuple of them)
+    must agree in shape, dtype and value; then the gradient of sum_k sum(out_k * w_k) over the
+    floating outputs must agree for every input. `torch_fn` replaces fn on the torch side when
+    the two spellings differ (e.g. a negative-step slice, which torch lacks). Returns the outputs.
+    """
     import torch
     import tinytorch
     if requires_grad is None:
-        requires_grad = [np.asarray(a).dtype.kind == "f" for a in arrays]
+        requires_grad = [None] * len(arrays)
     results = {}
-    for m in (torch, tinytorch):
-        ts = [m.tensor(np.asarray(a), requires_grad=bool(r)) for a, r in zip(arrays, requires_grad)]
-        out = fn(m, *ts)
-        outs = out if isinstance(out, (tuple, list)) else (out,)
-        grads = [None] * len(ts)
-        if any(requires_grad):
-            w = np.random.default_rng(1).standard_normal(tuple(outs[0].shape))
-            (outs[0] * m.tensor(w, dtype=outs[0].dtype)).sum().backward()
-            grads = [t.grad for t in ts]
-        results[m.__name__] = (outs, grads)
+    for m, f in ((torch, torch_fn or fn), (tinytorch, fn)):
+        ts = [leaf(m, a, r) for a, r in zip(arrays, requires_grad)]
+        out = f(m, *ts)
+        outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+        floats = [o for o in outs if o.dtype.is_floating_point and o.requires_grad]
+        if floats:
+            total = sum((o * m.tensor(w, dtype=o.dtype)).sum() for o, w in zip(floats, _weights(floats, seed=1)))
+            total.backward()
+        results[m.__name__] = (outs, [t.grad for t in ts])
     (t_outs, t_grads), (o_outs, o_grads) = results["torch"], results["tinytorch"]
+    if len(o_outs) != len(t_outs):
+        raise AssertionError(f"tinytorch returned {len(o_outs)} outputs, torch {len(t_outs)}")
     for k, (a, b) in enumerate(zip(o_outs, t_outs)):
+        if str(a.dtype).split(".")[-1] != str(b.dtype).split(".")[-1]:
+            raise AssertionError(f"output {k}: dtype {a.dtype} != torch's {b.dtype}")
+        if a.requires_grad != b.requires_grad:
+            raise AssertionError(f"output {k}: requires_grad {a.requires_grad} != torch's {b.requires_grad}")
         assert_close(a, b, atol=atol, rtol=rtol, name=f"output {k}")
     for k, (a, b) in enumerate(zip(o_grads, t_grads)):
         if (a is None) != (b is None):
-            raise AssertionError(f"input {k}: gradient present in one library only")
+            raise AssertionError(f"input {k}: gradient is {'missing' if a is None else 'present'} in tinytorch "
+                                 f"but not in torch")
         if a is not None:
             assert_close(a, b, atol=atol, rtol=rtol, name=f"input {k} grad")
-    return results
+    return o_outs

@@ -326,9 +326,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if attn_mask is None or attn_mask.dtype.name == "bool":
         bias = mask_as_bias(None if attn_mask is None else attn_mask._data, is_causal, query.shape[-2], key.shape[-2],
                             query._data.dtype, array_module(query._data))
+    every_query_sees_a_key = attn_mask is None  # (is_causal: query i sees key 0)
+    kernels = _backend_kernels(query._data, "softmax_forward", "softmax_backward") if every_query_sees_a_key else None
     try:
         return ScaledDotProductAttention.apply(query, key, value, bias, float(dropout_p), scale, bool(is_causal),
-                                               generator)
+                                               generator, kernels)
     except ValueError:
         raise shapes_error(op, query.shape, key.shape, value.shape,
                            why="have batch dimensions that cannot be broadcast together") from None

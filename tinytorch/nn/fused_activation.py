@@ -6,12 +6,14 @@ their derivatives in the docstrings); their naive twins are here.
 """
 import math
 
+import numpy as np
+
 from ..autograd import Function
 from ..device import array_module
 from ..ops.elementwise import _sigmoid
 from ..tensor import where
-from .fused_common import row_blocks, row_sums
-from .special import _erfc_series, normal_cdf, normal_pdf
+from .fused_common import exp_rows, row_blocks
+from .special import _erfc_series, normal_cdf_block
 
 GELU_TANH_K = math.sqrt(2 / math.pi)
 GELU_TANH_C = 0.044715
@@ -35,15 +37,14 @@ def softmax_backward_array(g, y, axis):
 
 def softmax_rows_forward(x):
     """softmax over the last axis of x (..., C), a block of rows at a time, straight into the
-    output (the oracle's interface, kernels/reference.py)."""
+    output (the oracle's interface, kernels/reference.py); see fused_common.exp_rows."""
     xp = array_module(x)
     flat = x.reshape(-1, x.shape[-1])
     y = xp.empty(flat.shape, x.dtype)
     for rows, _ in row_blocks(flat.shape[0], flat.shape[1], xp):
-        out = y[rows]
-        xp.subtract(flat[rows], flat[rows].max(axis=1, keepdims=True), out=out)
-        xp.exp(out, out=out)
-        out *= (1 / row_sums(out))[:, None]
+        _, total = exp_rows(flat[rows], y[rows])
+        with np.errstate(divide="ignore", invalid="ignore"):  # a row of -inf: 0/0 = nan, as torch
+            y[rows] *= (1 / total)[:, None]
     return y.reshape(x.shape)
 
 
@@ -104,35 +105,85 @@ class LogSoftmax(Function):
 
 
 class GELU(Function):
-    """Gaussian error linear unit.
+    """Gaussian error linear unit, elementwise.
 
     exact:  y = x Phi(x), Phi the standard normal CDF (special.normal_cdf);
-            dy/dx = Phi(x) + x phi(x), phi = Phi' the normal density.
-    tanh:   y = x (1 + tanh u) / 2, u = k (x + c x^3), k = sqrt(2/pi), c = 0.044715;
-            dy/dx = (1 + tanh u) / 2 + x (1 - tanh^2 u) k (1 + 3 c x^2) / 2.
+            dy/dx = Phi(x) + x phi(x), phi = Phi' = exp(-x^2 / 2) / sqrt(2 pi).
+    tanh:   y = x (1 + tanh u) / 2 = x a,  u = k (x + c x^3), k = sqrt(2/pi), c = 0.044715,
+            a = (1 + tanh u) / 2 = sigmoid(2u) in [0, 1]. Since (1 - tanh^2 u) / 2 = 2 a (1 - a),
+            dy/dx = a + x da/dx = a (1 + 2 (1 - a) x k (1 + 3 c x^2)).
+
+    Only x is kept (the graph holds it anyway): backward recomputes Phi(x) or a, as torch
+    does, rather than keeping a second array of x's size alive until then. Both passes run
+    in place over cache-sized blocks.
     """
 
     @staticmethod
     def forward(ctx, x, approximate):
         xp = array_module(x)
+        x = xp.ascontiguousarray(x)
+        y = xp.empty_like(x)
+        flat_x, flat_y = x.reshape(-1), y.reshape(-1)
+        gate = _gelu_tanh_gate if approximate == "tanh" else normal_cdf_block
+        for part, scratch in row_blocks(x.size, (), xp, x.dtype, 2):
+            gate(flat_x[part], flat_y[part], *scratch)
+            flat_y[part] *= flat_x[part]
         ctx.x, ctx.approximate = x, approximate
-        if approximate == "tanh":
-            t = xp.tanh((x + GELU_TANH_C * x * x * x) * GELU_TANH_K)
-            ctx.t = t
-            return (1 + t) * x * 0.5
-        cdf = normal_cdf(x)
-        ctx.cdf = cdf
-        return x * cdf
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        x = ctx.x
-        if ctx.approximate == "tanh":
-            t = ctx.t
-            slope = (1 + t) * 0.5 + x * (1 - t * t) * (1 + 3 * GELU_TANH_C * x * x) * (GELU_TANH_K * 0.5)
-        else:
-            slope = ctx.cdf + x * normal_pdf(x)
-        return g * slope, None
+        xp = array_module(g)
+        x = ctx.x.reshape(-1)
+        g = xp.ascontiguousarray(g).reshape(-1)
+        dx = xp.empty_like(x)
+        tanh = ctx.approximate == "tanh"
+        for part, (gate, s, p) in row_blocks(x.size, (), xp, x.dtype, 3):
+            out = dx[part]
+            if tanh:
+                _gelu_tanh_gate(x[part], gate, s, p)
+                _gelu_tanh_slope(x[part], gate, out, s)
+            else:
+                normal_cdf_block(x[part], gate, s, p)
+                _gelu_exact_slope(x[part], gate, out)
+            out *= g[part]
+        return dx.reshape(ctx.x.shape), None
+
+
+def _gelu_tanh_gate(x, a, *_scratch):
+    """a = (1 + tanh(k x (1 + c x^2))) / 2, in place into a (the scratch arrays go unused)."""
+    xp = array_module(x)
+    xp.multiply(x, x, out=a)
+    a *= GELU_TANH_C * GELU_TANH_K
+    a += GELU_TANH_K
+    a *= x
+    xp.tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
+
+
+def _gelu_tanh_slope(x, a, out, scratch):
+    """out = a (1 + 2 (1 - a) x k (1 + 3 c x^2)) (see GELU); scratch is shaped like x."""
+    xp = array_module(x)
+    xp.multiply(x, x, out=out)
+    out *= 6 * GELU_TANH_C * GELU_TANH_K
+    out += 2 * GELU_TANH_K
+    out *= x
+    xp.subtract(1, a, out=scratch)
+    out *= scratch
+    out += 1
+    out *= a
+
+
+def _gelu_exact_slope(x, cdf, out):
+    """out = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2 - log sqrt(2 pi))."""
+    xp = array_module(x)
+    xp.multiply(x, x, out=out)
+    out *= -0.5
+    out -= 0.5 * math.log(2 * math.pi)
+    xp.exp(out, out=out)
+    out *= x
+    out += cdf
 
 
 class SiLU(Function):

@@ -1,11 +1,12 @@
 """Fused scaled dot-product attention, one Function, next to its naive twin (lecture 7's head)."""
 import functools
+import math
 
 import numpy as np
 
 from ..autograd import Function
 from ..device import array_module
-from .fused_common import row_blocks
+from .fused_common import exp_rows, one_block, row_blocks
 
 
 @functools.lru_cache(maxsize=32)
@@ -21,22 +22,10 @@ def causal_mask(n_queries, n_keys, xp):
     return mask
 
 
-def _softmax_rows_inplace(s):
-    """s <- softmax(s) over the last axis, in place; a row that is all -inf becomes zeros."""
-    xp = array_module(s)
-    m = s.max(axis=-1, keepdims=True)
-    m[m == -xp.inf] = 0
-    s -= m
-    xp.exp(s, out=s)
-    total = s.sum(axis=-1, keepdims=True)
-    total[total == 0] = 1
-    s /= total
-
-
-def _as_heads(a, batch):
-    """a (..., n, e) broadcast to the batch dims and seen as (heads, n, e)."""
+def _heads(a, batch, lead):
+    """a (..., n, e) broadcast to the batch dims and seen as lead + (n, e) (a view if it can be)."""
     xp = array_module(a)
-    return xp.broadcast_to(a, batch + a.shape[-2:]).reshape((-1,) + a.shape[-2:])
+    return xp.broadcast_to(a, batch + a.shape[-2:]).reshape(lead + a.shape[-2:])
 
 
 _QUERY_BLOCK = 128
@@ -67,82 +56,110 @@ class ScaledDotProductAttention(Function):
         dS = P * (dP - sum_j dP_j P_j)             (the softmax backward, per query row),
         dq = dS k * scale,   dk = dS^T q * scale,   d(float mask) = dS.
 
-    Heads (the flattened batch dims) are processed a few at a time, so the (L, S) score blocks
-    stay in cache through the scale, mask, softmax and dropout passes; only P is kept. With
+    `kernels` is the backend's (softmax_forward, softmax_backward) for float32 scores in which
+    every query sees a key (no mask, or causal), or None for the xp code here.
+
+    Only P is kept (q, k and v are the inputs). When all the scores fit in cache at once, the
+    batched products run on q, k, v as they are (views into a fused qkv projection, say);
+    otherwise the batch dims are flattened into heads, processed a few at a time, so that each
+    (L, S) score block stays in cache through the mask, softmax and dropout passes. With
     `causal`, each block of queries skips the keys it cannot see (see query_blocks).
     """
 
     @staticmethod
-    def forward(ctx, q, k, v, bias, dropout_p, scale, causal, generator):
+    def forward(ctx, q, k, v, bias, dropout_p, scale, causal, generator, kernels=None):
         xp = array_module(q)
         n_q, n_k = q.shape[-2], k.shape[-2]
         batch = tuple(np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2],
                                           () if bias is None else bias.shape[:-2]))
-        qh, kh, vh = _as_heads(q, batch), _as_heads(k, batch), _as_heads(v, batch)
-        per_head_bias = bias is not None and bias.ndim > 2 and any(d != 1 for d in bias.shape[:-2])
-        bias_h = _as_heads(bias, batch) if per_head_bias else (None if bias is None else bias.reshape(n_q, n_k)[None])
-        p = xp.zeros((qh.shape[0], n_q, n_k), q.dtype)
-        out = xp.empty((qh.shape[0], n_q, vh.shape[-1]), q.dtype)
+        n_heads = math.prod(batch)
+        lead = (batch or (1,)) if one_block(n_heads * n_q * n_k, xp) else (n_heads,)
+        qh, kh, vh = (_heads(a, batch, lead) for a in (q, k, v))
+        bias_h = None if bias is None else _heads(bias, batch, lead)
+        blocks = query_blocks(n_q, n_k, causal)
+        p = (xp.empty if len(blocks) == 1 else xp.zeros)(lead + (n_q, n_k), q.dtype)
+        out = xp.empty(lead + (n_q, vh.shape[-1]), q.dtype)
         keep = generator.uniform(p.shape, p.dtype) >= dropout_p if dropout_p > 0 else None
         drop_scale = 1.0 / (1.0 - dropout_p) if dropout_p < 1 else 0.0
-        blocks = query_blocks(n_q, n_k, causal)
-        for heads, (weights,) in row_blocks(p.shape[0], (n_q, n_k), xp, q.dtype, 1):
+        for heads, (scores, dropped) in row_blocks(lead[0], p.shape[1:], xp, q.dtype, 2):
             for q0, q1, k1 in blocks:
-                rows, s = slice(q0, q1), p[heads, q0:q1, :k1]
-                xp.matmul(qh[heads, rows], kh[heads, :k1].swapaxes(-1, -2), out=s)
+                block = (Ellipsis, slice(q0, q1), slice(0, k1))
+                s, weights = scores[..., :q1 - q0, :k1], p[heads][block]
+                xp.matmul(qh[heads][..., q0:q1, :], kh[heads][..., :k1, :].swapaxes(-1, -2), out=s)
                 s *= scale
                 if bias_h is not None:
-                    s += bias_h[heads, rows, :k1] if per_head_bias else bias_h[:, rows, :k1]
-                _softmax_rows_inplace(s)
+                    s += bias_h[heads][block]
+                if kernels:
+                    weights[...] = kernels[0](s)
+                else:
+                    _, total = exp_rows(s, weights)
+                    total[total == 0] = 1                   # a query that sees no key: zero weights
+                    weights *= (1 / total)[..., None]
                 if keep is not None:
-                    dropped = weights[:, :q1 - q0, :k1]
-                    xp.multiply(s, keep[heads, rows, :k1], out=dropped)
-                    dropped *= drop_scale
-                    s = dropped
-                xp.matmul(s, vh[heads, :k1], out=out[heads, rows])
+                    weights = _dropped(weights, keep[heads][block], drop_scale, dropped[..., :q1 - q0, :k1])
+                xp.matmul(weights, vh[heads][..., :k1, :], out=out[heads][..., q0:q1, :])
         ctx.q, ctx.k, ctx.v, ctx.p, ctx.keep, ctx.batch, ctx.blocks = qh, kh, vh, p, keep, batch, blocks
-        ctx.scale, ctx.drop_scale = scale, drop_scale
+        ctx.scale, ctx.drop_scale, ctx.kernels = scale, drop_scale, kernels
         return out.reshape(batch + out.shape[-2:])
 
     @staticmethod
     def backward(ctx, g):
         need_q, need_k, need_v, need_bias = ctx.needs_input_grad[:4]
         xp = array_module(g)
-        q, k, v, p, keep = ctx.q, ctx.k, ctx.v, ctx.p, ctx.keep
-        g = g.reshape((-1,) + g.shape[-2:])
+        q, k, v, p, keep, blocks = ctx.q, ctx.k, ctx.v, ctx.p, ctx.keep, ctx.blocks
+        g = g.reshape(p.shape[:-2] + g.shape[-2:])
+        accumulated = xp.empty if len(blocks) == 1 else xp.zeros  # several query blocks add into dk, dv
         dq = xp.empty(q.shape, q.dtype) if need_q else None
-        dk = xp.zeros(k.shape, k.dtype) if need_k else None
-        dv = xp.zeros(v.shape, v.dtype) if need_v else None
+        dk = accumulated(k.shape, k.dtype) if need_k else None
+        dv = accumulated(v.shape, v.dtype) if need_v else None
         dbias = xp.zeros(p.shape, p.dtype) if need_bias else None
-        for heads, (ds_block, weights) in row_blocks(p.shape[0], p.shape[1:], xp, p.dtype, 2):
-            for q0, q1, k1 in ctx.blocks:
-                rows, ph, gh = slice(q0, q1), p[heads, q0:q1, :k1], g[heads, q0:q1]
+        for heads, (ds_block, dropped) in row_blocks(p.shape[0], p.shape[1:], xp, p.dtype, 2):
+            for q0, q1, k1 in blocks:
+                block = (Ellipsis, slice(q0, q1), slice(0, k1))
+                ph, gh, kh = p[heads][block], g[heads][..., q0:q1, :], k[heads][..., :k1, :]
                 if need_v:
-                    dropped = ph
-                    if keep is not None:
-                        dropped = weights[:, :q1 - q0, :k1]
-                        xp.multiply(ph, keep[heads, rows, :k1], out=dropped)
-                        dropped *= ctx.drop_scale
-                    dv[heads, :k1] += dropped.swapaxes(-1, -2) @ gh
+                    weights = ph if keep is None else _dropped(ph, keep[heads][block], ctx.drop_scale,
+                                                               dropped[..., :q1 - q0, :k1])
+                    _matmul_into(weights.swapaxes(-1, -2), gh, dv[heads][..., :k1, :], len(blocks) == 1)
                 if not (need_q or need_k or need_bias):
                     continue
-                ds = ds_block[:, :q1 - q0, :k1]
-                xp.matmul(gh, v[heads, :k1].swapaxes(-1, -2), out=ds)       # dD
+                ds = ds_block[..., :q1 - q0, :k1]
+                xp.matmul(gh, v[heads][..., :k1, :].swapaxes(-1, -2), out=ds)       # dD
                 if keep is not None:
-                    ds *= keep[heads, rows, :k1]
-                    ds *= ctx.drop_scale                                       # dP
-                ds -= xp.einsum("hij,hij->hi", ds, ph)[..., None]
-                ds *= ph                                                       # dS
+                    ds *= keep[heads][block]
+                    ds *= ctx.drop_scale                                               # dP
+                if ctx.kernels:
+                    ds = ctx.kernels[1](ds, ph)
+                else:
+                    ds -= xp.einsum("...ij,...ij->...i", ds, ph)[..., None]
+                    ds *= ph                                                           # dS
                 if need_bias:
-                    dbias[heads, rows, :k1] = ds
+                    dbias[heads][block] = ds
+                ds *= ctx.scale
                 if need_q:
-                    xp.matmul(ds, k[heads, :k1], out=dq[heads, rows])
-                    dq[heads, rows] *= ctx.scale
+                    xp.matmul(ds, kh, out=dq[heads][..., q0:q1, :])
                 if need_k:
-                    dk[heads, :k1] += (ds.swapaxes(-1, -2) @ q[heads, rows]) * ctx.scale
+                    _matmul_into(ds.swapaxes(-1, -2), q[heads][..., q0:q1, :], dk[heads][..., :k1, :],
+                                 len(blocks) == 1)
         batch = ctx.batch
         shaped = (lambda d: None if d is None else d.reshape(batch + d.shape[-2:]))
-        return shaped(dq), shaped(dk), shaped(dv), shaped(dbias), None, None, None, None
+        return shaped(dq), shaped(dk), shaped(dv), shaped(dbias), None, None, None, None, None
+
+
+def _dropped(weights, keep, drop_scale, out):
+    """weights * keep / (1 - p), into out."""
+    xp = array_module(weights)
+    xp.multiply(weights, keep, out=out)
+    out *= drop_scale
+    return out
+
+
+def _matmul_into(a, b, out, overwrite):
+    """out = a @ b (overwrite) or out += a @ b."""
+    if overwrite:
+        array_module(a).matmul(a, b, out=out)
+    else:
+        out += a @ b
 
 
 def mask_as_bias(attn_mask, is_causal, n_queries, n_keys, dtype, xp):
@@ -173,7 +190,6 @@ def repeat_kv_heads(query, key, value):
 def scaled_dot_product_attention_naive(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
                                        scale=None, enable_gqa=False):
     """Lecture 7's attention head: wei = q @ k^T * scale, masked_fill(-inf), softmax, @ v."""
-    import math
     from ..creation import rand_like, tensor
     from .fused_activation import softmax_naive
     if enable_gqa:

@@ -5,7 +5,7 @@ from ..device import array_module
 from ..ops.errors import shapes_error
 from ..tensor import where
 from .fused_activation import log_softmax_naive
-from .fused_common import loss_grad_per_element, reduce_loss, row_blocks, row_sums
+from .fused_common import exp_rows, loss_grad_per_element, one_block, reduce_loss, row_blocks, row_sums
 
 
 def classes_last(op, input, target):
@@ -44,7 +44,8 @@ def class_targets(op, target, n_classes, ignore_index, weight, dtype):
 class CrossEntropy(Function):
     """Softmax cross-entropy of logits x (N, C) against class indices t (N,).
 
-    Row-wise, z = x - max_c x and l = log sum_c e^z, so log p_ic = z_ic - l_i never overflows.
+    Row-wise, z = x - m and l = log sum_c e^z, with a shift m >= max_c x (fused_common.exp_rows),
+    so log p_ic = z_ic - l_i never overflows.
     With class weights w (all 1 by default), W = sum_c w_c, label smoothing eps and
     valid_i = [t_i != ignore_index], torch's loss is loss_i = -sum_c q_ic log p_ic with
 
@@ -56,8 +57,9 @@ class CrossEntropy(Function):
 
         d loss_i / d x_ik = s_i p_ik - q_ik,
 
-    which is lecture 5's dlogits = (softmax - onehot) / N in the plain mean case. Only m and
-    e^l per row are saved: p = e^{x - m} / e^l is recomputed in row blocks, straight into the
+    which is lecture 5's dlogits = (softmax - onehot) / N in the plain mean case. Logits that
+    fit in cache keep e^{x - m} from the forward; larger ones (a GPT-2 batch: 1.6 GB) keep only
+    m and e^l per row, and p = e^{x - m} / e^l is recomputed in row blocks, straight into the
     gradient array.
     """
 
@@ -68,13 +70,13 @@ class CrossEntropy(Function):
         safe, valid, w_t = class_targets("cross_entropy", target, n_classes, ignore_index, weight, x.dtype)
         m, total = xp.empty(n, x.dtype), xp.empty(n, x.dtype)
         smooth = xp.empty(n, x.dtype) if label_smoothing else None
-        for rows, (z,) in row_blocks(n, n_classes, xp, x.dtype, 1):
-            m[rows] = x[rows].max(axis=1)
-            xp.subtract(x[rows], m[rows, None], out=z)
+        kept = xp.empty(x.shape, x.dtype) if one_block(x.size, xp) else None
+        for rows, scratch in row_blocks(n, n_classes, xp, x.dtype, 0 if kept is not None else 1):
+            e = scratch[0] if kept is None else kept[rows]
+            m[rows], total[rows] = exp_rows(x[rows], e)
             if label_smoothing:
+                z = x[rows] - m[rows, None]
                 smooth[rows] = row_sums(z) if weight is None else z @ weight
-            xp.exp(z, out=z)
-            total[rows] = row_sums(z)
         l = xp.log(total)
         z_t = xp.where(valid, x[xp.arange(n), safe] - m, 0)
         a = w_t * (1 - label_smoothing)
@@ -84,7 +86,7 @@ class CrossEntropy(Function):
             b = valid.astype(x.dtype) * (label_smoothing / n_classes)
             total_w = n_classes if weight is None else weight.sum()
             loss += b * (total_w * l - smooth)
-        ctx.x, ctx.m, ctx.total, ctx.safe, ctx.a, ctx.b = x, m, total, safe, a, b
+        ctx.x, ctx.e, ctx.m, ctx.total, ctx.safe, ctx.a, ctx.b = x, kept, m, total, safe, a, b
         ctx.weight, ctx.total_w, ctx.reduction, ctx.denominator = weight, total_w, reduction, w_t.sum()
         return reduce_loss(loss, reduction, ctx.denominator)
 
@@ -100,9 +102,13 @@ class CrossEntropy(Function):
         grad = xp.empty(x.shape, x.dtype)
         for rows, _ in row_blocks(n, n_classes, xp):
             out = grad[rows]
-            xp.subtract(x[rows], m[rows, None], out=out)
-            xp.exp(out, out=out)
-            out *= p_coef[rows, None]             # s_i p_ic, p = e^{x - m} / e^l
+            if ctx.e is None:
+                xp.subtract(x[rows], m[rows, None], out=out)
+                xp.exp(out, out=out)
+                xp.multiply(out, p_coef[rows, None], out=out)
+            else:
+                xp.multiply(ctx.e[rows], p_coef[rows, None], out=out)
+            # out = s_i p_ic, p = e^{x - m} / e^l
             if smooth_coef is not None:
                 out -= smooth_coef[rows] * w_row
         grad[xp.arange(n), ctx.safe] -= gi * a

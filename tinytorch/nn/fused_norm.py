@@ -16,35 +16,15 @@ trailing axes of each sample, batch_norm over the batch (and length) for each ch
 """
 from ..autograd import Function
 from ..device import array_module
-from .fused_common import row_blocks, row_sums
+from .fused_common import column_sums, row_blocks, row_sums
 
 
-def _dot(a, b, axes):
-    """sum of a * b over `axes` (keeping no dims), without materialising a * b."""
-    letters = "abcdefghij"[:a.ndim]
+def _sum_over(axes, *arrays):
+    """sum over `axes` of the product of `arrays` (keeping no dims), by einsum: without
+    materialising the product, and faster than NumPy's reductions over short rows."""
+    letters = "abcdefghij"[:arrays[0].ndim]
     kept = "".join(c for i, c in enumerate(letters) if i not in axes)
-    return array_module(a).einsum(f"{letters},{letters}->{kept}", a, b)
-
-
-def standardize(x, axes, eps):
-    """(xhat, rstd, mean, biased var) over `axes` (statistics keep their dims)."""
-    xp = array_module(x)
-    mean = x.mean(axis=axes, keepdims=True)
-    xhat = x - mean
-    n = x.size // mean.size
-    var = _dot(xhat, xhat, axes).reshape(mean.shape) / n
-    rstd = 1 / xp.sqrt(var + eps)
-    xhat *= rstd
-    return xhat, rstd, mean, var
-
-
-def standardize_backward(gh, xhat, rstd, axes):
-    """dL/dx = rstd * (gh - mean(gh) - xhat * mean(gh * xhat)), gh = dL/dxhat (see the module doc)."""
-    n = xhat.size // rstd.size
-    dx = gh - gh.mean(axis=axes, keepdims=True)
-    dx -= xhat * (_dot(gh, xhat, axes).reshape(rstd.shape) / n)
-    dx *= rstd
-    return dx
+    return array_module(arrays[0]).einsum(",".join([letters] * len(arrays)) + f"->{kept}", *arrays)
 
 
 def layernorm_rows_forward(x, w, b, eps):
@@ -86,7 +66,7 @@ def layernorm_rows_backward(dout, x, w, mean, rstd, need_w=True, need_b=True):
         if dw is not None:
             dw += xp.einsum("ij,ij->j", g, xhat)
         if db is not None:
-            db += g.sum(axis=0)
+            db += column_sums(g)
         if w is not None:
             xp.multiply(g, w, out=gh)
         else:
@@ -139,43 +119,59 @@ class BatchNorm(Function):
     and the running statistics, when given, move in place towards them:
     running_mean <- (1 - momentum) running_mean + momentum mean,
     running_var  <- (1 - momentum) running_var + momentum var * n / (n - 1)  (unbiased, as torch).
-    Backward: the module doc's formula over those axes.
-    eval: xhat = (x - running_mean) * rstd(running_var) is affine in x, so dL/dx = gh * rstd.
+    eval: the running statistics stand in for mean and var (then xhat is affine in x).
+
+    Per channel everything is affine, so each pass is one multiply-add by per-channel
+    vectors: forward y = xc * s + b with xc = x - mean and s = rstd * w. Backward (the module
+    doc's formula, with sums over the n values of a channel):
+
+        dw = rstd sum(g xc),  db = sum(g),
+        training: dx = s (g - sum(g) / n - xhat sum(g xhat) / n) = g s + xc d + e,
+                  d = -s rstd^2 sum(g xc) / n,  e = -s sum(g) / n;
+        eval:     dx = g s.
     """
 
     @staticmethod
     def forward(ctx, x, w, b, running_mean, running_var, training, momentum, eps):
         xp = array_module(x)
         axes = (0,) + tuple(range(2, x.ndim))
-        channel_shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        channel = (lambda v: v.reshape((1, x.shape[1]) + (1,) * (x.ndim - 2)))
+        n = x.size // x.shape[1]
         if training:
-            xhat, rstd, mean, var = standardize(x, axes, eps)
+            mean = _sum_over(axes, x) / n
+            xc = x - channel(mean)
+            var = _sum_over(axes, xc, xc) / n
             if running_mean is not None:
-                n = x.size // x.shape[1]
                 running_mean *= 1 - momentum
-                running_mean += momentum * mean.reshape(-1)
+                running_mean += momentum * mean
                 running_var *= 1 - momentum
-                running_var += (momentum * n / (n - 1)) * var.reshape(-1)
+                running_var += (momentum * n / (n - 1)) * var
         else:
-            mean = running_mean.reshape(channel_shape).astype(x.dtype)
-            rstd = 1 / xp.sqrt(running_var.reshape(channel_shape).astype(x.dtype) + eps)
-            xhat = (x - mean) * rstd
-        w = None if w is None else w.reshape(channel_shape)
-        ctx.xhat, ctx.rstd, ctx.w, ctx.axes, ctx.training = xhat, rstd, w, axes, training
-        y = xhat * w if w is not None else xhat.copy()
+            mean, var = running_mean.astype(x.dtype), running_var.astype(x.dtype)
+            xc = x - channel(mean)
+        rstd = 1 / xp.sqrt(var + eps)
+        scale = rstd if w is None else rstd * w
+        y = xc * channel(scale)
         if b is not None:
-            y += b.reshape(channel_shape)
+            y += channel(b)
+        ctx.xc, ctx.rstd, ctx.scale, ctx.axes, ctx.n, ctx.training = xc, rstd, scale, axes, n, training
         return y
 
     @staticmethod
     def backward(ctx, g):
-        _, need_w, need_b = ctx.needs_input_grad[:3]
-        xhat, w, axes = ctx.xhat, ctx.w, ctx.axes
-        dw = _dot(g, xhat, axes) if need_w else None
-        db = g.sum(axis=axes) if need_b else None
-        gh = g * w if w is not None else g
-        dx = standardize_backward(gh, xhat, ctx.rstd, axes) if ctx.training else gh * ctx.rstd
-        return dx, dw, db, None, None, None, None, None
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        xc, rstd, scale, axes, n = ctx.xc, ctx.rstd, ctx.scale, ctx.axes, ctx.n
+        channel = (lambda v: v.reshape((1, g.shape[1]) + (1,) * (g.ndim - 2)))
+        sum_g = _sum_over(axes, g) if need_b or (need_x and ctx.training) else None
+        sum_gxc = _sum_over(axes, g, xc) if need_w or (need_x and ctx.training) else None
+        dx = None
+        if need_x:
+            dx = g * channel(scale)
+            if ctx.training:
+                dx += xc * channel(scale * rstd * rstd * sum_gxc * (-1 / n))
+                dx += channel(scale * sum_g * (-1 / n))
+        dw = sum_gxc * rstd if need_w else None
+        return dx, dw, (sum_g if need_b else None), None, None, None, None, None
 
 
 # ---- naive twins ----

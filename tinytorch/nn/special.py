@@ -22,11 +22,11 @@ import math
 import numpy as np
 
 from ..device import array_module
+from .fused_common import row_blocks
 
 # (largest z fitted, polynomial degree) per dtype; beyond z_max erfc underflows the dtype.
 _FITS = {np.dtype(np.float32): (10.0, 10), np.dtype(np.float64): (26.0, 22)}
 _NODES = 400
-_BLOCK = 1 << 15  # elements per block on the CPU: about 30 in-place passes stay in cache
 
 
 @functools.lru_cache(maxsize=None)
@@ -47,15 +47,12 @@ def normal_cdf(x):
     xp = array_module(x)
     flat = xp.ascontiguousarray(x).reshape(-1)
     out = xp.empty_like(flat)
-    step = _BLOCK if xp is np else max(flat.size, 1)
-    scratch = xp.empty((2, min(step, flat.size)), flat.dtype)
-    for i in range(0, flat.size, step):
-        block = flat[i:i + step]
-        _normal_cdf_block(block, out[i:i + step], *scratch[:, :block.size])
+    for part, scratch in row_blocks(flat.size, (), xp, flat.dtype, 2):
+        normal_cdf_block(flat[part], out[part], *scratch)
     return out.reshape(x.shape)
 
 
-def _normal_cdf_block(x, out, s, p):
+def normal_cdf_block(x, out, s, p):
     """out = Phi(x) for one block, in place; s and p are scratch arrays shaped like x."""
     xp = array_module(x)
     t_min, powers = _erfc_series(x.dtype)
@@ -83,8 +80,3 @@ def _normal_cdf_block(x, out, s, p):
     out += 1
     out *= s
     out += p
-
-
-def normal_pdf(x):
-    """phi(x) = exp(-x^2 / 2) / sqrt(2 pi), elementwise."""
-    return array_module(x).exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))

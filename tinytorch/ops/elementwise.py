@@ -5,7 +5,7 @@ gradients back to each input's shape, so these never have to.
 """
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, unbroadcast
 from ..device import array_module
 
 
@@ -22,20 +22,21 @@ class Add(Function):
 
 
 class Sub(Function):
-    """y = a - b;  dy/da = 1, dy/db = -1."""
+    """y = a - b;  dy/da = 1, dy/db = -1 (negated after reducing to b's shape: fewer elements)."""
 
     @staticmethod
     def forward(ctx, a, b):
+        ctx.b_shape = np.shape(b)
         return a - b
 
     @staticmethod
     def backward(ctx, g):
         need_a, need_b = ctx.needs_input_grad
-        return g, (-g if need_b else None)
+        return g, (-unbroadcast(g, ctx.b_shape) if need_b else None)
 
 
 class Mul(Function):
-    """y = a * b;  dy/da = b, dy/db = a."""
+    """y = a * b;  dy/da = b, dy/db = a (yielded one at a time: one temporary alive, not two)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -45,11 +46,12 @@ class Mul(Function):
     @staticmethod
     def backward(ctx, g):
         need_a, need_b = ctx.needs_input_grad
-        return (g * ctx.b if need_a else None), (g * ctx.a if need_b else None)
+        yield g * ctx.b if need_a else None
+        yield g * ctx.a if need_b else None
 
 
 class Div(Function):
-    """y = a / b;  dy/da = 1/b, dy/db = -a/b^2 = -y/b."""
+    """y = a / b;  dy/da = 1/b, dy/db = -a/b^2 = -y/b (negated after reducing to b's shape)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -60,9 +62,9 @@ class Div(Function):
     @staticmethod
     def backward(ctx, g):
         need_a, need_b = ctx.needs_input_grad
-        ga = g / ctx.b if need_a else None
-        gb = -g * ctx.out / ctx.b if need_b else None
-        return ga, gb
+        g_over_b = g / ctx.b
+        gb = -unbroadcast(g_over_b * ctx.out, np.shape(ctx.b)) if need_b else None
+        return (g_over_b if need_a else None), gb
 
 
 class Pow(Function):
@@ -168,15 +170,18 @@ def _unary(name, forward, derivative, doc, saves="x"):
     `saves` says what the derivative reads, so only that is kept alive for backward.
     """
 
+    keep_x, keep_y = "x" in saves, "y" in saves
+
     def fwd(ctx, x):
-        xp = array_module(x)
-        out = forward(xp, x)
-        ctx.x = x if "x" in saves else None
-        ctx.out = out if "y" in saves else None
+        out = forward(array_module(x), x)
+        if keep_x:
+            ctx.x = x
+        if keep_y:
+            ctx.out = out
         return out
 
     def bwd(ctx, g):
-        return g * derivative(array_module(g), ctx.x, ctx.out)
+        return g * derivative(array_module(g), ctx.x if keep_x else None, ctx.out if keep_y else None)
 
     return type(name, (Function,), {"forward": staticmethod(fwd), "backward": staticmethod(bwd), "__doc__": doc})
 

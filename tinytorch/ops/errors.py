@@ -12,3 +12,8 @@ class DeviceError(RuntimeError):
 def shapes_error(op, *shapes, why="are incompatible"):
     listed = " and ".join(str(tuple(s)) for s in shapes)
     return ShapeError(f"{op}: shapes {listed} {why}")
+
+
+def devices_error(op, *devices):
+    listed = " and ".join(str(d) for d in devices)
+    return DeviceError(f"{op}: Expected all tensors to be on the same device, but found at least two devices, {listed}!")

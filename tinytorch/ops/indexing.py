@@ -41,12 +41,14 @@ class GetItem(Function):
 
 
 class Gather(Function):
-    """y[i][j] = x[i][index[i][j]] along `axis` (torch.gather); dL/dx scatter-adds g at index."""
+    """y[i][j] = x[i][index[i][j]] along `axis` (torch.gather; index may be smaller than x in the
+    other dims); dL/dx scatter-adds g at index."""
 
     @staticmethod
     def forward(ctx, x, axis, index):
         ctx.shape, ctx.axis, ctx.index = x.shape, axis, index
-        return array_module(x).take_along_axis(x, index, axis=axis)
+        inside = tuple(slice(None) if i == axis else slice(0, n) for i, n in enumerate(index.shape))
+        return array_module(x).take_along_axis(x[inside], index, axis=axis)
 
     @staticmethod
     def backward(ctx, g):

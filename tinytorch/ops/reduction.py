@@ -1,4 +1,4 @@
-"""Reductions: sum, mean, var, max/min (with and without dim), logsumexp, cumsum.
+"""Reductions: sum, mean, var, max/min (with and without dim), prod, logsumexp, cumsum.
 
 `axis` is None (all axes) or a tuple of non-negative axes; the backward re-inserts the reduced
 axes (when keepdim is False) and broadcasts the gradient back over them.
@@ -13,7 +13,15 @@ def _expand(g, shape, axis, keepdim):
         return g
     if axis is None:
         return g.reshape((1,) * len(shape))
-    return array_module(g).expand_dims(g, axis)
+    return insert_axes(g, axis)
+
+
+def insert_axes(a, axes):
+    """a with a new axis of size 1 at each of `axes` (sorted, non-negative): expand_dims, cheaper."""
+    shape = list(a.shape)
+    for ax in (axes,) if isinstance(axes, int) else sorted(axes):
+        shape.insert(ax, 1)
+    return a.reshape(shape)
 
 
 def _count(shape, axis):
@@ -87,27 +95,63 @@ class MaxAll(Function):
 
 
 class MaxDim(Function):
-    """(values, indices) = max(x, dim) (or min): the gradient goes to the arg-max only (torch)."""
+    """(values, indices) = max(x, dim) (or min): the gradient goes to the arg-max only (torch).
+
+    The backward scatters g into zeros at the arg-max positions: with the axis moved last and
+    the other axes flattened to rows, row r's entry sits at flat position r * size + idx[r].
+    """
 
     @staticmethod
     def forward(ctx, x, axis, keepdim, is_max):
-        xp = array_module(x)
-        idx = x.argmax(axis=axis) if is_max else x.argmin(axis=axis)
-        idx_k = xp.expand_dims(idx, axis)
-        values = xp.take_along_axis(x, idx_k, axis=axis)
-        ctx.shape, ctx.axis, ctx.idx_k = x.shape, axis, idx_k
-        if not keepdim:
-            return values.squeeze(axis), idx
-        return values, idx_k
+        idx = x.argmax(axis=axis, keepdims=keepdim) if is_max else x.argmin(axis=axis, keepdims=keepdim)
+        values = x.max(axis=axis, keepdims=keepdim) if is_max else x.min(axis=axis, keepdims=keepdim)
+        ctx.shape, ctx.axis, ctx.idx = x.shape, axis, idx
+        return values, idx
 
     @staticmethod
     def backward(ctx, g, g_idx=None):
         xp = array_module(g)
-        out = xp.zeros(ctx.shape, dtype=g.dtype)
-        if g.ndim != len(ctx.shape):
-            g = xp.expand_dims(g, ctx.axis)
-        xp.put_along_axis(out, ctx.idx_k, g, axis=ctx.axis)
-        return out, None, None, None
+        shape, axis, size = ctx.shape, ctx.axis, ctx.shape[ctx.axis]
+        moved = shape[:axis] + shape[axis + 1:] + (size,)
+        out = xp.zeros(moved, dtype=g.dtype)
+        flat = ctx.idx.reshape(-1) + xp.arange(0, out.size, size)
+        out.reshape(-1)[flat] = g.reshape(-1)
+        return (out if axis == len(shape) - 1 else xp.moveaxis(out, -1, axis)), None, None, None
+
+
+class Prod(Function):
+    """y = prod_i x_i along `axis` (everything when None);  dy/dx_i = prod_{j != i} x_j.
+
+    That product is (prefix product before i) * (suffix product after i), both exclusive
+    cumulative products, so a zero in x gets the exact gradient where y / x_i would divide by 0.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdim):
+        ctx.x, ctx.axis, ctx.keepdim = x, axis, keepdim
+        return x.prod(axis=axis, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, axis = ctx.x, ctx.axis
+        xp = array_module(g)
+        flat = x.reshape(-1) if axis is None else x
+        ax = 0 if axis is None else axis
+        one_shape = list(flat.shape)
+        one_shape[ax] = 1
+        one = xp.ones(one_shape, dtype=x.dtype)
+        prefix = xp.cumprod(xp.concatenate([one, flat], axis=ax), axis=ax)
+        suffix = xp.flip(xp.cumprod(xp.flip(xp.concatenate([flat, one], axis=ax), ax), axis=ax), ax)
+        n = flat.shape[ax]
+        others = _take(prefix, ax, 0, n) * _take(suffix, ax, 1, n + 1)
+        g = g.reshape(()) if axis is None else _expand(g, x.shape, (axis,), ctx.keepdim)
+        return (g * others).reshape(x.shape), None, None
+
+
+def _take(a, axis, start, stop):
+    key = [slice(None)] * a.ndim
+    key[axis] = slice(start, stop)
+    return a[tuple(key)]
 
 
 class LogSumExp(Function):

@@ -53,7 +53,9 @@ def multinomial(input, num_samples, replacement=False, generator=None):
     """Draw category indices from each row of non-negative weights (rows need not sum to 1).
 
     With replacement: invert the cumulative distribution at uniform draws. Without: the
-    exponential race, argsort of E_i / w_i with E_i ~ Exp(1), picks in order of arrival.
+    exponential race, argsort of E_i / w_i with E_i ~ Exp(1), picks in order of arrival; when a
+    row has fewer positive weights than num_samples, its zero-weight classes fill the rest
+    (torch 2.x does the same rather than raising).
     """
     from ..tensor import Tensor
     p = input._data
@@ -78,10 +80,7 @@ def multinomial(input, num_samples, replacement=False, generator=None):
     else:
         e = -xp.log1p(-gen.uniform(rows.shape, np.float64))
         with np.errstate(divide="ignore"):
-            keys = xp.where(rows > 0, e / rows, xp.inf)
-        if (xp.isinf(keys).sum(axis=1) > rows.shape[1] - num_samples).any():
-            raise RuntimeError("multinomial: invalid multinomial distribution (with replacement=False, "
-                               "not enough non-negative category to sample)")
+            keys = xp.where(rows > 0, e / rows, xp.inf)  # zero weights come last, as in torch
         idx = xp.argsort(keys, axis=1, kind="stable")[:, :num_samples]
     idx = idx.astype(np.int64)
     return Tensor._wrap(idx[0] if p.ndim == 1 else idx)

@@ -1,0 +1,201 @@
+"""The PyTorch twin of tinytorch's GPT: same architecture and parameter names, same recipe, same data.
+
+Used two ways:
+- by the parity tests (tests/test_gpt_parity.py), as the oracle: `TorchGPT` and `copy_weights`;
+- as the rival in the shakespeare-char-cpu race, nanoGPT-style: the same preset, the same
+  initial weights (copied from tinytorch's GPT built with the same seed), the same batches
+  (tinytorch.models.gpt's NumPy samplers) and the same evaluation protocol, so the two val-loss
+  curves differ only by floating-point rounding. Run it right after tinytorch's run:
+
+    python -m tinytorch.models.gpt train --preset shakespeare-char-cpu --out runs/sc-cpu
+    python benchmarks/torch_twin_shakespeare.py --preset shakespeare-char-cpu --out runs/sc-cpu-torch \\
+        --compare runs/sc-cpu
+
+It writes metrics.json (same keys as tinytorch's) to --out and, with --compare, a side-by-side
+table to benchmarks/results/shakespeare_char_cpu.{json,md}.
+"""
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+from torch.nn import functional as F
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.n_head, self.dropout = c.n_head, c.dropout
+        self.c_attn = nn.Linear(c.n_embd, 3 * c.n_embd, bias=c.bias)
+        self.c_proj = nn.Linear(c.n_embd, c.n_embd, bias=c.bias)
+        self.resid_dropout = nn.Dropout(c.dropout)
+
+    def forward(self, x):
+        B, T, C = x.size()
+        q, k, v = self.c_attn(x).split(C, dim=2)
+        q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
+        y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0, is_causal=True)
+        return self.resid_dropout(self.c_proj(y.transpose(1, 2).contiguous().view(B, T, C)))
+
+
+class MLP(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c_fc = nn.Linear(c.n_embd, 4 * c.n_embd, bias=c.bias)
+        self.gelu = nn.GELU(approximate="tanh")
+        self.c_proj = nn.Linear(4 * c.n_embd, c.n_embd, bias=c.bias)
+        self.dropout = nn.Dropout(c.dropout)
+
+    def forward(self, x):
+        return self.dropout(self.c_proj(self.gelu(self.c_fc(x))))
+
+
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(c.n_embd, bias=c.bias)
+        self.attn = CausalSelfAttention(c)
+        self.ln_2 = nn.LayerNorm(c.n_embd, bias=c.bias)
+        self.mlp = MLP(c)
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        return x + self.mlp(self.ln_2(x))
+
+
+class TorchGPT(nn.Module):
+    """nanoGPT's GPT (weights are copied in, so no init here); forward returns all logits."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.transformer = nn.ModuleDict(dict(
+            wte=nn.Embedding(c.vocab_size, c.n_embd), wpe=nn.Embedding(c.block_size, c.n_embd),
+            drop=nn.Dropout(c.dropout), h=nn.ModuleList([Block(c) for _ in range(c.n_layer)]),
+            ln_f=nn.LayerNorm(c.n_embd, bias=c.bias)))
+        self.lm_head = nn.Linear(c.n_embd, c.vocab_size, bias=False)
+        self.transformer.wte.weight = self.lm_head.weight
+
+    def forward(self, idx, targets=None):
+        pos = torch.arange(idx.size(1), device=idx.device)
+        x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))
+        for block in self.transformer.h:
+            x = block(x)
+        logits = self.lm_head(self.transformer.ln_f(x))
+        if targets is None:
+            return logits, None
+        return logits, F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1)
+
+    def configure_optimizers(self, weight_decay, learning_rate, betas, eps=1e-8):
+        params = list(self.parameters())
+        groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+                  {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+        return torch.optim.AdamW(groups, lr=learning_rate, betas=betas, eps=eps)
+
+
+def copy_weights(twin, model, dtype=torch.float32):
+    """Copy a tinytorch GPT's parameters into the twin, by name (the tied matrix once)."""
+    ours = dict(model.named_parameters())
+    theirs = dict(twin.named_parameters())
+    assert ours.keys() == theirs.keys(), (ours.keys() ^ theirs.keys())
+    with torch.no_grad():
+        for name, p in theirs.items():
+            p.copy_(torch.from_numpy(ours[name].detach().numpy().astype(np.float64)).to(dtype))
+    return twin.to(dtype)
+
+
+def train_twin(settings, out, progress=True):
+    """The twin's run of a preset: nanoGPT's loop with tinytorch's schedule, batches and eval protocol."""
+    from tinytorch.models.gpt.train import EVAL_SEED_OFFSET, RunLog, build, grad_accum_steps, plot_losses
+    started = time.perf_counter()
+    cfg = settings["train"]
+    data, model, _ = build(settings)  # the same dataset and the same initial weights
+    twin = copy_weights(TorchGPT(model.config), model)
+    torch.manual_seed(cfg.seed)
+    T = model.config.block_size
+    accum = grad_accum_steps(cfg, T)
+    optimizer = twin.configure_optimizers(cfg.weight_decay, cfg.learning_rate, (cfg.beta1, cfg.beta2), cfg.eps)
+    stream = data.batches("train", cfg.batch_size, T, seed=cfg.seed)
+    log = RunLog()
+
+    @torch.no_grad()
+    def evaluate(step):
+        twin.eval()
+        losses = {}
+        for split in ("train", "val"):
+            batches = data.batches(split, cfg.batch_size, T, seed=cfg.seed + EVAL_SEED_OFFSET)
+            losses[split] = sum(twin(*map(torch.from_numpy, batches.next_batch()))[1].item()
+                                for _ in range(cfg.eval_iters)) / cfg.eval_iters
+        twin.train()
+        log.record_eval(step, losses, None)
+        if progress:
+            print(f"torch twin step {step}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}")
+
+    evaluate(0)
+    for step in range(cfg.max_iters):
+        t0 = time.perf_counter()
+        lr = cfg.lr_at(step)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        step_loss = 0.0
+        for _ in range(accum):
+            x, y = map(torch.from_numpy, stream.next_batch())
+            _, loss = twin(x, y)
+            (loss / accum if accum > 1 else loss).backward()
+            step_loss += loss.item() / accum
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(twin.parameters(), cfg.grad_clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        log.record_step(step_loss, lr, time.perf_counter() - t0)
+        if (step + 1) % cfg.eval_interval == 0 or step + 1 == cfg.max_iters:
+            evaluate(step + 1)
+    log.state["seconds"] = time.perf_counter() - started
+    meta = {"model_config": model.config.to_dict(), "train_config": cfg.to_dict()}
+    metrics = log.summary(accum * cfg.batch_size * T, sum(p.numel() for p in twin.parameters()), meta)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    plot_losses(metrics, out / "loss.png")
+    return metrics
+
+
+def write_comparison(ours, theirs, preset, results_dir):
+    from machine_info import describe, machine_info  # benchmarks/ is on sys.path when run as a script
+    rows = [("tinytorch", ours), ("PyTorch twin", theirs)]
+    table = ["| framework | steps | final val loss | best val loss | wall time (s) | ms/step (median) | tokens/s |",
+             "|---|---|---|---|---|---|---|"]
+    for name, m in rows:
+        table.append(f"| {name} | {m['steps']} | {m['final_val_loss']:.4f} | {m['best_val_loss']:.4f} | "
+                     f"{m['seconds']:.1f} | {m['ms_per_step']:.1f} | {m['tokens_per_second']:,.0f} |")
+    info = machine_info(torch=torch.__version__, torch_threads=torch.get_num_threads())
+    text = f"# {preset}: tinytorch vs its PyTorch twin\n\n" + "\n".join(table) + "\n\n" + describe(info) + "\n"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    stem = preset.replace("-", "_")
+    (results_dir / f"{stem}.md").write_text(text)
+    keep = ("steps", "final_val_loss", "best_val_loss", "seconds", "ms_per_step", "tokens_per_second",
+            "eval_steps", "val_loss")
+    summary = {"preset": preset, "machine": info, **{name: {k: m[k] for k in keep} for name, m in rows}}
+    (results_dir / f"{stem}.json").write_text(json.dumps(summary, indent=1))
+    print(text)
+
+
+def main():
+    from tinytorch.models.gpt.presets import resolve
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", default="shakespeare-char-cpu")
+    parser.add_argument("--out", default="runs/torch-twin")
+    parser.add_argument("--compare", help="a tinytorch run folder of the same preset, for the side-by-side table")
+    args, overrides = parser.parse_known_args()
+    metrics = train_twin(resolve(args.preset, overrides), Path(args.out))
+    print(f"torch twin: val loss {metrics['final_val_loss']:.4f} in {metrics['seconds']:.1f} s "
+          f"({metrics['ms_per_step']:.1f} ms/step)")
+    if args.compare:
+        ours = json.loads((Path(args.compare) / "metrics.json").read_text())
+        write_comparison(ours, metrics, args.preset, Path(__file__).resolve().parent / "results")
+
+
+if __name__ == "__main__":
+    main()

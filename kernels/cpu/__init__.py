@@ -1,0 +1,24 @@
+"""CPU kernels written with Numba: matmul, softmax and layernorm, forward and backward.
+
+Entry points take the same arguments as the oracles in kernels.reference and pick the
+fastest version; the numbered versions (`matmul_v1`, `softmax_forward_v2`, ...) stay
+callable. Nothing compiles at import: each kernel compiles on its first call (about a
+second) and is cached on disk (`cache=True`) for the next process.
+"""
+from .target import prefer_512_bit_vectors
+
+prefer_512_bit_vectors()  # before anything below is compiled
+
+from .layernorm import (layernorm_backward, layernorm_backward_v1, layernorm_backward_v2,  # noqa: E402
+                        layernorm_forward, layernorm_forward_v1, layernorm_forward_v2)
+from .matmul import matmul, matmul_v1, matmul_v2, matmul_v3  # noqa: E402
+from .softmax import (softmax_backward, softmax_backward_v1, softmax_backward_v2, softmax_forward,  # noqa: E402
+                      softmax_forward_v1, softmax_forward_v2, softmax_forward_v3)
+
+VERSIONS = {
+    "matmul": (matmul_v1, matmul_v2, matmul_v3),
+    "softmax_forward": (softmax_forward_v1, softmax_forward_v2, softmax_forward_v3),
+    "softmax_backward": (softmax_backward_v1, softmax_backward_v2),
+    "layernorm_forward": (layernorm_forward_v1, layernorm_forward_v2),
+    "layernorm_backward": (layernorm_backward_v1, layernorm_backward_v2),
+}

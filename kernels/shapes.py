@@ -1,0 +1,62 @@
+"""Argument checks shared by every kernel: bad input raises ValueError naming the op and the shapes.
+
+They read only `.shape`, `.ndim` and `.dtype`, so they serve NumPy and CuPy arrays alike.
+Kernels never broadcast: a (..., C) input is flattened to (rows, C) and every other argument
+must match it exactly.
+"""
+
+
+def _require_float(op, **arrays):
+    dtypes = {name: a.dtype for name, a in arrays.items()}
+    if any(d.kind != "f" for d in dtypes.values()) or len(set(dtypes.values())) != 1:
+        described = ", ".join(f"{name} {d}" for name, d in dtypes.items())
+        raise ValueError(f"{op}: needs floating-point arrays of one dtype, got {described}")
+
+
+def _require_rows(op, name, x):
+    if x.ndim < 1 or x.shape[-1] < 1:
+        raise ValueError(f"{op}: {name} must have shape (..., C) with C >= 1, got {tuple(x.shape)}")
+
+
+def _require_shape(op, name, a, shape):
+    if tuple(a.shape) != tuple(shape):
+        raise ValueError(f"{op}: {name} must have shape {tuple(shape)}, got {tuple(a.shape)}")
+
+
+def check_matmul(op, a, b):
+    """a (..., K) @ b (K, N). Returns (M, K, N) where M is the product of a's leading dims."""
+    _require_float(op, a=a, b=b)
+    if a.ndim < 1 or b.ndim != 2 or a.shape[-1] != b.shape[0]:
+        raise ValueError(f"{op}: needs a (..., K) and b (K, N), got a {tuple(a.shape)} and b {tuple(b.shape)}")
+    M = 1
+    for d in a.shape[:-1]:
+        M *= d
+    return (M,) + tuple(b.shape)
+
+
+def check_softmax_forward(op, x):
+    _require_float(op, x=x)
+    _require_rows(op, "x", x)
+
+
+def check_softmax_backward(op, dout, out):
+    _require_float(op, dout=dout, out=out)
+    _require_rows(op, "out", out)
+    _require_shape(op, "dout", dout, out.shape)
+
+
+def check_layernorm_forward(op, x, w, b):
+    _require_float(op, x=x, w=w, b=b)
+    _require_rows(op, "x", x)
+    C = x.shape[-1]
+    _require_shape(op, "w", w, (C,))
+    _require_shape(op, "b", b, (C,))
+
+
+def check_layernorm_backward(op, dout, x, w, mean, rstd):
+    _require_float(op, dout=dout, x=x, w=w, mean=mean, rstd=rstd)
+    _require_rows(op, "x", x)
+    _require_shape(op, "dout", dout, x.shape)
+    _require_shape(op, "w", w, (x.shape[-1],))
+    _require_shape(op, "mean", mean, x.shape[:-1])
+    _require_shape(op, "rstd", rstd, x.shape[:-1])

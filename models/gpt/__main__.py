@@ -1,0 +1,4 @@
+"""`python -m tinytorch.models.gpt ...`: see cli.py."""
+from .cli import main
+
+main()

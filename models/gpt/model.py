@@ -1,0 +1,223 @@
+"""GPT (nanoGPT's model) with Hugging Face GPT-2 parameter names, on the public tinytorch API.
+
+    idx (B, T) -> wte(idx) + wpe(0..T-1) -> n_layer x Block -> ln_f -> lm_head -> logits (B, T, V)
+    Block:  x = x + attn(ln_1(x));  x = x + mlp(ln_2(x))          (pre-norm, residual stream)
+    attn:   causal multi-head self-attention through F.scaled_dot_product_attention
+    mlp:    c_fc (C -> 4C), GELU (tanh form, as GPT-2), c_proj (4C -> C)
+
+`lm_head.weight` is `transformer.wte.weight` (tied). Init as GPT-2: N(0, 0.02) for weights and
+embeddings, zeros for biases, and N(0, 0.02 / sqrt(2 n_layer)) for the two residual projections
+(`attn.c_proj`, `mlp.c_proj`), so the residual stream's variance does not grow with depth.
+"""
+import math
+from dataclasses import asdict, dataclass, fields
+
+import tinytorch
+from tinytorch import nn
+from tinytorch.nn import functional as F
+
+from .kv_cache import KVCache
+
+
+@dataclass
+class GPTConfig:
+    block_size: int = 1024   # longest sequence (number of learned positions)
+    vocab_size: int = 50257
+    n_layer: int = 12
+    n_head: int = 12
+    n_embd: int = 768
+    dropout: float = 0.0
+    bias: bool = True        # biases in Linear layers and LayerNorms (GPT-2: True)
+
+    def __post_init__(self):
+        for name in ("block_size", "vocab_size", "n_layer", "n_head", "n_embd"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"GPTConfig: {name} must be a positive int, got {value!r}")
+        if self.n_embd % self.n_head:
+            raise ValueError(f"GPTConfig: n_embd={self.n_embd} is not divisible by n_head={self.n_head}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"GPTConfig: dropout must be in [0, 1), got {self.dropout!r}")
+
+    def to_dict(self):
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d):
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"GPTConfig: unknown keys {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**d)
+
+
+class CausalSelfAttention(nn.Module):
+    """x (B, T, C) -> (B, T, C): n_head heads of size C / n_head, each position sees itself and the past."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.n_head = config.n_head
+        self.dropout = config.dropout
+        self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd, bias=config.bias)
+        self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
+        self.resid_dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x, cache=None):
+        B, T, C = x.shape
+        hs = C // self.n_head
+        qkv = self.c_attn(x).view(B, T, 3, self.n_head, hs).permute(2, 0, 3, 1, 4)  # (3, B, nh, T, hs)
+        q, k, v = qkv.unbind(0)
+        if cache is not None:
+            k, v = cache.append(k, v)
+        # A single new token after cached keys is the last position: it may see every key.
+        causal = k.shape[2] == T and T > 1
+        y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0,
+                                           is_causal=causal)
+        y = y.transpose(1, 2).reshape(B, T, C)
+        return self.resid_dropout(self.c_proj(y))
+
+
+class MLP(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.c_fc = nn.Linear(config.n_embd, 4 * config.n_embd, bias=config.bias)
+        self.c_proj = nn.Linear(4 * config.n_embd, config.n_embd, bias=config.bias)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x):
+        return self.dropout(self.c_proj(F.gelu(self.c_fc(x), approximate="tanh")))
+
+
+class Block(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(config.n_embd, bias=config.bias)
+        self.attn = CausalSelfAttention(config)
+        self.ln_2 = nn.LayerNorm(config.n_embd, bias=config.bias)
+        self.mlp = MLP(config)
+
+    def forward(self, x, cache=None):
+        x = x + self.attn(self.ln_1(x), cache)
+        return x + self.mlp(self.ln_2(x))
+
+
+class GPT(nn.Module):
+    """`forward(idx, targets=None) -> (logits, loss)`; loss is the mean cross-entropy over targets != -1."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        self.transformer = nn.ModuleDict(dict(
+            wte=nn.Embedding(config.vocab_size, config.n_embd),
+            wpe=nn.Embedding(config.block_size, config.n_embd),
+            drop=nn.Dropout(config.dropout),
+            h=nn.ModuleList([Block(config) for _ in range(config.n_layer)]),
+            ln_f=nn.LayerNorm(config.n_embd, bias=config.bias),
+        ))
+        self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+        self.transformer.wte.weight = self.lm_head.weight
+        self._init_weights()
+
+    def _init_weights(self):
+        """GPT-2's init, drawn once per parameter (the tied matrix once); LayerNorm weights stay 1."""
+        residual_std = 0.02 / math.sqrt(2 * self.config.n_layer)
+        for name, p in self.named_parameters():
+            if name.endswith("c_proj.weight"):
+                nn.init.normal_(p, mean=0.0, std=residual_std)
+            elif p.dim() == 2:
+                nn.init.normal_(p, mean=0.0, std=0.02)
+            elif name.endswith(".bias"):
+                nn.init.zeros_(p)
+
+    def num_params(self, non_embedding=False):
+        """Number of parameters (the tied wte/lm_head matrix counted once); optionally without wpe."""
+        n = sum(p.numel() for p in self.parameters())
+        return n - self.transformer.wpe.weight.numel() if non_embedding else n
+
+    def forward(self, idx, targets=None):
+        B, T = self._check_idx(idx)
+        x = self._hidden(idx, start=0)
+        logits = self.lm_head(x)
+        if targets is None:
+            return logits, None
+        if tuple(targets.shape) != (B, T):
+            raise ValueError(f"GPT.forward: targets shape {tuple(targets.shape)} must equal idx shape {(B, T)}")
+        loss = F.cross_entropy(logits.view(B * T, -1), targets.reshape(B * T), ignore_index=-1)
+        return logits, loss
+
+    def _check_idx(self, idx, start=0):
+        if idx.ndim != 2:
+            raise ValueError(f"GPT.forward: idx must be (B, T) token ids, got shape {tuple(idx.shape)}")
+        B, T = idx.shape
+        if start + T > self.config.block_size:
+            raise ValueError(f"GPT.forward: cannot run a sequence of length {start + T}, "
+                             f"block_size is only {self.config.block_size}")
+        return B, T
+
+    def _hidden(self, idx, start, caches=None):
+        """Final-LayerNorm output (B, T, C) for tokens at positions start .. start+T-1."""
+        T = idx.shape[1]
+        pos = tinytorch.arange(start, start + T, dtype=tinytorch.long, device=idx.device)
+        x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))
+        for i, block in enumerate(self.transformer.h):
+            x = block(x, None if caches is None else caches[i])
+        return self.transformer.ln_f(x)
+
+    def configure_optimizers(self, weight_decay, learning_rate, betas, eps=1e-8):
+        """AdamW with weight decay on the 2-D parameters (matmul weights, embeddings) only."""
+        params = list(self.parameters())
+        decay = [p for p in params if p.dim() >= 2]
+        no_decay = [p for p in params if p.dim() < 2]
+        groups = [{"params": decay, "weight_decay": weight_decay},
+                  {"params": no_decay, "weight_decay": 0.0}]
+        return tinytorch.optim.AdamW(groups, lr=learning_rate, betas=betas, eps=eps)
+
+    # ---- generation ---------------------------------------------------------------------------
+    @tinytorch.no_grad()
+    def generate(self, idx, max_new_tokens, temperature=1.0, top_k=None, use_cache=True, generator=None):
+        """Append max_new_tokens sampled tokens to idx (B, T); temperature 0 means greedy (argmax).
+
+        With `use_cache`, keys and values of past positions are kept (KVCache), so each new
+        token runs one position through the model. The context is the last block_size tokens,
+        as without the cache; once it is full it slides, which shifts every position, so the
+        cache is rebuilt from the window (the result is the same as the no-cache path).
+        """
+        self._check_idx(idx[:, :1])
+        cache = KVCache.for_model(self, idx.shape[0], idx.device) if use_cache else None
+        for _ in range(max_new_tokens):
+            if not use_cache:
+                logits = self._last_logits(idx[:, -self.config.block_size:])
+            elif cache.length in (0, self.config.block_size):  # empty, or full: (re)fill it from the window
+                cache.clear()
+                logits = self._last_logits(idx[:, -self.config.block_size:], cache)
+            else:
+                logits = self._last_logits(idx[:, -1:], cache)
+            idx = tinytorch.cat([idx, pick_next_token(logits, temperature, top_k, generator)], dim=1)
+        return idx
+
+    def _last_logits(self, idx, cache=None):
+        """Logits (B, V) for the position after idx, running idx through the blocks (and the cache)."""
+        start = 0 if cache is None else cache.length
+        self._check_idx(idx, start)
+        x = self._hidden(idx, start, None if cache is None else cache.layers)
+        if cache is not None:
+            cache.advance(idx.shape[1])
+        return self.lm_head(x[:, -1, :])
+
+    @classmethod
+    def from_pretrained(cls, path, n_head=None):
+        """A GPT with the weights of a Hugging Face GPT-2 `model.safetensors` (file or its folder)."""
+        from .pretrained import load_hf_gpt2
+        return load_hf_gpt2(cls, path, n_head)
+
+
+def pick_next_token(logits, temperature=1.0, top_k=None, generator=None):
+    """Next token ids (B, 1) from logits (B, V): argmax if temperature == 0, else a sample from
+    softmax(logits / temperature) restricted to the top_k most likely tokens."""
+    if temperature == 0:
+        return logits.argmax(dim=-1, keepdim=True)
+    logits = logits / temperature
+    if top_k is not None:
+        kth = logits.topk(min(top_k, logits.shape[-1]), dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    return F.softmax(logits, dim=-1).multinomial(1, generator=generator)

@@ -1,0 +1,354 @@
+"""The op table: one entry per tensor op, shared by the gradient checks and the torch parity
+tests (minitorch's MathTest pairs, tinygrad's helper_test_op).
+
+An `Op` has a `fn(m, *tensors, **params)` written once for m = torch and m = tinytorch, and a
+`draw(data)` that uses hypothesis to pick input arrays and params. Floating arrays become
+leaves that require grad; integer and bool arrays (indices, masks) become plain tensors.
+"""
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from strategies import (arrays, broadcast_shapes, dims, index_arrays, non_contiguous, shapes,
+                        shrunk_to_broadcast)
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    fn: Callable
+    draw: Callable
+    differentiable: bool = True
+    torch_fn: Optional[Callable] = None  # torch's spelling, where it differs from fn's
+
+
+# ---- input builders: each returns draw(data) -> (arrays, params) ------------------------------
+def unary(domain="real", min_dims=0, max_side=4, min_side=1, layouts=("transposed", "strided"), **params):
+    """One array (non-contiguous when it has a dim); `params` are strategies or functions of the
+    array's shape returning one."""
+    def draw(data):
+        shape = data.draw(shapes(min_dims=min_dims, min_side=min_side, max_side=max_side))
+        return [data.draw(non_contiguous(shape, domain, layouts))], _draw_params(data, shape, params)
+    return draw
+
+
+def nary(*domains, min_dims=0):
+    """Arrays whose shapes broadcast together, the first one non-contiguous."""
+    def draw(data):
+        shps = data.draw(broadcast_shapes(len(domains), min_dims=min_dims))
+        first = data.draw(non_contiguous(shps[0], domains[0]))
+        return [first] + [data.draw(arrays(s, d)) for s, d in zip(shps[1:], domains[1:])], {}
+    return draw
+
+
+def _draw_params(data, shape, params):
+    return {k: data.draw(s(shape) if callable(s) else s) for k, s in params.items()}
+
+
+def dim_of(shape):
+    return dims(len(shape), allow_none=False, allow_tuple=False)
+
+
+def dims_of(shape):
+    return dims(len(shape), allow_none=False)
+
+
+def reduce_dims(shape):
+    return dims(len(shape))
+
+
+def new_dim_of(shape):  # a position for a new axis (unsqueeze, stack)
+    return st.integers(-len(shape) - 1, len(shape))
+
+
+def matmul_inputs(data):
+    """Every torch.matmul case: vector-vector, matrix-vector, vector-matrix, matrix-matrix and
+    batched products whose batch dims broadcast."""
+    n, k, p = (data.draw(st.integers(1, 4)) for _ in range(3))
+    batch_a, batch_b = data.draw(broadcast_shapes(2, max_dims=2))
+    a_shape = (k,) if data.draw(st.booleans()) else batch_a + (n, k)
+    b_shape = (k,) if data.draw(st.booleans()) else batch_b + (k, p)
+    return [data.draw(non_contiguous(a_shape)), data.draw(arrays(b_shape))], {}
+
+
+def cat_inputs(data):
+    """Three arrays equal in shape except along `dim`."""
+    shape = data.draw(shapes(min_dims=1))
+    dim = data.draw(dim_of(shape))
+    out = []
+    for i in range(3):
+        s = list(shape)
+        s[dim] = data.draw(st.integers(1, 3))
+        out.append(data.draw(non_contiguous(tuple(s)) if i == 0 else arrays(tuple(s))))
+    return out, {"dim": dim}
+
+
+def stack_inputs(data):
+    shape = data.draw(shapes())
+    return ([data.draw(non_contiguous(shape))] + [data.draw(arrays(shape)) for _ in range(2)],
+            {"dim": data.draw(new_dim_of(shape))})
+
+
+def expand_inputs(data):
+    """A shape with sides of 1, and a target that stretches them and adds leading dims (-1 keeps)."""
+    shape = data.draw(shapes(max_side=2))
+    target = tuple(data.draw(st.sampled_from((-1, 3))) if s == 1 else data.draw(st.sampled_from((-1, s)))
+                   for s in shape)
+    lead = tuple(data.draw(st.lists(st.integers(1, 3), max_size=2)))
+    return [data.draw(non_contiguous(shape))], {"sizes": lead + target}
+
+
+def masked_inputs(data):
+    shape = data.draw(shapes())
+    mask_shape = data.draw(shrunk_to_broadcast(shape))
+    return [data.draw(non_contiguous(shape)), data.draw(arrays(mask_shape, "bool"))], {}
+
+
+def roll_inputs(data):
+    shape = data.draw(shapes(min_dims=1))
+    axes = data.draw(st.lists(st.integers(-len(shape), len(shape) - 1), min_size=1, max_size=len(shape),
+                              unique_by=lambda d: d % len(shape)))
+    shifts = data.draw(st.lists(st.integers(-5, 5), min_size=len(axes), max_size=len(axes)))
+    if len(axes) == 1 and data.draw(st.booleans()):
+        return [data.draw(non_contiguous(shape))], {"shifts": shifts[0], "dims": axes[0]}
+    return [data.draw(non_contiguous(shape))], {"shifts": tuple(shifts), "dims": tuple(axes)}
+
+
+def flatten_inputs(data):
+    shape = data.draw(shapes(min_dims=1))
+    a, b = sorted(data.draw(st.lists(st.integers(0, len(shape) - 1), min_size=2, max_size=2)))
+    nd = len(shape)
+    start = data.draw(st.sampled_from((a, a - nd)))
+    end = data.draw(st.sampled_from((b, b - nd)))
+    return [data.draw(non_contiguous(shape))], {"start_dim": start, "end_dim": end}
+
+
+def split_inputs(data):
+    shape = data.draw(shapes(min_dims=1))
+    dim = data.draw(dim_of(shape))
+    return [data.draw(non_contiguous(shape))], {"size": data.draw(st.integers(1, 4)), "dim": dim}
+
+
+def sections_inputs(data):
+    shape = data.draw(shapes(min_dims=1))
+    dim = data.draw(dim_of(shape))
+    n, sections = shape[dim], []
+    while n:
+        sections.append(data.draw(st.integers(1, n)))
+        n -= sections[-1]
+    return [data.draw(non_contiguous(shape))], {"sections": sections, "dim": dim}
+
+
+def basic_index_inputs(data):
+    """ints, slices (positive steps: torch has no negative ones), None and Ellipsis."""
+    shape = data.draw(shapes(min_dims=1))
+    key = data.draw(hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True).filter(
+        lambda k: all(not isinstance(p, slice) or (p.step or 1) > 0 for p in (k if isinstance(k, tuple) else (k,)))))
+    return [data.draw(non_contiguous(shape))], {"key": key}
+
+
+def negative_step_inputs(data):
+    shape = data.draw(shapes(min_dims=1))
+    n = shape[0]
+    bound = st.one_of(st.none(), st.integers(-n - 1, n))
+    return [data.draw(non_contiguous(shape))], {
+        "start": data.draw(bound), "stop": data.draw(bound), "step": data.draw(st.integers(-3, -1))}
+
+
+def int_array_inputs(data):
+    """x[idx] with an int64 array: negative and repeated indices, any index shape."""
+    shape = data.draw(shapes(min_dims=1))
+    idx = data.draw(index_arrays(shape[0], data.draw(shapes(max_dims=2))))
+    return [data.draw(non_contiguous(shape)), idx], {}
+
+
+def two_int_arrays_inputs(data):
+    """x[i, j] with two index arrays that broadcast against each other."""
+    shape = data.draw(shapes(min_dims=2))
+    si, sj = data.draw(broadcast_shapes(2, max_dims=2))
+    return [data.draw(non_contiguous(shape)), data.draw(index_arrays(shape[0], si)),
+            data.draw(index_arrays(shape[1], sj))], {}
+
+
+def mask_index_inputs(data):
+    """x[mask] with a bool mask over the leading len(mask.shape) dims."""
+    shape = data.draw(shapes(min_dims=1))
+    k = data.draw(st.integers(1, len(shape)))
+    return [data.draw(non_contiguous(shape)), data.draw(arrays(shape[:k], "bool"))], {}
+
+
+def two_d_inputs(data):
+    shape = data.draw(shapes(min_dims=2, max_dims=2))
+    return [data.draw(non_contiguous(shape))], {}
+
+
+def inner_int_array_inputs(data):
+    """x[:, idx]: an index array on an inner axis."""
+    shape = data.draw(shapes(min_dims=2))
+    return [data.draw(non_contiguous(shape)), data.draw(index_arrays(shape[1], data.draw(shapes(max_dims=2))))], {}
+
+
+def topk_inputs(data):
+    shape = data.draw(shapes(min_dims=1))
+    dim = data.draw(dim_of(shape))
+    return [data.draw(non_contiguous(shape, "distinct"))], {
+        "k": data.draw(st.integers(0, shape[dim])), "dim": dim, "largest": data.draw(st.booleans())}
+
+
+def one_hot_inputs(data):
+    classes = data.draw(st.integers(1, 5))
+    idx = data.draw(hnp.arrays("int64", data.draw(shapes(max_dims=2)), elements=st.integers(0, classes - 1)))
+    return [idx], {"num_classes": data.draw(st.sampled_from((classes, classes + 2)))}
+
+
+def gather_inputs(data):
+    shape = data.draw(shapes(min_dims=1))
+    dim = data.draw(dim_of(shape))
+    idx_shape = tuple(data.draw(st.integers(1, s)) if i != dim % len(shape) else data.draw(st.integers(1, 4))
+                      for i, s in enumerate(shape))
+    idx = data.draw(hnp.arrays("int64", idx_shape, elements=st.integers(0, shape[dim] - 1)))
+    return [data.draw(non_contiguous(shape)), idx], {"dim": dim}
+
+
+def variance_params(shape):
+    return st.sampled_from(("unbiased", "correction"))
+
+
+def _var(m, x, dim, keepdim, style, flag, std=False):
+    f = x.std if std else x.var
+    if style == "unbiased":
+        return f(dim, unbiased=flag, keepdim=keepdim) if dim is not None else f(unbiased=flag)
+    return f(dim=dim, correction=int(flag), keepdim=keepdim)
+
+
+def _negative_step_in_torch(m, x, start, stop, step):
+    """torch has no negative-step slices: pick the same rows with an index tensor."""
+    rows = list(range(x.shape[0]))[start:stop:step]
+    return x[m.tensor(rows, dtype=m.int64)]
+
+
+def _one_hot_in_torch(m, idx, num_classes):
+    return m.nn.functional.one_hot(idx, num_classes)
+
+
+REAL, POS, NONZERO = "real", "positive", "nonzero"
+
+OPS = [
+    # ---- elementwise: arithmetic with broadcasting and reflected forms ------------------------
+    Op("add", lambda m, a, b: a + b, nary(REAL, REAL)),
+    Op("sub", lambda m, a, b: a - b, nary(REAL, REAL)),
+    Op("mul", lambda m, a, b: a * b, nary(REAL, REAL)),
+    Op("div", lambda m, a, b: a / b, nary(REAL, NONZERO)),
+    Op("add_scalar", lambda m, a: a + 1.5, unary()),
+    Op("sub_scalar", lambda m, a: a - 1.5, unary()),
+    Op("mul_scalar", lambda m, a: a * -2, unary()),
+    Op("div_scalar", lambda m, a: a / 4, unary()),
+    Op("radd", lambda m, a: 1.5 + a, unary()),
+    Op("rsub", lambda m, a: 1.5 - a, unary()),
+    Op("rmul", lambda m, a: 3 * a, unary()),
+    Op("rdiv", lambda m, a: 2.5 / a, unary(NONZERO)),
+    Op("add_fn_alpha", lambda m, a, b: m.add(a, b, alpha=2), nary(REAL, REAL)),
+    Op("pow_int", lambda m, a: a ** 3, unary()),
+    Op("pow_square", lambda m, a: a ** 2, unary()),
+    Op("pow_negative", lambda m, a: a ** -2, unary(NONZERO)),
+    Op("pow_fraction", lambda m, a: a ** 0.5, unary(POS)),
+    Op("pow_tensor", lambda m, a, b: a ** b, nary(POS, REAL)),
+    Op("rpow", lambda m, a: 2.5 ** a, unary()),
+    Op("pow_fn", lambda m, a, b: m.pow(a, b), nary(POS, REAL)),
+    Op("neg", lambda m, a: -a, unary()),
+    Op("exp", lambda m, a: a.exp(), unary()),
+    Op("log", lambda m, a: m.log(a), unary(POS)),
+    Op("sqrt", lambda m, a: a.sqrt(), unary(POS)),
+    Op("abs", lambda m, a: a.abs(), unary(NONZERO)),
+    Op("tanh", lambda m, a: m.tanh(a), unary()),
+    Op("sigmoid", lambda m, a: a.sigmoid(), unary()),
+    Op("relu", lambda m, a: a.relu(), unary(NONZERO)),
+    Op("clamp", lambda m, a: a.clamp(-0.5, 0.7), unary()),
+    Op("clamp_min", lambda m, a: a.clamp(min=0.2), unary()),
+    Op("clamp_max", lambda m, a: m.clamp(a, max=-0.3), unary()),
+    Op("maximum", lambda m, a, b: m.maximum(a, b), nary(REAL, REAL)),
+    Op("minimum", lambda m, a, b: a.minimum(b), nary(REAL, REAL)),
+    Op("comparisons", lambda m, a, b: (a < b, a <= b, a > b, a >= b, a == b, a != b, a > 0.5, 0.5 <= a),
+       nary(REAL, REAL), differentiable=False),
+    Op("where", lambda m, c, a, b: m.where(c, a, b), nary("bool", REAL, REAL)),
+    Op("where_scalar", lambda m, c, a: m.where(c, a, -1.0), nary("bool", REAL)),
+    Op("masked_fill", lambda m, a, mask: a.masked_fill(mask, -1.5), masked_inputs),
+    # ---- reductions ----------------------------------------------------------------------------
+    Op("sum", lambda m, a, dim, keepdim: a.sum(dim=dim, keepdim=keepdim),
+       unary(min_dims=1, dim=reduce_dims, keepdim=st.booleans())),
+    Op("sum_all", lambda m, a: m.sum(a), unary()),
+    Op("mean", lambda m, a, dim, keepdim: a.mean(dim, keepdim=keepdim),
+       unary(min_dims=1, dim=reduce_dims, keepdim=st.booleans())),
+    Op("var", lambda m, a, **p: _var(m, a, **p),
+       unary(min_dims=1, min_side=2, dim=reduce_dims, keepdim=st.booleans(), style=variance_params,
+             flag=st.booleans())),
+    Op("std", lambda m, a, **p: _var(m, a, std=True, **p),
+       unary(min_dims=1, min_side=2, dim=reduce_dims, keepdim=st.booleans(), style=variance_params,
+             flag=st.booleans())),
+    Op("var_default", lambda m, a: m.var(a), unary(min_dims=1, min_side=2)),
+    Op("max_all", lambda m, a: a.max(), unary("distinct")),
+    Op("min_all", lambda m, a: m.min(a), unary("distinct")),
+    Op("max_dim", lambda m, a, dim, keepdim: tuple(a.max(dim=dim, keepdim=keepdim)),
+       unary("distinct", min_dims=1, dim=dim_of, keepdim=st.booleans())),
+    Op("min_dim", lambda m, a, dim, keepdim: tuple(m.min(a, dim, keepdim)),
+       unary("distinct", min_dims=1, dim=dim_of, keepdim=st.booleans())),
+    Op("argmax", lambda m, a, dim, keepdim: a.argmax(dim=dim, keepdim=keepdim),
+       unary("distinct", min_dims=1, dim=lambda s: st.one_of(st.none(), dim_of(s)), keepdim=st.booleans()),
+       differentiable=False),
+    Op("argmin", lambda m, a, dim: m.argmin(a, dim), unary("distinct", min_dims=1, dim=dim_of), differentiable=False),
+    Op("amax", lambda m, a, dim, keepdim: a.amax(dim=dim, keepdim=keepdim),
+       unary("distinct", min_dims=1, dim=dims_of, keepdim=st.booleans())),
+    Op("logsumexp", lambda m, a, dim, keepdim: a.logsumexp(dim=dim, keepdim=keepdim),
+       unary(min_dims=1, dim=dims_of, keepdim=st.booleans())),
+    Op("cumsum", lambda m, a, dim: a.cumsum(dim=dim), unary(min_dims=1, dim=dim_of)),
+    Op("prod", lambda m, a, dim: a.prod(dim) if dim is not None else a.prod(),
+       unary(min_dims=1, dim=lambda s: st.one_of(st.none(), dim_of(s)))),
+    # ---- movement ------------------------------------------------------------------------------
+    Op("view_flat", lambda m, a: a.view(-1), unary(layouts=("strided",))),
+    Op("view_split", lambda m, a: a.view(a.shape[0], 1, -1), unary(min_dims=1, layouts=("strided",))),
+    Op("reshape", lambda m, a, shape: a.reshape(shape),
+       unary(shape=lambda s: st.sampled_from(((-1,), tuple(reversed(s)), (1,) + tuple(s) + (1,))))),
+    Op("transpose", lambda m, a, d: a.transpose(*d),
+       unary(min_dims=1, d=lambda s: st.tuples(dim_of(s), dim_of(s)))),
+    Op("T", lambda m, a: a.T, two_d_inputs),
+    Op("t", lambda m, a: a.t(), two_d_inputs),
+    Op("permute", lambda m, a, perm: a.permute(perm),
+       unary(perm=lambda s: st.permutations(range(len(s))).map(tuple))),
+    Op("squeeze_all", lambda m, a: a.squeeze(), unary(max_side=2)),
+    Op("squeeze_dim", lambda m, a, dim: a.squeeze(dim), unary(min_dims=1, max_side=2, dim=dim_of)),
+    Op("unsqueeze", lambda m, a, dim: a.unsqueeze(dim), unary(dim=new_dim_of)),
+    Op("expand", lambda m, a, sizes: a.expand(sizes), expand_inputs),
+    Op("flatten", lambda m, a, **p: a.flatten(**p), flatten_inputs),
+    Op("contiguous", lambda m, a: a.contiguous(), unary()),
+    Op("split", lambda m, a, size, dim: a.split(size, dim=dim), split_inputs),
+    Op("split_sections", lambda m, a, sections, dim: m.split(a, sections, dim), sections_inputs),
+    Op("chunk", lambda m, a, chunks, dim: a.chunk(chunks, dim),
+       unary(min_dims=1, chunks=st.integers(1, 5), dim=dim_of)),
+    Op("cat", lambda m, a, b, c, dim: m.cat([a, b, c], dim=dim), cat_inputs),
+    Op("stack", lambda m, a, b, c, dim: m.stack((a, b, c), dim), stack_inputs),
+    Op("roll", lambda m, a, shifts, dims: a.roll(shifts, dims), roll_inputs),
+    Op("roll_flat", lambda m, a, shift: m.roll(a, shift), unary(min_dims=1, shift=st.integers(-5, 5))),
+    Op("tril", lambda m, a, k: a.tril(k), unary(min_dims=2, k=st.integers(-3, 3))),
+    Op("triu", lambda m, a, k: m.triu(a, diagonal=k), unary(min_dims=2, k=st.integers(-3, 3))),
+    Op("flip", lambda m, a, dims: a.flip(dims), unary(min_dims=1, dims=dims_of)),
+    Op("repeat", lambda m, a, reps: a.repeat(reps),
+       unary(reps=lambda s: st.lists(st.integers(1, 3), min_size=len(s), max_size=len(s) + 1))),
+    # ---- indexing ------------------------------------------------------------------------------
+    Op("getitem_basic", lambda m, a, key: a[key], basic_index_inputs),
+    Op("getitem_negative_step", lambda m, a, start, stop, step: a[start:stop:step], negative_step_inputs,
+       torch_fn=_negative_step_in_torch),
+    Op("getitem_int_array", lambda m, a, idx: a[idx], int_array_inputs),
+    Op("getitem_int_array_inner", lambda m, a, idx: a[:, idx], inner_int_array_inputs),
+    Op("getitem_two_int_arrays", lambda m, a, i, j: a[i, j], two_int_arrays_inputs),
+    Op("getitem_bool_mask", lambda m, a, mask: a[mask], mask_index_inputs),
+    Op("gather", lambda m, a, idx, dim: a.gather(dim, idx), gather_inputs),
+    # ---- linear algebra, selection, encoding ----------------------------------------------------
+    Op("matmul", lambda m, a, b: a @ b, matmul_inputs),
+    Op("matmul_fn", lambda m, a, b: m.matmul(a, b), matmul_inputs),
+    Op("topk", lambda m, a, k, dim, largest: tuple(a.topk(k, dim=dim, largest=largest)), topk_inputs),
+    Op("one_hot", lambda m, idx, num_classes: m.one_hot(idx, num_classes), one_hot_inputs,
+       differentiable=False, torch_fn=_one_hot_in_torch),
+]
+

@@ -1,0 +1,146 @@
+"""GPT against its PyTorch twin (benchmarks/torch_twin_shakespeare.py, same architecture, copied weights):
+logits, loss and every parameter gradient in float64; three AdamW steps of the training recipe;
+and GPT.from_pretrained on a file written from the twin's weights in Hugging Face GPT-2's layout."""
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.numpy import save_file
+
+import tinytorch
+from tinytorch.models.gpt import GPT, GPTConfig, TrainConfig
+from tinytorch.models.gpt.train import grad_accum_steps, train_step
+
+pytestmark = pytest.mark.torch
+
+CONFIG = dict(block_size=12, vocab_size=29, n_layer=2, n_head=2, n_embd=16)
+HF_CONV1D = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
+
+
+def load_twin_module():
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "torch_twin_shakespeare.py"
+    spec = importlib.util.spec_from_file_location("torch_twin_shakespeare", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+twin_module = load_twin_module()
+
+
+def gpt_and_twin(bias, seed=0):
+    tinytorch.manual_seed(seed)
+    model = GPT(GPTConfig(**CONFIG, bias=bias)).double()
+    twin = twin_module.copy_weights(twin_module.TorchGPT(model.config), model, torch.float64)
+    return model, twin
+
+
+def batch(rng, B=3):
+    return rng.integers(0, CONFIG["vocab_size"], (B, CONFIG["block_size"])), \
+        rng.integers(0, CONFIG["vocab_size"], (B, CONFIG["block_size"]))
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_logits_loss_and_every_gradient_match_torch_in_float64(bias):
+    model, twin = gpt_and_twin(bias)
+    idx, targets = batch(np.random.default_rng(0))
+    targets[0, :3] = -1  # ignored positions
+    logits, loss = model(tinytorch.from_numpy(idx), tinytorch.from_numpy(targets))
+    t_logits, t_loss = twin(torch.from_numpy(idx), torch.from_numpy(targets))
+    loss.backward()
+    t_loss.backward()
+    assert logits.dtype == tinytorch.float64
+    np.testing.assert_allclose(logits.detach().numpy(), t_logits.detach().numpy(), rtol=1e-10, atol=1e-12)
+    assert loss.item() == pytest.approx(t_loss.item(), rel=1e-12)
+    theirs = dict(twin.named_parameters())
+    ours = dict(model.named_parameters())
+    assert ours.keys() == theirs.keys()
+    for name, p in ours.items():
+        assert p.grad is not None and tuple(p.grad.shape) == tuple(p.shape), name
+        np.testing.assert_allclose(p.grad.numpy(), theirs[name].grad.numpy(), rtol=1e-8, atol=1e-13, err_msg=name)
+
+
+class FixedBatches:
+    def __init__(self, batches):
+        self.batches = iter(batches)
+
+    def next_batch(self):
+        return next(self.batches)
+
+
+def test_three_adamw_steps_with_schedule_accumulation_and_clipping_match_torch():
+    model, twin = gpt_and_twin(bias=True)
+    cfg = TrainConfig(batch_size=2, total_batch_tokens=2 * 2 * CONFIG["block_size"], max_iters=3,
+                      learning_rate=3e-2, min_lr=3e-3, warmup_iters=2, lr_decay_iters=2, grad_clip=0.5)
+    accum = grad_accum_steps(cfg, CONFIG["block_size"])
+    assert accum == 2
+    rng = np.random.default_rng(1)
+    batches = [batch(rng, B=2) for _ in range(3 * accum)]
+    optimizer = model.configure_optimizers(cfg.weight_decay, cfg.learning_rate, (cfg.beta1, cfg.beta2), cfg.eps)
+    t_optimizer = twin.configure_optimizers(cfg.weight_decay, cfg.learning_rate, (cfg.beta1, cfg.beta2), cfg.eps)
+    stream = FixedBatches(batches)
+    params = list(model.parameters())
+    lrs = [cfg.lr_at(step) for step in range(3)]
+    assert lrs == [1.5e-2, 3e-2, 3e-3]  # warmup, peak, floor
+    for step, lr in enumerate(lrs):
+        loss = train_step(model, optimizer, params, stream, cfg, lr, accum)
+        for group in t_optimizer.param_groups:
+            group["lr"] = lr
+        t_loss = 0.0
+        for x, y in batches[step * accum:(step + 1) * accum]:
+            _, micro = twin(torch.from_numpy(x), torch.from_numpy(y))
+            (micro / accum).backward()
+            t_loss += micro.item() / accum
+        norm = torch.nn.utils.clip_grad_norm_(twin.parameters(), cfg.grad_clip)
+        assert norm > cfg.grad_clip  # the clipping is active
+        t_optimizer.step()
+        t_optimizer.zero_grad()
+        assert loss == pytest.approx(t_loss, rel=1e-12)
+    theirs = dict(twin.named_parameters())
+    for name, p in model.named_parameters():
+        np.testing.assert_allclose(p.detach().numpy(), theirs[name].detach().numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def hugging_face_layout(twin, prefix, with_lm_head):
+    """The twin's weights as Hugging Face's GPT2 saves them: Conv1D weights (in, out), mask buffers."""
+    tensors = {}
+    for name, t in twin.state_dict().items():
+        if name == "lm_head.weight" and not with_lm_head:
+            continue
+        short = name.removeprefix("transformer.")
+        array = t.numpy().T if short.endswith(HF_CONV1D) else t.numpy()
+        tensors[name if name == "lm_head.weight" else prefix + short] = np.ascontiguousarray(array)
+    block = CONFIG["block_size"]
+    for i in range(CONFIG["n_layer"]):
+        tensors[f"{prefix}h.{i}.attn.bias"] = np.tril(np.ones((block, block), np.float32))[None, None]
+    return tensors
+
+
+@pytest.mark.parametrize("prefix, with_lm_head", [("", False), ("transformer.", True)])
+def test_from_pretrained_reads_hugging_face_gpt2_safetensors(tmp_path, prefix, with_lm_head):
+    torch.manual_seed(0)
+    twin = twin_module.TorchGPT(GPTConfig(**CONFIG, bias=True)).eval()  # torch's own random init
+    save_file(hugging_face_layout(twin, prefix, with_lm_head), str(tmp_path / "model.safetensors"),
+              metadata={"format": "pt"})
+    (tmp_path / "config.json").write_text(json.dumps({"n_head": CONFIG["n_head"], "n_layer": CONFIG["n_layer"]}))
+    model = GPT.from_pretrained(tmp_path)
+    assert model.config == GPTConfig(**CONFIG, bias=True)
+    idx = np.random.default_rng(2).integers(0, CONFIG["vocab_size"], (2, CONFIG["block_size"]))
+    with tinytorch.no_grad():
+        logits, _ = model(tinytorch.from_numpy(idx))
+        again, _ = GPT.from_pretrained(tmp_path / "model.safetensors", n_head=CONFIG["n_head"])(tinytorch.from_numpy(idx))
+    with torch.no_grad():
+        expected, _ = twin(torch.from_numpy(idx))
+    np.testing.assert_allclose(logits.numpy(), expected.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(again.numpy(), logits.numpy())
+
+
+def test_from_pretrained_refuses_files_that_are_not_gpt2(tmp_path):
+    save_file({"weight": np.zeros((2, 2), np.float32)}, str(tmp_path / "other.safetensors"))
+    with pytest.raises(ValueError, match="not a GPT-2 checkpoint"):
+        GPT.from_pretrained(tmp_path / "other.safetensors")
+    with pytest.raises(FileNotFoundError, match="no safetensors file"):
+        GPT.from_pretrained(tmp_path / "missing.safetensors")

@@ -1,0 +1,116 @@
+"""Every Numba CPU kernel version against the NumPy oracle, and the oracle against torch.
+
+Awkward shapes (1, 7, 13, 33, 65: not multiples of a SIMD width, a 4x4 tile or a cache block)
+for every version, forward and backward; float64 through the entry points; -inf, NaN and
+large-offset inputs; bad arguments.
+"""
+import numpy as np
+import pytest
+
+from tinytorch.kernels import NAMES, cpu, reference
+from tinytorch.kernels.validate import check_outputs, make_args
+
+ROW_SHAPES = [(1, 1), (7, 13), (13, 33), (33, 65), (2, 3, 65)]  # (..., C)
+# (M, K, N); the last one crosses matmul v3's cache blocks (KC = 1024 deep, NC = 256 wide, MC = 64 rows)
+MATMUL_SHAPES = [(1, 1, 1), (7, 13, 33), (65, 33, 7), (13, 65, 65), (67, 1030, 263)]
+
+VERSIONS = [(name, kernel) for name, kernels in cpu.VERSIONS.items() for kernel in kernels]
+
+
+def shapes_for(name):
+    return MATMUL_SHAPES if name == "matmul" else ROW_SHAPES
+
+
+@pytest.mark.parametrize("case", range(len(ROW_SHAPES)))
+@pytest.mark.parametrize("name,kernel", VERSIONS, ids=[k.__name__ for _, k in VERSIONS])
+def test_version_matches_oracle(name, kernel, case):
+    args = make_args(name, shapes_for(name)[case], np.random.default_rng(case))
+    check_outputs(name, kernel(*args), args)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_entry_points_keep_float64_precision(name):
+    args = make_args(name, (33, 13, 7) if name == "matmul" else (7, 65), np.random.default_rng(1), np.float64)
+    check_outputs(name, getattr(cpu, name)(*args), args)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_entry_points_accept_non_contiguous_inputs(name):
+    args = make_args(name, (13, 33, 7) if name == "matmul" else (7, 33), np.random.default_rng(2))
+    strided = tuple(np.asfortranarray(a) if isinstance(a, np.ndarray) else a for a in args)
+    assert not strided[0].flags.c_contiguous or strided[0].ndim == 1
+    check_outputs(name, getattr(cpu, name)(*strided), args)
+
+
+@pytest.mark.parametrize("forward", cpu.VERSIONS["softmax_forward"], ids=lambda f: f.__name__)
+def test_softmax_masked_entries_are_exact_zeros(forward):
+    x = np.random.default_rng(3).standard_normal((5, 37)).astype(np.float32)
+    mask = np.triu(np.ones((5, 37), bool), k=1)
+    x[mask] = -np.inf
+    out = forward(x)
+    assert (out[mask] == 0).all()
+    check_outputs("softmax_forward", out, (x,))
+
+
+def test_softmax_is_stable_for_large_logits_and_propagates_nan():
+    x = np.random.default_rng(4).standard_normal((4, 65)).astype(np.float32) * 1000
+    check_outputs("softmax_forward", cpu.softmax_forward(x), (x,))
+    x[2, 40] = np.nan
+    out = cpu.softmax_forward(x)
+    assert np.isnan(out[2]).all() and np.isfinite(out[[0, 1, 3]]).all()
+
+
+@pytest.mark.parametrize("forward", cpu.VERSIONS["layernorm_forward"], ids=lambda f: f.__name__)
+def test_layernorm_statistics_survive_a_large_offset(forward):
+    """x = 1000 + noise: E[x^2] - E[x]^2 in float32 would lose the variance; shifted sums keep it."""
+    x64 = 1000 + np.random.default_rng(5).standard_normal((8, 768))
+    w, b = np.ones(768, np.float32), np.zeros(768, np.float32)
+    out, mean, rstd = forward(x64.astype(np.float32), w, b, 1e-5)
+    _, mean64, rstd64 = reference.layernorm_forward(x64, w.astype(np.float64), b.astype(np.float64))
+    np.testing.assert_allclose(rstd, rstd64, rtol=1e-3)
+    np.testing.assert_allclose(mean, mean64, rtol=1e-6)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: cpu.matmul(np.ones((3, 4), np.float32), np.ones((5, 6), np.float32)), r"matmul.*\(3, 4\).*\(5, 6\)"),
+    (lambda: cpu.matmul(np.ones((3, 4), np.float32), np.ones((2, 4, 6), np.float32)), r"matmul.*\(2, 4, 6\)"),
+    (lambda: cpu.matmul(np.ones((3, 4), np.float32), np.ones((4, 6))), r"matmul.*float32.*float64"),
+    (lambda: cpu.softmax_forward(np.ones((3, 4), np.int64)), r"softmax_forward.*int64"),
+    (lambda: cpu.softmax_forward(np.ones((3, 0), np.float32)), r"softmax_forward.*\(3, 0\)"),
+    (lambda: cpu.softmax_backward(np.ones((3, 4), np.float32), np.ones((3, 5), np.float32)),
+     r"softmax_backward.*\(3, 4\)"),
+    (lambda: cpu.layernorm_forward(np.ones((3, 4), np.float32), np.ones(5, np.float32), np.ones(4, np.float32)),
+     r"layernorm_forward.*w.*\(4,\).*\(5,\)"),
+    (lambda: cpu.layernorm_backward(*(np.ones((3, 4), np.float32),) * 2, np.ones(4, np.float32),
+                                    np.ones(3, np.float32), np.ones(4, np.float32)), r"layernorm_backward.*rstd.*\(3,\)"),
+])
+def test_bad_arguments_raise_a_clear_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+@pytest.mark.torch
+def test_oracles_match_torch():
+    """The oracles (and the backward formulas in their docstrings) agree with torch autograd."""
+    import torch
+
+    rng = np.random.default_rng(6)
+    a, b = rng.standard_normal((2, 7, 13)), rng.standard_normal((13, 5))
+    np.testing.assert_allclose(reference.matmul(a, b), torch.from_numpy(a) @ torch.from_numpy(b), rtol=1e-12)
+
+    x = torch.tensor(rng.standard_normal((3, 5, 33)), requires_grad=True)
+    dout = torch.tensor(rng.standard_normal((3, 5, 33)))
+    w, bias = (torch.tensor(rng.standard_normal(33), requires_grad=True) for _ in range(2))
+    out = torch.softmax(x, -1)
+    out.backward(dout)
+    np.testing.assert_allclose(reference.softmax_forward(x.detach().numpy()), out.detach(), rtol=1e-12)
+    np.testing.assert_allclose(reference.softmax_backward(dout.numpy(), out.detach().numpy()), x.grad, rtol=1e-10)
+
+    x.grad = None
+    out = torch.nn.functional.layer_norm(x, (33,), w, bias, 1e-5)
+    out.backward(dout)
+    got, mean, rstd = reference.layernorm_forward(x.detach().numpy(), w.detach().numpy(), bias.detach().numpy())
+    np.testing.assert_allclose(got, out.detach(), rtol=1e-10, atol=1e-12)
+    grads = reference.layernorm_backward(dout.numpy(), x.detach().numpy(), w.detach().numpy(), mean, rstd)
+    for mine, theirs in zip(grads, (x.grad, w.grad, bias.grad)):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)

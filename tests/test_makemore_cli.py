@@ -1,0 +1,109 @@
+"""The makemore CLI: every model end to end on a small word list, checkpoints, samples, bad input."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import tinytorch as torch
+from tinytorch.models.makemore import main
+
+QUICK = ["--max-steps", "4", "--eval-interval", "2", "--num-samples", "5", "--diagnostics-steps", "3"]
+
+
+@pytest.fixture(scope="module")
+def small_names(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "names300.txt"
+    words = torch.data.get_path("names.txt").read_text().split()
+    path.write_text("\n".join(words[::100]) + "\n")
+    return path
+
+
+def samples(output):
+    """The words printed after the 'N samples' header."""
+    lines = output.splitlines()
+    start = max(i for i, line in enumerate(lines) if " samples (seed " in line)
+    return lines[start + 1:]
+
+
+@pytest.mark.parametrize("model", ["bigram-counts", "bigram", "mlp", "mlp-bn", "backprop-ninja", "wavenet",
+                                   "transformer"])
+def test_trains_writes_its_files_and_sample_only_reproduces_the_samples(small_names, tmp_path, capsys, model):
+    out = tmp_path / model
+    assert main(["--model", model, "--input", str(small_names), "--out", str(out), *QUICK]) == 0
+    trained = samples(capsys.readouterr().out)
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in ("train_loss", "val_loss", "test_loss", "steps", "seconds", "params"):
+        assert key in metrics
+    assert metrics["steps"] == (0 if model == "bigram-counts" else 4)
+    assert (out / "model.safetensors").is_file() and (out / "config.json").is_file()
+    assert (out / "loss_curve.png").is_file() == (model != "bigram-counts")
+    assert (out / "diagnostics.png").is_file() == (model == "mlp-bn")
+    assert len(trained) == 5
+    for _ in range(2):
+        assert main(["--model", model, "--out", str(out), "--sample-only", "--num-samples", "5"]) == 0
+        assert samples(capsys.readouterr().out) == trained
+
+
+def test_backprop_ninja_prints_the_gradient_check(small_names, tmp_path, capsys):
+    assert main(["--model", "backprop-ninja", "--input", str(small_names), "--out", str(tmp_path), *QUICK]) == 0
+    checks = [line for line in capsys.readouterr().out.splitlines() if "| approximate:" in line]
+    assert len(checks) == 28 and all("approximate: True " in line for line in checks)
+    assert json.loads((tmp_path / "metrics.json").read_text())["gradient_check_passed"] is True
+
+
+def test_non_ascii_characters_join_the_vocabulary(tmp_path, capsys):
+    words = ["zoë", "josé", "łukasz", "anaïs", "søren", "emma", "olivia", "ava", "mia", "noah", "liam", "chloé"]
+    path = tmp_path / "accents.txt"
+    path.write_text("\n".join(words), encoding="utf-8")
+    assert main(["--model", "mlp", "--input", str(path), "--out", str(tmp_path / "out"), *QUICK]) == 0
+    chars = json.loads((tmp_path / "out" / "config.json").read_text(encoding="utf-8"))["chars"]
+    assert set("ëéłïø") <= set(chars)
+
+
+def one_line_error(capsys, argv, code=1):
+    if code == 2:
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+    else:
+        assert main(argv) == code
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "no words"),
+    (b"anna\n", "leaves the"),
+    (b"anna\n\xff\xfe\n", "not UTF-8"),
+])
+def test_bad_input_files_end_with_one_line(tmp_path, capsys, content, message):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    err = one_line_error(capsys, ["--model", "mlp", "--input", str(path), "--out", str(tmp_path / "out")])
+    assert message in err
+
+
+def test_missing_input_and_missing_checkpoint_end_with_one_line(tmp_path, capsys):
+    assert "no such file" in one_line_error(capsys, ["--model", "mlp", "--input", str(tmp_path / "nope.txt")])
+    assert "train first" in one_line_error(capsys, ["--model", "mlp", "--out", str(tmp_path), "--sample-only"])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--model", "gpt5"], "invalid choice: 'gpt5'"),
+    (["--model", "mlp", "--max-steps", "-3"], "must be at least 0"),
+])
+def test_bad_arguments_end_with_one_line(capsys, argv, message):
+    assert message in one_line_error(capsys, argv, code=2)
+
+
+def test_module_entry_point_reports_errors_without_traceback(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    command = [sys.executable, "-m", "tinytorch.models.makemore", "--model", "wavenet", "--input", str(empty)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                          env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"makemore: {empty}: no words (the file is empty or holds only blank lines)"

@@ -1,0 +1,65 @@
+"""Kernel dispatch: the one place where the framework picks an implementation of its hot kernels.
+
+The fused ops call `get_kernel(name, xp)` for `matmul`, `softmax_forward`, `softmax_backward`,
+`layernorm_forward` and `layernorm_backward`; every implementation takes the arguments of the
+NumPy oracle in `tinytorch.kernels.reference` and returns the same results within float32
+tolerance.
+
+    tinytorch.backends.kernels = "numba"    # CPU: "numpy" (the oracles, default) or "numba"
+    tinytorch.backends.cuda_matmul = "numba"  # GPU matmul: "cublas" (CuPy, default) or "numba"
+
+Both are plain attributes read at every call; their defaults come from the environment
+variables TINYTORCH_KERNELS and TINYTORCH_CUDA_MATMUL. On the GPU, softmax and layernorm
+always use the Numba-CUDA kernels, which are float32: other dtypes run the oracle in CuPy.
+"""
+import functools
+import importlib
+import os
+
+from .kernels import NAMES, reference
+
+CPU_KERNELS = ("numpy", "numba")
+CUDA_MATMULS = ("cublas", "numba")
+
+kernels = os.environ.get("TINYTORCH_KERNELS", "numpy")
+cuda_matmul = os.environ.get("TINYTORCH_CUDA_MATMUL", "cublas")
+
+
+def _checked(setting, value, choices, env):
+    if value not in choices:
+        raise ValueError(f"tinytorch.backends.{setting} must be one of {choices} "
+                         f"(set it or the environment variable {env}), got {value!r}")
+    return value
+
+
+def get_kernel(name, xp):
+    """The implementation of kernel `name` for arrays of module `xp` (numpy or cupy).
+
+    numpy: the oracle (kernels="numpy") or the Numba CPU kernel (kernels="numba").
+    cupy: the Numba-CUDA kernel for float32 (the oracle on CuPy otherwise); matmul is the
+    oracle, i.e. cuBLAS through CuPy (cuda_matmul="cublas"), or the Numba-CUDA kernel.
+    """
+    if name not in NAMES:
+        raise ValueError(f"tinytorch.backends.get_kernel: unknown kernel {name!r}, expected one of {NAMES}")
+    module = getattr(xp, "__name__", None)
+    if module == "numpy":
+        if _checked("kernels", kernels, CPU_KERNELS, "TINYTORCH_KERNELS") == "numpy":
+            return getattr(reference, name)
+        return getattr(importlib.import_module(".kernels.cpu", __package__), name)
+    if module == "cupy":
+        matmul_choice = _checked("cuda_matmul", cuda_matmul, CUDA_MATMULS, "TINYTORCH_CUDA_MATMUL")
+        if name == "matmul" and matmul_choice == "cublas":
+            return reference.matmul
+        return _float32_or_oracle(name)
+    raise ValueError(f"tinytorch.backends.get_kernel: xp must be numpy or cupy, got {xp!r}")
+
+
+@functools.cache
+def _float32_or_oracle(name):
+    cuda_kernel = getattr(importlib.import_module(".kernels.cuda", __package__), name)
+    oracle = getattr(reference, name)
+
+    @functools.wraps(cuda_kernel)
+    def kernel(*args, **kwargs):
+        return (cuda_kernel if args[0].dtype == "float32" else oracle)(*args, **kwargs)
+    return kernel
