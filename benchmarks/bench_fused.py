@@ -9,8 +9,9 @@ upstream gradient, in float32. Time: the minimum over repeats after one warm-up 
 shared, so the minimum is the least noisy statistic; the median is recorded too). Memory: the
 rise of the process's peak resident set (VmHWM, reset through /proc/self/clear_refs) during one
 forward + backward, for all three; plus, for tinytorch, tracemalloc's peak of NumPy allocations.
-Targets: fused at least 2x faster than naive, and at most 1.5x slower than torch. softmax and
-layer_norm also run with `tinytorch.backends.kernels = "numba"` (the float32 Numba kernels).
+Targets: fused at least 2x faster than naive, and at most 1.5x slower than torch. softmax,
+layer_norm and attention (its softmax) also run with `tinytorch.backends.kernels = "numba"`
+(the float32 Numba kernels).
 Writes benchmarks/results/fused.{json,md,png}.
 """
 import argparse
@@ -49,7 +50,7 @@ import tinytorch  # noqa: E402
 import tinytorch.nn.functional as F  # noqa: E402
 
 TARGET_VS_NAIVE, TARGET_VS_TORCH = 2.0, 1.5
-KERNEL_OPS = ("softmax", "layer_norm")  # float32 ops that tinytorch.backends.kernels = "numba" switches
+KERNEL_OPS = ("softmax", "layer_norm", "attention")  # float32 ops that backends.kernels = "numba" switches
 
 
 # ---- cases: (op, shape label, make(rng) -> (arrays, needs_grad, fused, naive, reference), naive note) ----
@@ -247,7 +248,7 @@ def markdown(rows, info, command):
              f"{info['load_average'][0]:.1f} on a shared machine). Time: min over repeats. Memory: rise of peak RSS "
              "(NumPy-tracked peak for tinytorch in brackets). Targets: naive/fused >= 2, fused/torch <= 1.5. "
              "The fused column uses the default kernels (the NumPy code); the last column is the same fused op "
-             "with `tinytorch.backends.kernels = \"numba\"` (softmax and layer_norm only).",
+             "with `tinytorch.backends.kernels = \"numba\"` (softmax, layer_norm and attention's softmax).",
              "", f"Command: `{command}`", "",
              "| op | shape | fused ms | naive ms | torch ms | naive / fused | fused / torch | fused MB | naive MB "
              "| torch MB | fused, Numba kernels: ms, / torch |",

@@ -18,7 +18,6 @@ and library versions.
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -27,6 +26,7 @@ from pathlib import Path
 os.environ.setdefault("CUPY_TF32", "0")  # cuBLAS SGEMM in true float32, before CuPy is imported
 
 import numpy as np  # noqa: E402
+from machine_info import describe, machine_info  # noqa: E402  (benchmarks/machine_info.py)
 
 from tinytorch.kernels import cpu, reference  # noqa: E402
 from tinytorch.kernels.validate import as_numpy, check_outputs, make_args  # noqa: E402
@@ -192,34 +192,22 @@ def gpu_limits(cupy, measure, quick):
                    f"{src.nbytes >> 20} MiB, read + write"}
 
 
-def machine_info(cupy):
+def kernel_machine_info(cupy):
     import llvmlite
     import numba
 
-    info = {"cpu": _cpu_name(), "cores": os.cpu_count(), "numba_threads": numba.get_num_threads(),
-            "python": platform.python_version(), "numpy": np.__version__, "numba": numba.__version__,
-            "llvmlite": llvmlite.__version__, "blas": _blas(),
-            "numba_cpu_features": "host, -prefer-256-bit" if numba.config.CPU_FEATURES else "host"}
+    extra = {"numba": numba.__version__, "numba_threads": numba.get_num_threads(), "llvmlite": llvmlite.__version__,
+             "blas": _blas(), "numba_cpu_features": "host, -prefer-256-bit" if numba.config.CPU_FEATURES else "host"}
     try:
         import torch
-        info.update(torch=torch.__version__, torch_threads=torch.get_num_threads())
+        extra.update(torch=torch.__version__, torch_threads=torch.get_num_threads())
     except ImportError:
         pass
     if cupy is not None:
         props = cupy.cuda.runtime.getDeviceProperties(0)
-        info.update(gpu=props["name"].decode(), cupy=cupy.__version__,
-                    cuda_runtime=cupy.cuda.runtime.runtimeGetVersion())
-    return info
-
-
-def _cpu_name():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+        extra.update(gpu=props["name"].decode(), cupy=cupy.__version__,
+                     cuda_runtime=cupy.cuda.runtime.runtimeGetVersion())
+    return machine_info(**extra)
 
 
 def _blas():
@@ -334,7 +322,7 @@ def _sum(a, b):
 
 def markdown(info, limits, rows, targets, command):
     lines = ["# Kernel benchmark", "", f"Command: `{command}`", ""]
-    lines += ["Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()), ""]
+    lines += [describe(info), ""]
     for device, lim in limits.items():
         lines.append(f"Measured {device} limits: {lim['GFLOP/s']:.1f} GFLOP/s, {lim['GB/s']:.1f} GB/s ({lim['how']}).")
     lines += ["", "| device | kernel | shape | implementation | ms (min) | ms (median) | throughput | % of limit "
@@ -397,7 +385,6 @@ def main(argv=None):
     cupy = find_gpu() if "gpu" in devices else None
     if devices == {"gpu"} and cupy is None:
         parser.exit(2, "bench_kernels: --devices gpu needs CuPy and a CUDA GPU, and none was found\n")
-    info = machine_info(cupy)
     limits, rows = {}, []
     if "cpu" in devices:
         limits["cpu"], cpu_rows = run_cpu(shapes, args.quick)
@@ -405,6 +392,7 @@ def main(argv=None):
     if cupy is not None:
         limits["gpu"], gpu_rows = run_gpu(cupy, shapes, args.quick)
         rows += gpu_rows
+    info = kernel_machine_info(cupy)  # after the run: it records the load average
     targets = cpu_targets(rows)
     name = args.name or ("kernels" if "cpu" in devices else "kernels_gpu")
     command = "python benchmarks/bench_kernels.py " + " ".join(sys.argv[1:] if argv is None else argv)

@@ -9,7 +9,7 @@ from hypothesis import given, strategies as st
 import tinytorch
 import tinytorch.nn.functional as F
 from test_functional import LAYOUTS, lay_out, shapes, three_way
-from tinytorch.nn.fused_attention import causal_mask
+from tinytorch.nn.fused_attention import causal_bias, causal_mask
 
 pytestmark = pytest.mark.torch
 
@@ -157,6 +157,11 @@ def test_causal_mask_is_cached_per_shape_and_device_and_read_only():
     assert a.tolist() == np.tril(np.ones((4, 6), bool)).tolist()
     with pytest.raises(ValueError):
         a[0, 0] = False
+    bias = causal_bias(4, 6, np.dtype(np.float32), np)
+    assert bias is causal_bias(4, 6, np.dtype(np.float32), np) and bias.dtype == np.float32
+    assert bias.tolist() == np.where(a, 0.0, -np.inf).tolist()
+    with pytest.raises(ValueError):
+        bias[0, 0] = 1.0
 
 
 def test_attention_argument_errors():

@@ -77,7 +77,7 @@ class ScaledDotProductAttention(Function):
         qh, kh, vh = (_heads(a, batch, lead) for a in (q, k, v))
         bias_h = None if bias is None else _heads(bias, batch, lead)
         blocks = query_blocks(n_q, n_k, causal)
-        p = (xp.empty if len(blocks) == 1 else xp.zeros)(lead + (n_q, n_k), q.dtype)
+        p = xp.empty(lead + (n_q, n_k), q.dtype)  # a causal query block writes (and reads) keys :k1 only
         out = xp.empty(lead + (n_q, vh.shape[-1]), q.dtype)
         keep = generator.uniform(p.shape, p.dtype) >= dropout_p if dropout_p > 0 else None
         drop_scale = 1.0 / (1.0 - dropout_p) if dropout_p < 1 else 0.0
@@ -163,13 +163,22 @@ def _matmul_into(a, b, out, overwrite):
 
 
 def mask_as_bias(attn_mask, is_causal, n_queries, n_keys, dtype, xp):
-    """A bool "may attend" mask (or the causal one) as an additive array: 0 where attending is
-    allowed, -inf where not; None without a mask."""
+    """A bool "may attend" mask (or the causal one, cached) as an additive array: 0 where
+    attending is allowed, -inf where not; None without a mask."""
     if is_causal:
-        attn_mask = causal_mask(n_queries, n_keys, xp)
+        return causal_bias(n_queries, n_keys, np.dtype(dtype), xp)
     if attn_mask is None:
         return None
     return xp.where(attn_mask, dtype.type(0), dtype.type(-np.inf))
+
+
+@functools.lru_cache(maxsize=32)
+def causal_bias(n_queries, n_keys, dtype, xp):
+    """causal_mask as an additive (L, S) array of `dtype`, cached and read-only like it."""
+    bias = xp.where(causal_mask(n_queries, n_keys, xp), dtype.type(0), dtype.type(-np.inf))
+    if xp.__name__ == "numpy":
+        bias.flags.writeable = False
+    return bias
 
 
 def repeat_kv_heads(query, key, value):

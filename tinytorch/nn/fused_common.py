@@ -9,9 +9,14 @@ _BLOCK_ELEMENTS = 1 << 15  # 128 KB of float32: a block of rows stays in cache a
 _ONE_BLOCK_UP_TO = 1 << 18  # arrays this small (1 MB of float32) stay in cache anyway: one block
 
 
+def fits_in_cache(n_elements):
+    """Whether an array of n_elements (float32) is small enough to stay in cache whole."""
+    return n_elements <= _ONE_BLOCK_UP_TO
+
+
 def one_block(n_elements, xp):
     """Whether row_blocks covers an array of n_elements in a single block."""
-    return xp is not np or n_elements <= _ONE_BLOCK_UP_TO
+    return xp is not np or fits_in_cache(n_elements)
 
 
 def row_blocks(n_rows, row_shape, xp, scratch_dtype=None, n_scratch=0):

@@ -5,7 +5,7 @@ from ..device import array_module
 from ..ops.errors import shapes_error
 from ..tensor import where
 from .fused_activation import log_softmax_naive
-from .fused_common import exp_rows, loss_grad_per_element, one_block, reduce_loss, row_blocks, row_sums
+from .fused_common import exp_rows, fits_in_cache, loss_grad_per_element, reduce_loss, row_blocks, row_sums
 
 
 def classes_last(op, input, target):
@@ -70,7 +70,7 @@ class CrossEntropy(Function):
         safe, valid, w_t = class_targets("cross_entropy", target, n_classes, ignore_index, weight, x.dtype)
         m, total = xp.empty(n, x.dtype), xp.empty(n, x.dtype)
         smooth = xp.empty(n, x.dtype) if label_smoothing else None
-        kept = xp.empty(x.shape, x.dtype) if one_block(x.size, xp) else None
+        kept = xp.empty(x.shape, x.dtype) if fits_in_cache(x.size) else None
         for rows, scratch in row_blocks(n, n_classes, xp, x.dtype, 0 if kept is not None else 1):
             e = scratch[0] if kept is None else kept[rows]
             m[rows], total[rows] = exp_rows(x[rows], e)
@@ -102,13 +102,10 @@ class CrossEntropy(Function):
         grad = xp.empty(x.shape, x.dtype)
         for rows, _ in row_blocks(n, n_classes, xp):
             out = grad[rows]
-            if ctx.e is None:
+            if ctx.e is None:                     # recompute e^{x - m}
                 xp.subtract(x[rows], m[rows, None], out=out)
                 xp.exp(out, out=out)
-                xp.multiply(out, p_coef[rows, None], out=out)
-            else:
-                xp.multiply(ctx.e[rows], p_coef[rows, None], out=out)
-            # out = s_i p_ic, p = e^{x - m} / e^l
+            xp.multiply(out if ctx.e is None else ctx.e[rows], p_coef[rows, None], out=out)  # s_i p_ic
             if smooth_coef is not None:
                 out -= smooth_coef[rows] * w_row
         grad[xp.arange(n), ctx.safe] -= gi * a
