@@ -112,14 +112,37 @@ def test_configure_optimizers_decays_exactly_the_2d_parameters():
     assert decay["betas"] == (0.9, 0.95) and decay["eps"] == 1e-8
 
 
-@pytest.mark.parametrize("prompt_len, new_tokens", [(1, 10), (5, 30)])  # 30 runs past block_size 16
-def test_kv_cache_generation_equals_full_rerun_greedy(prompt_len, new_tokens):
-    model = small_gpt(bias=True).eval()
+@pytest.mark.parametrize("prompt_len, new_tokens, window_shift", [(1, 10, 1), (5, 30, 1), (20, 30, 1), (5, 40, 8)])
+def test_kv_cache_generation_equals_full_rerun_greedy(prompt_len, new_tokens, window_shift):
+    model = small_gpt(bias=True).eval()  # block_size 16: most cases run past the window
     prompt = tinytorch.randint(0, 37, (3, prompt_len))
-    cached = model.generate(prompt, new_tokens, temperature=0, use_cache=True)
-    full = model.generate(prompt, new_tokens, temperature=0, use_cache=False)
+    cached = model.generate(prompt, new_tokens, temperature=0, use_cache=True, window_shift=window_shift)
+    full = model.generate(prompt, new_tokens, temperature=0, use_cache=False, window_shift=window_shift)
     assert tuple(cached.shape) == (3, prompt_len + new_tokens)
     assert cached.tolist() == full.tolist()
+
+
+def test_window_shift_one_is_nanogpts_crop_to_the_last_block_size_tokens():
+    model = small_gpt().eval()
+    idx = tinytorch.randint(0, 37, (2, 3))
+    expected = idx
+    with tinytorch.no_grad():
+        for _ in range(25):
+            logits, _ = model(expected[:, -16:])
+            expected = tinytorch.cat([expected, logits[:, -1, :].argmax(dim=-1, keepdim=True)], dim=1)
+    assert model.generate(idx, 25, temperature=0).tolist() == expected.tolist()
+
+
+def test_a_larger_window_shift_keeps_the_window_in_place_for_longer():
+    model = small_gpt().eval()
+    idx = tinytorch.randint(0, 37, (1, 16))  # the window is full from the start
+    seen = []
+    original = model._last_logits
+    model._last_logits = lambda context, cache=None: seen.append(context.shape[1]) or original(context, cache)
+    model.generate(idx, 9, temperature=0, use_cache=False, window_shift=8)
+    assert seen == [16, 9, 10, 11, 12, 13, 14, 15, 16]  # moved by 8 at the first overflow, then growing
+    with pytest.raises(ValueError, match="window_shift"):
+        model.generate(idx, 1, window_shift=17)
 
 
 def test_cached_logits_match_full_forward_at_every_position():

@@ -47,7 +47,8 @@ def cmd_sample(args, overrides):
         model, tokenizer = GPT.from_pretrained(args.pretrained).to(args.device).eval(), gpt2_bpe()
     for i in range(args.num_samples):
         text = sample_text(model, tokenizer, args.max_new_tokens, seed=args.seed + i, device=args.device,
-                           prompt=args.prompt, temperature=args.temperature, top_k=args.top_k)
+                           prompt=args.prompt, temperature=args.temperature, top_k=args.top_k,
+                           window_shift=args.window_shift)
         print(text)
         print("---------------")
 
@@ -102,6 +103,8 @@ def build_parser():
     p.add_argument("--temperature", type=float, default=0.8)
     p.add_argument("--top-k", type=int, default=200)
     p.add_argument("--num-samples", type=int, default=1)
+    p.add_argument("--window-shift", type=int, default=1,
+                   help="past block_size tokens, move the context window by this many (1 = nanoGPT's crop)")
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--device", default="cpu")
     p.set_defaults(run=cmd_sample)

@@ -174,22 +174,33 @@ class GPT(nn.Module):
 
     # ---- generation ---------------------------------------------------------------------------
     @tinytorch.no_grad()
-    def generate(self, idx, max_new_tokens, temperature=1.0, top_k=None, use_cache=True, generator=None):
+    def generate(self, idx, max_new_tokens, temperature=1.0, top_k=None, use_cache=True, generator=None,
+                 window_shift=1):
         """Append max_new_tokens sampled tokens to idx (B, T); temperature 0 means greedy (argmax).
 
-        With `use_cache`, keys and values of past positions are kept (KVCache), so each new
-        token runs one position through the model. The context is the last block_size tokens,
-        as without the cache; once it is full it slides, which shifts every position, so the
-        cache is rebuilt from the window (the result is the same as the no-cache path).
+        The model sees at most block_size tokens. Once the sequence outgrows that window, the
+        window moves on by `window_shift` tokens at a time: 1 is nanoGPT's crop to the last
+        block_size tokens; a larger shift (e.g. block_size // 2) keeps the window in place for
+        longer. With `use_cache`, keys and values of the window's positions are kept (KVCache), so
+        each new token runs one position through the model; a window move shifts every position,
+        so the cache is then rebuilt from the window. Cached and uncached paths give the same tokens.
         """
+        block = self.config.block_size
+        if not 1 <= window_shift <= block:
+            raise ValueError(f"GPT.generate: window_shift must be in 1..block_size={block}, got {window_shift}")
         self._check_idx(idx[:, :1])
+        start = max(0, idx.shape[1] - block)  # the window is idx[:, start:]
         cache = KVCache.for_model(self, idx.shape[0], idx.device) if use_cache else None
+        cached_from = None
         for _ in range(max_new_tokens):
+            if idx.shape[1] - start > block:
+                start = max(start + window_shift, idx.shape[1] - block)
             if not use_cache:
-                logits = self._last_logits(idx[:, -self.config.block_size:])
-            elif cache.length in (0, self.config.block_size):  # empty, or full: (re)fill it from the window
+                logits = self._last_logits(idx[:, start:])
+            elif cached_from != start:
                 cache.clear()
-                logits = self._last_logits(idx[:, -self.config.block_size:], cache)
+                logits = self._last_logits(idx[:, start:], cache)
+                cached_from = start
             else:
                 logits = self._last_logits(idx[:, -1:], cache)
             idx = tinytorch.cat([idx, pick_next_token(logits, temperature, top_k, generator)], dim=1)

@@ -101,13 +101,15 @@ def estimate_loss(model, data, cfg, block_size):
     return losses
 
 
-def sample_text(model, tokenizer, max_new_tokens, seed, device="cpu", prompt="\n", temperature=1.0, top_k=None):
+def sample_text(model, tokenizer, max_new_tokens, seed, device="cpu", prompt="\n", temperature=1.0, top_k=None,
+                window_shift=1):
     """Text generated after `prompt` with a generator seeded by `seed` (independent of training's RNG)."""
     start = tinytorch.tensor([tokenizer.encode(prompt)], dtype=tinytorch.long, device=device)
     generator = tinytorch.Generator(device).manual_seed(seed)
     was_training = model.training
     model.eval()
-    out = model.generate(start, max_new_tokens, temperature=temperature, top_k=top_k, generator=generator)
+    out = model.generate(start, max_new_tokens, temperature=temperature, top_k=top_k, generator=generator,
+                         window_shift=window_shift)
     model.train(was_training)
     return tokenizer.decode(out[0].tolist())
 
