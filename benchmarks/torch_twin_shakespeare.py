@@ -176,7 +176,7 @@ def write_comparison(ours, theirs, preset, results_dir):
     stem = preset.replace("-", "_")
     (results_dir / f"{stem}.md").write_text(text)
     keep = ("steps", "final_val_loss", "best_val_loss", "seconds", "ms_per_step", "tokens_per_second",
-            "eval_steps", "val_loss")
+            "eval_steps", "val_loss_curve")
     summary = {"preset": preset, "machine": info, **{name: {k: m[k] for k in keep} for name, m in rows}}
     (results_dir / f"{stem}.json").write_text(json.dumps(summary, indent=1))
     print(text)

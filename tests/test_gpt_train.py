@@ -48,7 +48,7 @@ def test_a_resumed_run_matches_an_uninterrupted_one_to_the_last_digit(tmp_path):
     resumed = train(resolve("shakespeare-char-cpu", TINY), tmp_path / "parts", resume=True, progress=False)
     assert len(whole["step_loss"]) == 8
     assert resumed["step_loss"] == whole["step_loss"]  # exact floats, including dropout and accumulation
-    assert resumed["val_loss"] == whole["val_loss"]
+    assert resumed["val_loss_curve"] == whole["val_loss_curve"]
     assert resumed["samples"] == whole["samples"]
 
 
@@ -56,7 +56,8 @@ def test_a_run_writes_metrics_loss_curve_and_checkpoint(tmp_path):
     metrics = run(tmp_path, "--max_iters=4", "--eval_interval=2")
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["steps"] == 4 and saved["eval_steps"] == [0, 2, 4]
-    for key in ("train_loss", "val_loss", "seconds", "params", "ms_per_step", "tokens_per_second"):
+    assert saved["val_loss"] == saved["val_loss_curve"][-1] == saved["final_val_loss"]
+    for key in ("train_loss", "val_loss", "val_loss_curve", "seconds", "params", "ms_per_step", "tokens_per_second"):
         assert saved[key] == metrics[key]
     assert saved["final_val_loss"] < math.log(65) + 0.1
     assert (tmp_path / "loss.png").read_bytes()[:4] == b"\x89PNG"

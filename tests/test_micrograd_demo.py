@@ -71,12 +71,3 @@ def test_cli_reports_an_unwritable_out_folder_in_one_line(tmp_path, capsys):
         micrograd_demo.main(["--out", str(blocker / "out")])
     message = str(exit_info.value.code)
     assert message.startswith(f"micrograd_demo: cannot write to {blocker / 'out'}") and "\n" not in message
-
-
-def test_make_demo_entry_point_runs_the_micrograd_demo_into_out(monkeypatch):
-    from tinytorch import demo
-
-    calls = []
-    monkeypatch.setattr(micrograd_demo, "main", calls.append)
-    demo.main()
-    assert calls == [["--out", "out/micrograd"]]

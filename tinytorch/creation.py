@@ -75,7 +75,12 @@ def _sizes(size, op):
 def _filled(size, fill, dtype, device, requires_grad, op):
     shape = _sizes(size, op)
     np_dtype = _dt.to_numpy(dtype) or _dt.get_default_dtype().np
-    return _finish(xp_for(device).full(shape, fill, dtype=np_dtype), requires_grad)
+    xp = xp_for(device)
+    if fill is None:
+        return _finish(xp.empty(shape, dtype=np_dtype), requires_grad)
+    if fill == 0:
+        return _finish(xp.zeros(shape, dtype=np_dtype), requires_grad)
+    return _finish(xp.full(shape, fill, dtype=np_dtype), requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
@@ -87,7 +92,7 @@ def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None):
-    return _filled(size, 0, dtype, device, requires_grad, "empty")
+    return _filled(size, None, dtype, device, requires_grad, "empty")
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):

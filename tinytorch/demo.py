@@ -1,9 +1,14 @@
-"""`make demo`: the project's showcase, run end to end (for now micrograd's moons demo)."""
-from tinytorch import micrograd_demo
+"""`make demo`: the main job — train the shakespeare-char-cpu GPT on Tiny Shakespeare, then sample.
+
+`python -m tinytorch.demo [--out DIR] [--key=value ...]` passes everything on to
+`python -m tinytorch.models.gpt demo` (e.g. `--max_iters=200` for a quick look).
+"""
+import sys
 
 
-def main():
-    micrograd_demo.main(["--out", "out/micrograd"])
+def main(argv=None):
+    from tinytorch.models.gpt.cli import main as gpt_main
+    gpt_main(["demo", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

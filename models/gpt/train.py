@@ -45,6 +45,8 @@ class RunLog:
             self.state["samples"].append({"step": step, "text": sample})
 
     def summary(self, tokens_per_step, params, settings):
+        """metrics.json: final train_loss/val_loss as numbers, the per-eval values as *_curve lists."""
+        curves = {k: v for k, v in self.state.items() if k not in ("train_loss", "val_loss")}
         ms = np.asarray(self.state["step_ms"][5:] or self.state["step_ms"] or [float("nan")])
         return {"params": params, "steps": len(self.state["step_loss"]), "seconds": self.state["seconds"],
                 "train_seconds": float(sum(self.state["step_ms"])) / 1000.0,
@@ -52,7 +54,9 @@ class RunLog:
                 "final_val_loss": self.state["val_loss"][-1] if self.state["val_loss"] else None,
                 "best_val_loss": min(self.state["val_loss"]) if self.state["val_loss"] else None,
                 "model_config": settings["model_config"], "train_config": settings["train_config"],
-                **self.state}
+                "train_loss": self.state["train_loss"][-1] if self.state["train_loss"] else None,
+                "val_loss": self.state["val_loss"][-1] if self.state["val_loss"] else None,
+                "train_loss_curve": self.state["train_loss"], "val_loss_curve": self.state["val_loss"], **curves}
 
 
 def grad_accum_steps(cfg, block_size):
@@ -203,8 +207,8 @@ def plot_losses(metrics, path):
     fig, ax = plt.subplots(figsize=(7, 4))
     steps = np.arange(1, len(metrics["step_loss"]) + 1)
     ax.plot(steps, metrics["step_loss"], lw=0.5, alpha=0.5, label="train (per step)")
-    ax.plot(metrics["eval_steps"], metrics["train_loss"], "o-", label="train (eval)")
-    ax.plot(metrics["eval_steps"], metrics["val_loss"], "o-", label="val (eval)")
+    ax.plot(metrics["eval_steps"], metrics["train_loss_curve"], "o-", label="train (eval)")
+    ax.plot(metrics["eval_steps"], metrics["val_loss_curve"], "o-", label="val (eval)")
     ax.set_xlabel("step")
     ax.set_ylabel("loss (nats/token)")
     ax.legend()
