@@ -1,9 +1,10 @@
 """Benchmark the hand-written kernels against NumPy/OpenBLAS, PyTorch and (on a GPU) cuBLAS.
 
 For each kernel, shape and implementation: validate the output against the NumPy oracle
-(kernels.reference), then time it (a warm-up call, then rounds in which every
+(kernels.reference), then time it: a warm-up call, then rounds in which every
 implementation of that kernel and shape runs once, so a load change on a shared machine
-hits them alike; min and median over the rounds). Throughput is GFLOP/s for matmul (2MNK flops) and
+hits them alike; on the CPU the whole suite runs twice and each row keeps its min and
+median over both passes. Throughput is GFLOP/s for matmul (2MNK flops) and
 GB/s for softmax/layernorm (bytes each must read and write once), and a percentage of the
 machine's measured limits: OpenBLAS SGEMM at 2048^3 and a large NumPy copy on the CPU;
 cuBLAS SGEMM (TF32 off) at 4096^3 and a large device-to-device copy on the GPU.
@@ -70,7 +71,7 @@ def gpu_timer(cupy):
 
 
 def time_round_robin(runs, measure, min_rounds, budget_s):
-    """{label: (min_s, median_s)} of the callables in `runs` (after one warm-up call each).
+    """{label: [seconds of each call]} of the callables in `runs` (after one warm-up call each).
 
     Each round calls every implementation once, in turn, so a load change on a shared machine
     hits them alike; rounds go on until min_rounds are done and budget_s has passed.
@@ -83,7 +84,7 @@ def time_round_robin(runs, measure, min_rounds, budget_s):
         for label, run in runs.items():
             times[label].append(measure(run))
         rounds += 1
-    return {label: (min(ts), statistics.median(ts)) for label, ts in times.items()}
+    return times
 
 
 def best_time(run, repeats, measure=wall_time):
@@ -235,48 +236,54 @@ def has_torch(cuda=False):
 
 # ---- the benchmark -------------------------------------------------------------------------
 
-def bench(device, name, shape, implementations, limits, timing, measure=wall_time):
-    rng = np.random.default_rng(0)
-    args = make_args(name, shape, rng)
-    impls = implementations(args)
-    errors = {label: check_outputs(name, outputs(), args) for label, (_, outputs) in impls.items()}
-    times = time_round_robin({label: run for label, (run, _) in impls.items()}, measure, **timing)
-    amount, unit = work(name, shape)
+def run_device(device, cases, measure_limits, timing, passes, measure=wall_time):
+    """Validate, then time every case: (kernel name, shape, implementations(args) -> {label: (run, outputs)}).
+
+    Each pass re-measures the machine limits (keeping the best) and times every case; a row
+    keeps the min and median over all passes, so a burst of load from other jobs on a shared
+    machine must hit the same row in every pass to skew its min.
+    """
+    limits, times, errors = None, {}, {}
+    for p in range(passes):
+        measured = measure_limits()
+        limits = measured if limits is None else {k: max(v, measured[k]) if k != "how" else v for k, v in limits.items()}
+        print(f"pass {p + 1}/{passes}: {device} limits {measured['GFLOP/s']:.1f} GFLOP/s, {measured['GB/s']:.1f} GB/s",
+              flush=True)
+        for name, shape, implementations in cases:
+            args = make_args(name, shape, np.random.default_rng(0))
+            impls = implementations(args)
+            if p == 0:
+                errors[name, shape] = {label: check_outputs(name, outputs(), args) for label, (_, outputs) in impls.items()}
+            for label, ts in time_round_robin({label: run for label, (run, _) in impls.items()}, measure, **timing).items():
+                times.setdefault((name, shape, label), []).extend(ts)
+            print(f"  {name} {'x'.join(map(str, shape))}: " + ", ".join(
+                f"{label} {min(times[name, shape, label]) * 1e3:.3f} ms" for label in impls), flush=True)
     rows = []
-    for label, (t_min, t_median) in times.items():
-        rate = amount / t_min / 1e9
+    for (name, shape, label), ts in times.items():
+        amount, unit = work(name, shape)
+        rate = amount / min(ts) / 1e9
         rows.append({"device": device, "kernel": name, "shape": list(shape), "implementation": label,
-                     "ms_min": t_min * 1e3, "ms_median": t_median * 1e3, "rate": rate, "unit": unit,
-                     "percent_of_limit": 100 * rate / limits[unit], "max_abs_error": errors[label]})
-        print(f"{device} {name:<19} {'x'.join(map(str, shape)):<15} {label:<24} {t_min * 1e3:10.3f} ms "
-              f"{rate:9.1f} {unit} {rows[-1]['percent_of_limit']:6.1f}%", flush=True)
-    return rows
+                     "ms_min": min(ts) * 1e3, "ms_median": statistics.median(ts) * 1e3, "calls": len(ts),
+                     "rate": rate, "unit": unit, "percent_of_limit": 100 * rate / limits[unit],
+                     "max_abs_error": errors[name, shape][label]})
+    return limits, rows
 
 
 def run_cpu(shapes, quick):
-    limits = cpu_limits(quick)
-    print(f"cpu limits: {limits['GFLOP/s']:.1f} GFLOP/s, {limits['GB/s']:.1f} GB/s ({limits['how']})")
     with_torch = has_torch()
-    timing = {"min_rounds": 3, "budget_s": 0.2 if quick else 2.0}
-    rows = []
-    for name in ("matmul",) + ROW_KERNELS:
-        for shape in shapes["matmul" if name == "matmul" else "rows"]:
-            rows += bench("cpu", name, shape, lambda args, n=name: cpu_implementations(n, args, with_torch),
-                          limits, timing)
-    return limits, rows
+    cases = [(name, shape, lambda args, n=name: cpu_implementations(n, args, with_torch))
+             for name in ("matmul",) + ROW_KERNELS for shape in shapes["matmul" if name == "matmul" else "rows"]]
+    return run_device("cpu", cases, lambda: cpu_limits(quick), {"min_rounds": 3, "budget_s": 0.2 if quick else 1.0},
+                      passes=1 if quick else 2)
 
 
 def run_gpu(cupy, shapes, quick):
     measure = gpu_timer(cupy)
-    limits = gpu_limits(cupy, measure, quick)
-    print(f"gpu limits: {limits['GFLOP/s']:.1f} GFLOP/s, {limits['GB/s']:.1f} GB/s ({limits['how']})")
     with_torch = has_torch(cuda=True)
-    rows = []
-    for name, key in [("matmul", "gpu_matmul")] + [(n, "gpu_rows") for n in ROW_KERNELS]:
-        for shape in shapes[key]:
-            rows += bench("gpu", name, shape, lambda args, n=name: gpu_implementations(n, args, cupy, with_torch),
-                          limits, {"min_rounds": 3, "budget_s": 0.2 if quick else 1.0}, measure)
-    return limits, rows
+    cases = [(name, shape, lambda args, n=name: gpu_implementations(n, args, cupy, with_torch))
+             for name in ("matmul",) + ROW_KERNELS for shape in shapes["gpu_matmul" if name == "matmul" else "gpu_rows"]]
+    return run_device("gpu", cases, lambda: gpu_limits(cupy, measure, quick),
+                      {"min_rounds": 3, "budget_s": 0.2 if quick else 0.5}, passes=1, measure=measure)
 
 
 # ---- reports -------------------------------------------------------------------------------
@@ -325,11 +332,11 @@ def markdown(info, limits, rows, targets, command):
     lines += [describe(info), ""]
     for device, lim in limits.items():
         lines.append(f"Measured {device} limits: {lim['GFLOP/s']:.1f} GFLOP/s, {lim['GB/s']:.1f} GB/s ({lim['how']}).")
-    lines += ["", "| device | kernel | shape | implementation | ms (min) | ms (median) | throughput | % of limit "
-                  "| max abs err |", "|---|---|---|---|---:|---:|---:|---:|---:|"]
+    lines += ["", "| device | kernel | shape | implementation | ms (min) | ms (median) | calls | throughput "
+                  "| % of limit | max abs err |", "|---|---|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(f"| {r['device']} | {r['kernel']} | {'x'.join(map(str, r['shape']))} | {r['implementation']} "
-                     f"| {r['ms_min']:.3f} | {r['ms_median']:.3f} | {r['rate']:.1f} {r['unit']} "
+                     f"| {r['ms_min']:.3f} | {r['ms_median']:.3f} | {r['calls']} | {r['rate']:.1f} {r['unit']} "
                      f"| {r['percent_of_limit']:.1f} | {r['max_abs_error']:.1e} |")
     if targets:
         lines += ["", "## CPU targets", "",
