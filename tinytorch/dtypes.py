@@ -120,3 +120,24 @@ def _python_scalar_dtype(x):
     if isinstance(x, builtins.int):
         return int64.np
     return _DEFAULT_FLOAT.np
+
+
+class ConversionShortcuts:
+    """`.cpu() .cuda() .float() .double() .half()` as `self.to(...)`, shared by Tensor and Module."""
+
+    __slots__ = ()
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda")
+
+    def float(self):
+        return self.to(float32)
+
+    def double(self):
+        return self.to(float64)
+
+    def half(self):
+        return self.to(float16)

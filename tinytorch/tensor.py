@@ -90,7 +90,7 @@ def _shape_args(args, op):
         raise TypeError(f"{op}(): argument 'size' must be a tuple of ints, got {args!r}") from None
 
 
-class Tensor:
+class Tensor(_dt.ConversionShortcuts):
     __slots__ = ("_data", "requires_grad", "grad", "_ctx", "_out_index", "__weakref__", "__dict__")
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
 
@@ -284,21 +284,6 @@ class Tensor:
 
     def type_as(self, other):
         return self.to(other.dtype)
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self, device=None):
-        return self.to("cuda")
-
-    def float(self):
-        return self.to(_dt.float32)
-
-    def double(self):
-        return self.to(_dt.float64)
-
-    def half(self):
-        return self.to(_dt.float16)
 
     def long(self):
         return self.to(_dt.int64)

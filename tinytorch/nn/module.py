@@ -25,7 +25,7 @@ class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpect
         return super().__repr__()
 
 
-class Module:
+class Module(_dt.ConversionShortcuts):
     """Base class: subclass it, create sub-layers in `__init__`, compute in `forward`."""
 
     training: bool
@@ -304,21 +304,6 @@ class Module:
             t = t.to(dev) if dev is not None else t
             return t.to(dt) if dt is not None and t.is_floating_point() else t
         return self._apply_to_tensors(convert)
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self, device=None):
-        return self.to("cuda")
-
-    def float(self):
-        return self.to(_dt.float32)
-
-    def double(self):
-        return self.to(_dt.float64)
-
-    def half(self):
-        return self.to(_dt.float16)
 
     # ---- printing ---------------------------------------------------------------------------
     def extra_repr(self):
