@@ -14,9 +14,12 @@ d mu / dx_i = 1/n and d rstd / dx_i = -rstd^3 (x_i - mu) / n, so
 and dw = sum of g * xhat, db = sum of g over the other axes. layer_norm averages over the
 trailing axes of each sample, batch_norm over the batch (and length) for each channel.
 """
+import functools
+import operator
+
 from ..autograd import Function
 from ..device import array_module
-from .fused_common import column_sums, row_blocks, row_sums
+from .fused_common import column_sums, one_block, row_blocks, row_sums
 
 
 def _sum_over(axes, *arrays):
@@ -121,57 +124,90 @@ class BatchNorm(Function):
     running_var  <- (1 - momentum) running_var + momentum var * n / (n - 1)  (unbiased, as torch).
     eval: the running statistics stand in for mean and var (then xhat is affine in x).
 
-    Per channel everything is affine, so each pass is one multiply-add by per-channel
-    vectors: forward y = xc * s + b with xc = x - mean and s = rstd * w. Backward (the module
-    doc's formula, with sums over the n values of a channel):
+    Per channel everything is affine: with xc = x - mean and s = rstd * w, y = xc s + b, and
+    the backward (the module doc's formula, sums over the n values of a channel) is
 
         dw = rstd sum(g xc),  db = sum(g),
         training: dx = s (g - sum(g) / n - xhat sum(g xhat) / n) = g s + xc d + e,
                   d = -s rstd^2 sum(g xc) / n,  e = -s sum(g) / n;
         eval:     dx = g s.
+
+    A small x is centred once, whole, in its own memory layout (a channels-last view stays
+    channels-last), and xc is kept for backward. A large one runs over blocks of samples that
+    stay in cache, one pass over memory for the statistics (or sums) and one for the output,
+    and keeps only x (which the graph holds anyway): xc is recomputed per block.
     """
 
     @staticmethod
     def forward(ctx, x, w, b, running_mean, running_var, training, momentum, eps):
         xp = array_module(x)
-        axes = (0,) + tuple(range(2, x.ndim))
-        channel = (lambda v: v.reshape((1, x.shape[1]) + (1,) * (x.ndim - 2)))
-        n = x.size // x.shape[1]
+        axes, channel, n = _channels(x)
+        mean = _sum_over(axes, x) / n if training else running_mean.astype(x.dtype)
+        kept = x - channel(mean) if one_block(x.size, xp) else None
         if training:
-            mean = _sum_over(axes, x) / n
-            xc = x - channel(mean)
-            var = _sum_over(axes, xc, xc) / n
+            var = _added(_sum_over(axes, xc, xc) for _, xc in _centered(x, mean, kept)) / n
             if running_mean is not None:
                 running_mean *= 1 - momentum
                 running_mean += momentum * mean
                 running_var *= 1 - momentum
                 running_var += (momentum * n / (n - 1)) * var
         else:
-            mean, var = running_mean.astype(x.dtype), running_var.astype(x.dtype)
-            xc = x - channel(mean)
+            var = running_var.astype(x.dtype)
         rstd = 1 / xp.sqrt(var + eps)
         scale = rstd if w is None else rstd * w
-        y = xc * channel(scale)
-        if b is not None:
-            y += channel(b)
-        ctx.xc, ctx.rstd, ctx.scale, ctx.axes, ctx.n, ctx.training = xc, rstd, scale, axes, n, training
+        y = xp.empty_like(x)
+        for rows, xc in _centered(x, mean, kept):
+            out = y[rows]
+            xp.multiply(xc, channel(scale), out=out)
+            if b is not None:
+                out += channel(b)
+        ctx.x, ctx.xc, ctx.mean, ctx.rstd, ctx.scale, ctx.training = x, kept, mean, rstd, scale, training
         return y
 
     @staticmethod
     def backward(ctx, g):
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        xc, rstd, scale, axes, n = ctx.xc, ctx.rstd, ctx.scale, ctx.axes, ctx.n
-        channel = (lambda v: v.reshape((1, g.shape[1]) + (1,) * (g.ndim - 2)))
-        sum_g = _sum_over(axes, g) if need_b or (need_x and ctx.training) else None
-        sum_gxc = _sum_over(axes, g, xc) if need_w or (need_x and ctx.training) else None
+        x, kept, mean, rstd, scale = ctx.x, ctx.xc, ctx.mean, ctx.rstd, ctx.scale
+        xp = array_module(g)
+        axes, channel, n = _channels(x)
+        sum_g = sum_gxc = None
+        if need_b or need_w or (need_x and ctx.training):
+            sums = [(_sum_over(axes, g[rows]), _sum_over(axes, g[rows], xc)) for rows, xc in _centered(x, mean, kept)]
+            sum_g, sum_gxc = _added(s for s, _ in sums), _added(s for _, s in sums)
         dx = None
         if need_x:
-            dx = g * channel(scale)
-            if ctx.training:
-                dx += xc * channel(scale * rstd * rstd * sum_gxc * (-1 / n))
-                dx += channel(scale * sum_g * (-1 / n))
+            dx = xp.empty_like(g)
+            for rows, xc in _centered(x, mean, kept) if ctx.training else [(slice(None), None)]:
+                out = dx[rows]
+                xp.multiply(g[rows], channel(scale), out=out)
+                if ctx.training:
+                    out += xc * channel(scale * rstd * rstd * sum_gxc * (-1 / n))
+                    out += channel(scale * sum_g * (-1 / n))
         dw = sum_gxc * rstd if need_w else None
         return dx, dw, (sum_g if need_b else None), None, None, None, None, None
+
+
+def _channels(x):
+    """(axes summed over, a reshape of (C,) vectors that broadcasts against x, values per channel)."""
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    return (0,) + tuple(range(2, x.ndim)), (lambda v: v.reshape(shape)), x.size // x.shape[1]
+
+
+def _added(parts):
+    """The sum of an iterable of arrays (the first one itself when there is only one)."""
+    return functools.reduce(operator.add, parts)
+
+
+def _centered(x, mean, kept):
+    """(rows, x[rows] - mean) over blocks of samples: `kept` whole if given, else computed a
+    block at a time into one scratch array."""
+    if kept is not None:
+        yield slice(None), kept
+        return
+    xp = array_module(x)
+    for rows, (xc,) in row_blocks(x.shape[0], x.shape[1:], xp, x.dtype, 1):
+        xp.subtract(x[rows], mean.reshape((1, x.shape[1]) + (1,) * (x.ndim - 2)), out=xc)
+        yield rows, xc
 
 
 # ---- naive twins ----
