@@ -8,6 +8,7 @@ accumulator tile must live in registers). Runs where NVVM is installed (the opti
 `numba-cuda[cu12]` extra) and no GPU is; skipped otherwise.
 """
 import importlib
+import importlib.util
 import types
 
 import pytest
@@ -15,6 +16,10 @@ from numba import config
 
 if config.ENABLE_CUDASIM:
     pytest.skip("compiles real CUDA kernels: run without NUMBA_ENABLE_CUDASIM", allow_module_level=True)
+
+if importlib.util.find_spec("numba_cuda") is None:
+    pytest.skip("needs the numba-cuda package with NVVM (pip install 'numba-cuda[cu12]'); numba's own "
+                "deprecated numba.cuda types device-function calls differently", allow_module_level=True)
 
 from numba import cuda, float32  # noqa: E402
 from numba.cuda.cudadrv import nvvm  # noqa: E402
