@@ -61,6 +61,8 @@ def parse_args(argv=None):
     p.add_argument("--max-steps", type=_at_least(0), help="optimisation steps (default: the lecture's)")
     p.add_argument("--batch-size", type=_at_least(0), help="examples per step (default: the lecture's; 0: full batch)")
     p.add_argument("--eval-interval", type=_at_least(1), help="steps between train/val evaluations")
+    p.add_argument("--profile", dest="profile_steps", type=_at_least(0), metavar="N",
+                   help="profile the first N steps per op and write the table to OUT/profile.txt")
     p.add_argument("--seed", type=int, help="seed for the init, the batches and the samples (default: the lecture's)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--sample-only", action="store_true", help="load the model in --out and print samples")
@@ -117,7 +119,7 @@ def train_and_report(args, argv):
     seed = rung.seed if args.seed is None else args.seed
     torch.manual_seed(seed)
     model = rung.build(len(data.vocab), data.block_size).to(args.device)
-    overrides = {k: getattr(args, k) for k in ("max_steps", "batch_size", "eval_interval")}
+    overrides = {k: getattr(args, k) for k in ("max_steps", "batch_size", "eval_interval", "profile_steps")}
     cfg = dataclasses.replace(rung.train, **{k: v for k, v in overrides.items() if v is not None})
     params = sum(p.numel() for p in model.parameters())
     sizes = " / ".join(f"{n} {data.examples[n][0].shape[0]:,}" for n in SPLITS)
@@ -133,6 +135,8 @@ def train_and_report(args, argv):
               "max_word_length": data.max_len}
     torch.save(model.state_dict(), args.out / "model.safetensors")
     (args.out / "config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8")
+    if history.profile:
+        (args.out / "profile.txt").write_text(history.profile + "\n")
     if history.losses:
         loss_curve(history.losses, history.evals, args.out / "loss_curve.png", f"makemore {args.model} on tinytorch")
     metrics = {

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from tqdm import tqdm
 
 import tinytorch as torch
+from tinytorch import profiler
 
 from .makemore_data import IGNORE
 
@@ -31,6 +32,7 @@ class TrainConfig:
     eval_interval: int = 10_000
     eval_examples: int = 20_000       # periodic evaluations use a random subset this large (0: all)
     keep_best: bool = False           # end with the weights of the evaluation with the lowest val loss
+    profile_steps: int = 0            # run the first steps under tinytorch.profiler (History.profile)
 
     def lr_at(self, step):
         if self.lr_decay_step is not None and step >= self.lr_decay_step:
@@ -45,6 +47,7 @@ class History:
     best_step: int = None                        # with keep_best: the step whose weights were kept
     seconds: float = 0.0       # wall-clock time of the training loop, periodic evaluations included
     cpu_seconds: float = 0.0   # CPU time of this process over the same span (the box is shared)
+    profile: str = None        # with profile_steps: the profiler's per-op table
 
 
 def make_optimizer(model, cfg):
@@ -124,6 +127,7 @@ def _descend(model, examples, cfg, desc, history):
     model.train()
     optimizer = make_optimizer(model, cfg)
     eval_generator = torch.Generator(X.device).manual_seed(0)
+    prof = profiler.profile()
     bar = tqdm(range(cfg.max_steps), desc=desc, file=sys.stderr, mininterval=1.0, dynamic_ncols=True)
     for step in bar:
         lr = cfg.lr_at(step)
@@ -134,8 +138,15 @@ def _descend(model, examples, cfg, desc, history):
             xb, yb = X[ix], Y[ix]
         else:
             xb, yb = X, Y
-        loss = gradients(model, xb, yb)
-        optimizer.step()
+        if step < cfg.profile_steps:
+            with prof:
+                loss = gradients(model, xb, yb)
+                optimizer.step()
+            if step + 1 in (cfg.profile_steps, cfg.max_steps):
+                history.profile = prof.table()
+        else:
+            loss = gradients(model, xb, yb)
+            optimizer.step()
         history.losses.append(loss.item())
         if step % 100 == 0:
             bar.set_postfix(loss=f"{history.losses[-1]:.4f}", lr=lr, refresh=False)

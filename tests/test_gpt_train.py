@@ -99,3 +99,11 @@ def test_resuming_with_another_model_config_is_refused_in_one_line(tmp_path, cap
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "different model config: n_embd=32 in the checkpoint but 64 here" in err
+
+
+def test_profile_flag_writes_a_per_op_table(tmp_path):
+    from tinytorch.models.gpt.cli import main
+    main(["train", "--preset", "shakespeare-char-cpu", "--out", str(tmp_path), "--quiet", "--profile", "2",
+          "--max_iters=3", "--eval_interval=3", "--eval_iters=1", "--n_layer=1", "--n_embd=32", "--n_head=2"])
+    table = (tmp_path / "profile.txt").read_text()
+    assert "Linear" in table and "CrossEntropy" in table and "backward" in table and "ms wall" in table

@@ -107,3 +107,9 @@ def test_module_entry_point_reports_errors_without_traceback(tmp_path):
                           env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
     assert done.returncode == 1
     assert done.stderr.strip() == f"makemore: {empty}: no words (the file is empty or holds only blank lines)"
+
+
+def test_profile_writes_the_per_op_table(small_names, tmp_path):
+    assert main(["--model", "mlp", "--input", str(small_names), "--out", str(tmp_path), *QUICK, "--profile", "3"]) == 0
+    table = (tmp_path / "profile.txt").read_text()
+    assert "MatMul" in table and "CrossEntropy" in table and "backward" in table

@@ -22,7 +22,8 @@ def cmd_train(args, overrides):
     if args.dataset is not None:
         overrides = [f"--dataset={args.dataset}", *overrides]
     settings = resolve(args.preset, overrides)
-    metrics = train(settings, args.out, resume=args.resume, stop_at=args.stop_at, progress=not args.quiet)
+    metrics = train(settings, args.out, resume=args.resume, stop_at=args.stop_at, progress=not args.quiet,
+                    profile_steps=args.profile)
     report(metrics, args.out)
     return metrics
 
@@ -93,6 +94,8 @@ def build_parser():
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     p.add_argument("--stop-at", type=int, help="stop (with a checkpoint) at this step")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--profile", type=int, default=0, metavar="N",
+                   help="profile the first N steps per op and write the table to OUT/profile.txt")
     p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("sample", help="generate text from a run's checkpoint or a GPT-2 safetensors file")

@@ -15,6 +15,7 @@ import numpy as np
 from tqdm import tqdm
 
 import tinytorch
+from tinytorch import profiler
 from tinytorch.nn.utils import clip_grad_norm_
 
 from .checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
@@ -136,8 +137,12 @@ def build(settings):
     return data, model, optimizer
 
 
-def train(settings, out_dir, resume=False, stop_at=None, progress=True):
-    """Run (or resume) training; stop_at ends early at that step as an interruption would. Returns metrics."""
+def train(settings, out_dir, resume=False, stop_at=None, progress=True, profile_steps=0):
+    """Run (or resume) training; stop_at ends early at that step as an interruption would. Returns metrics.
+
+    profile_steps > 0 runs the first that many steps under tinytorch.profiler and writes its
+    per-op table to `out_dir/profile.txt`.
+    """
     started = time.perf_counter()
     cfg = settings["train"]
     out = Path(out_dir)
@@ -161,10 +166,18 @@ def train(settings, out_dir, resume=False, stop_at=None, progress=True):
         evaluate(model, data, cfg, log, 0, bar)
     params = list(model.parameters())
     metrics = None
+    prof, profile_end = (profiler.profile(), step + profile_steps) if profile_steps else (None, step)
     while step < end:
         t0 = time.perf_counter()
         lr = cfg.lr_at(step)
-        step_loss = train_step(model, optimizer, params, stream, cfg, lr, accum)
+        if step < profile_end:
+            with prof:
+                step_loss = train_step(model, optimizer, params, stream, cfg, lr, accum)
+            if step + 1 == profile_end or step + 1 == end:
+                prof.export(out / "profile.txt")
+                bar.write(f"profile of {step + 1 - (profile_end - profile_steps)} steps -> {out / 'profile.txt'}")
+        else:
+            step_loss = train_step(model, optimizer, params, stream, cfg, lr, accum)
         step += 1
         seconds = time.perf_counter() - t0
         log.record_step(step_loss, lr, seconds)
