@@ -20,6 +20,21 @@ from .ops.errors import devices_error, shapes_error
 _SCALARS = (builtins.int, builtins.float, builtins.bool, np.number, np.bool_)
 
 
+def parse_to_args(args, kwargs, op):
+    """(device, dtype) from the arguments of `.to(...)`: a device, a dtype, both, or a tensor."""
+    dev, dt = kwargs.get("device"), kwargs.get("dtype")
+    for a in args:
+        if isinstance(a, _dt.dtype):
+            dt = a
+        elif isinstance(a, Tensor):
+            dev, dt = a.device, a.dtype
+        elif isinstance(a, (str, _device)):
+            dev = a
+        else:
+            raise TypeError(f"{op}(): unexpected argument {a!r}")
+    return dev, dt
+
+
 class Size(tuple):
     """torch.Size: a tuple of dimensions with `numel()`."""
 
@@ -262,16 +277,7 @@ class Tensor(_dt.ConversionShortcuts):
 
     def to(self, *args, **kwargs):
         """to(device), to(dtype), to(device, dtype), to(other), with keyword forms too."""
-        dev, dt = kwargs.get("device"), kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, _dt.dtype):
-                dt = a
-            elif isinstance(a, Tensor):
-                dev, dt = a.device, a.dtype
-            elif isinstance(a, (str, _device)):
-                dev = a
-            else:
-                raise TypeError(f"to(): unexpected argument {a!r}")
+        dev, dt = parse_to_args(args, kwargs, "to")
         out = self
         if dev is not None and _device(dev).type != self.device.type:
             out = E.ToDevice.apply(out, xp_for(dev))

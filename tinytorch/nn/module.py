@@ -11,8 +11,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..autograd import no_grad
-from ..device import device as _device
-from ..tensor import Tensor
+from ..tensor import Tensor, parse_to_args
 from .parameter import Parameter
 
 
@@ -287,16 +286,7 @@ class Module(_dt.ConversionShortcuts):
     def to(self, *args, **kwargs):
         """to(device), to(dtype), to(device, dtype), to(tensor): moves parameters and buffers;
         a dtype applies to floating-point tensors only, as in torch."""
-        dev, dt = kwargs.get("device"), kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, _dt.dtype):
-                dt = a
-            elif isinstance(a, Tensor):
-                dev, dt = a.device, a.dtype
-            elif isinstance(a, (str, _device)):
-                dev = a
-            else:
-                raise TypeError(f"Module.to(): unexpected argument {a!r}")
+        dev, dt = parse_to_args(args, kwargs, "Module.to")
         if dt is not None and not dt.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dt}")
 
