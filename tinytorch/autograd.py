@@ -166,11 +166,11 @@ class Function:
 
     @staticmethod
     def forward(ctx, *args):
-        raise NotImplementedError
+        raise NotImplementedError("a Function subclass must define forward(ctx, *args)")
 
     @staticmethod
     def backward(ctx, *grads):
-        raise NotImplementedError
+        raise NotImplementedError("a Function subclass must define backward(ctx, *grads)")
 
 
 def unbroadcast(grad, shape):

@@ -31,7 +31,7 @@ class LRScheduler:
         self._is_initial = False
 
     def get_lr(self):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define get_lr()")
 
     def get_last_lr(self):
         """The learning rates set by the latest step, one per parameter group."""

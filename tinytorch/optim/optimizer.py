@@ -84,7 +84,7 @@ class Optimizer:
         return loss
 
     def _update(self, group, param, state):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define _update(group, param, state)")
 
     def _scratch_like(self, a):
         """A temporary array shaped like `a`: a view of one buffer per (array module, dtype),
