@@ -33,11 +33,9 @@ if ARGS is not None:  # before NumPy and torch load their thread pools
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
         os.environ[var] = str(ARGS.threads)
 
-import ctypes  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
-import re  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
@@ -48,6 +46,7 @@ import torch.nn.functional as TF  # noqa: E402
 
 import tinytorch  # noqa: E402
 import tinytorch.nn.functional as F  # noqa: E402
+from machine_info import machine_info, reset_peak_rss, rss_kb  # noqa: E402  (benchmarks/ is sys.path[0])
 
 TARGET_VS_NAIVE, TARGET_VS_TORCH = 2.0, 1.5
 KERNEL_OPS = ("softmax", "layer_norm", "attention")  # float32 ops that backends.kernels = "numba" switches
@@ -124,19 +123,6 @@ BIG = [
 
 # ---- measuring ----
 
-def _peak_rss_kb():
-    status = open("/proc/self/status").read()
-    return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)), int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
-
-
-def _reset_peak_rss():
-    """Give freed heap memory back to the OS (glibc keeps it otherwise), then reset VmHWM to VmRSS."""
-    gc.collect()
-    ctypes.CDLL("libc.so.6").malloc_trim(0)
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-
-
 class Runner:
     """One implementation on one case: leaves, an upstream gradient, and a forward+backward step
     (with `kernels` as tinytorch.backends.kernels while it runs)."""
@@ -181,15 +167,15 @@ class Runner:
     def memory(self, track_numpy):
         for t in self.leaves:
             t.grad = None
-        _reset_peak_rss()
-        _, base = _peak_rss_kb()
+        reset_peak_rss()
+        _, base = rss_kb()
         if track_numpy:
             tracemalloc.start()
         self.step()
         traced = tracemalloc.get_traced_memory()[1] if track_numpy else None
         if track_numpy:
             tracemalloc.stop()
-        peak, _ = _peak_rss_kb()
+        peak, _ = rss_kb()
         return (peak - base) / 1024, None if traced is None else traced / 2 ** 20
 
 
@@ -216,18 +202,6 @@ def run_case(op, label, make, naive_note, min_time):
         row["naive_over_fused"] = row["naive"]["ms"] / row["fused"]["ms"]
     row["fused_over_torch"] = row["fused"]["ms"] / row["torch"]["ms"]
     return row
-
-
-def machine_info(threads):
-    cpu = platform.processor() or "unknown"
-    try:
-        names = re.findall(r"model name\s*:\s*(.+)", open("/proc/cpuinfo").read())
-        cpu = names[0].strip() if names else cpu
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "threads": threads, "load_average": list(os.getloadavg()),
-            "python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__,
-            "tinytorch": tinytorch.__version__, "kernels": tinytorch.backends.kernels, "platform": platform.platform()}
 
 
 # ---- reporting ----
@@ -289,7 +263,8 @@ def plot(rows, path):
 
 def main(args):
     torch.set_num_threads(args.threads)
-    info = machine_info(args.threads)
+    info = machine_info(threads=args.threads, torch=torch.__version__, tinytorch=tinytorch.__version__,
+                        kernels=tinytorch.backends.kernels, platform=platform.platform())
     command = "python benchmarks/bench_fused.py" + (" --quick" if args.quick else "") + \
         (f" --threads {args.threads}" if args.threads != 1 else "")
     print(f"{info['cpu']}, {info['cores']} cores, {args.threads} thread(s), load {info['load_average'][0]:.1f}")

@@ -64,10 +64,8 @@ if ARGS is not None:  # before NumPy, torch and Numba start their thread pools
     if not os.environ.get("TINYTORCH_DATA") and os.path.isdir(_SHARED_DATA):  # as tests/conftest.py does
         os.environ["TINYTORCH_DATA"] = os.path.normpath(_SHARED_DATA)
 
-import ctypes  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
-import re  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -76,25 +74,11 @@ import torch.nn as tnn  # noqa: E402
 import torch.nn.functional as TF  # noqa: E402
 
 import tinytorch  # noqa: E402
-from machine_info import machine_info  # noqa: E402  (benchmarks/ is sys.path[0] when run as a script)
+from machine_info import machine_info, reset_peak_rss, rss_kb  # noqa: E402  (benchmarks/ is sys.path[0] when run as a script)
 from torch_twin_shakespeare import TorchGPT, copy_weights  # noqa: E402
 
 
 # ---- memory -----------------------------------------------------------------------------------
-
-def rss_kb():
-    """(peak RSS since the last reset, current RSS) of this process, in kB."""
-    status = open("/proc/self/status").read()
-    return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)), int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
-
-
-def reset_peak_rss():
-    """Free what can be freed (Python garbage, glibc's cached heap), then reset VmHWM to VmRSS."""
-    gc.collect()
-    ctypes.CDLL("libc.so.6").malloc_trim(0)
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-
 
 # ---- runners ----------------------------------------------------------------------------------
 

@@ -1,6 +1,10 @@
-"""Machine description written next to benchmark results: CPU name, core count, library versions."""
+"""Machine description written next to benchmark results (CPU name, core count, library versions), and
+the process-memory probes the benchmarks share."""
+import ctypes
+import gc
 import os
 import platform
+import re
 from pathlib import Path
 
 import numpy as np
@@ -39,3 +43,17 @@ def describe(info):
     threads = "".join(f"; {k}={v}" for k, v in info.get("thread_env", {}).items())
     load = f"; load average at the end {info['load_average']}" if "load_average" in info else ""
     return f"Machine: {info['cpu']}, {info['cores']} cores; {versions}{threads}{load}."
+
+
+def rss_kb():
+    """(peak RSS since the last reset, current RSS) of this process, in kB (Linux /proc)."""
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)), int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+
+
+def reset_peak_rss():
+    """Free what can be freed (Python garbage, glibc's cached heap), then reset VmHWM to VmRSS."""
+    gc.collect()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
