@@ -21,8 +21,11 @@ temporaries (parameters and optimizer state exist before it). RSS growth: a fres
 the last step must agree within 5%.
 
 gpt2-124m (B=8, T=1024, float32, PyTorch with TF32 off) runs only where a CUDA GPU is available
-to both CuPy and torch; elsewhere it is reported as skipped. Writes
-benchmarks/results/train.{json,md,png} with the machine's description.
+to both CuPy and torch; elsewhere it is reported as skipped. There the runners are tinytorch with
+the Numba-CUDA kernels, tinytorch with CuPy running the oracles, and the twin. Writes
+benchmarks/results/<name>.{json,md,png} (default name: train) with the machine's description:
+
+    python benchmarks/bench_train.py --models gpt2-124m --name train_gpu   # on a GPU machine
 """
 import argparse
 import os
@@ -45,6 +48,7 @@ def parse_args(argv=None):
                         help="steps of the RSS-growth check (0 skips it; default 1000)")
     parser.add_argument("--quick", action="store_true", help="fewer steps and a 300-step RSS check")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
+    parser.add_argument("--name", default="train", help="output file stem (default train; e.g. train_gpu)")
     args = parser.parse_args(argv)
     if args.quick and args.rss_steps == 1000:
         args.rss_steps = 300
@@ -85,20 +89,23 @@ from torch_twin_shakespeare import TorchGPT, copy_weights  # noqa: E402
 class Runner:
     """One framework training one model: `step(i)` trains on batch i and returns the loss.
 
-    `lib` is tinytorch or torch; `kernels` is tinytorch.backends.kernels while it steps;
-    `batches[i]` is (x, y) as NumPy arrays, `tokens` the targets per step.
+    `lib` is tinytorch or torch; `backend` holds tinytorch.backends settings applied while it
+    steps (e.g. {"kernels": "numba"}); `batches[i]` is (x, y) as NumPy arrays, `tokens` the
+    targets per step.
     """
 
-    def __init__(self, name, lib, model, optimizer, batches, tokens, clip=0.0, kernels=None, device="cpu"):
+    def __init__(self, name, lib, model, optimizer, batches, tokens, clip=0.0, backend=None, device="cpu"):
         self.name, self.lib, self.model, self.optimizer = name, lib, model, optimizer
-        self.batches, self.tokens, self.clip, self.kernels, self.device = batches, tokens, clip, kernels, device
+        self.batches, self.tokens, self.clip, self.device = batches, tokens, clip, device
+        self.backend = backend or {}
         self.params = list(model.parameters())
         self.times = []
 
     def step(self, i):
         x, y = self.batches[i % len(self.batches)]
-        if self.kernels:
-            tinytorch.backends.kernels = self.kernels
+        defaults = {k: getattr(tinytorch.backends, k) for k in self.backend}
+        for k, v in self.backend.items():
+            setattr(tinytorch.backends, k, v)
         try:
             x, y = self.lib.from_numpy(x).to(self.device), self.lib.from_numpy(y).to(self.device)
             _, loss = self.model(x, y)
@@ -109,7 +116,8 @@ class Runner:
             self.optimizer.step()
             return loss.item()
         finally:
-            tinytorch.backends.kernels = "numpy"
+            for k, v in defaults.items():
+                setattr(tinytorch.backends, k, v)
 
     def timed_step(self, i):
         t0 = time.perf_counter()
@@ -228,9 +236,9 @@ def makemore_runners(which, n_batches):
         ours, ours_numba = tinytorch_pair(lambda: WaveNet(vocab_size, **config))
         twin = same_weights(TorchWaveNet(vocab_size, **config), ours)
     return [Runner("tinytorch", tinytorch, ours, tinytorch.optim.SGD(ours.parameters(), lr=0.1), batches, 32,
-                   kernels="numpy"),
+                   backend={"kernels": "numpy"}),
             Runner("tinytorch+numba", tinytorch, ours_numba, tinytorch.optim.SGD(ours_numba.parameters(), lr=0.1),
-                   batches, 32, kernels="numba"),
+                   batches, 32, backend={"kernels": "numba"}),
             Runner("torch", torch, twin, torch.optim.SGD(twin.parameters(), lr=0.1), batches, 32)]
 
 
@@ -252,7 +260,8 @@ def gpt_batches(settings, count):
 
 
 def gpt_runners(preset, n_batches, device="cpu"):
-    """tinytorch GPT (NumPy and Numba kernels; on a GPU only one) and the PyTorch twin, with the
+    """tinytorch GPT (on the CPU with NumPy or Numba kernels; on a GPU with Numba-CUDA or CuPy
+    softmax/layernorm kernels, cuBLAS matmuls) and the PyTorch twin, with the
     preset's AdamW (weight decay on 2-D parameters) at its peak learning rate and clipping 1.0.
     The vocabulary is the dataset's (65 characters) or GPT-2's 50257 tokens (ids from characters)."""
     from tinytorch.models.gpt import GPT
@@ -267,16 +276,18 @@ def gpt_runners(preset, n_batches, device="cpu"):
                                                   cfg.eps))
     if device == "cpu":
         ours, ours_numba = tinytorch_pair(lambda: GPT(config))
-        runners = [Runner("tinytorch", tinytorch, ours, optimizer(ours), batches, tokens, cfg.grad_clip, "numpy"),
-                   Runner("tinytorch+numba", tinytorch, ours_numba, optimizer(ours_numba), batches, tokens,
-                          cfg.grad_clip, "numba")]
-        twin = copy_weights(TorchGPT(config), ours)
-    else:  # the Numba-CUDA kernels are the GPU's; "numba" selects CPU kernels only
-        ours = GPT(config)
-        twin = copy_weights(TorchGPT(config), ours).to(device)
-        ours.to(device)
         runners = [Runner("tinytorch", tinytorch, ours, optimizer(ours), batches, tokens, cfg.grad_clip,
-                          device=device)]
+                          {"kernels": "numpy"}),
+                   Runner("tinytorch+numba", tinytorch, ours_numba, optimizer(ours_numba), batches, tokens,
+                          cfg.grad_clip, {"kernels": "numba"})]
+        twin = copy_weights(TorchGPT(config), ours)
+    else:
+        ours, ours_cupy = tinytorch_pair(lambda: GPT(config))
+        twin = copy_weights(TorchGPT(config), ours).to(device)
+        runners = [Runner("tinytorch", tinytorch, ours.to(device), optimizer(ours), batches, tokens, cfg.grad_clip,
+                          {"cuda_kernels": "numba"}, device),
+                   Runner("tinytorch+cupy", tinytorch, ours_cupy.to(device), optimizer(ours_cupy), batches, tokens,
+                          cfg.grad_clip, {"cuda_kernels": "cupy"}, device)]
     runners.append(Runner("torch", torch, twin, optimizer(twin), batches, tokens, cfg.grad_clip, device=device))
     return runners
 
@@ -293,18 +304,28 @@ def gpu_available():
 # ---- measuring ----------------------------------------------------------------------------------
 
 def interleave(runners, steps, warmup):
-    """Warm up each runner (timing its first step: compilation), then `steps` rounds in turns."""
-    first_step_s = {}
-    for r in runners:
+    """Warm up each runner (timing its first step: compilation), then `steps` rounds in turns.
+    A tinytorch runner that fails while warming up is dropped (its error is reported, not hidden):
+    returns (warm-up seconds per runner, error per dropped runner)."""
+    first_step_s, failed = {}, {}
+    for r in list(runners):
         t0 = time.perf_counter()
-        for i in range(warmup):
-            r.step(i)
+        try:
+            for i in range(warmup):
+                r.step(i)
+        except Exception as e:
+            if r.lib is torch:
+                raise
+            failed[r.name] = f"{type(e).__name__}: {e}".splitlines()[0][:300]
+            print(f"  {r.name} failed while warming up: {failed[r.name]}", flush=True)
+            runners.remove(r)
+            continue
         first_step_s[r.name] = time.perf_counter() - t0
     for i in range(steps):
         k = i % len(runners)
         for r in runners[k:] + runners[:k]:
             r.timed_step(warmup + i)
-    return first_step_s
+    return first_step_s, failed
 
 
 def summarize(runners, first_step_s, device):
@@ -363,18 +384,19 @@ def run_model(name, args):
     runners = makemore_runners(name, n_batches) if name in ("mlp", "wavenet") else gpt_runners(name, n_batches, device)
     params = sum(p.numel() for p in runners[0].model.parameters())
     print(f"{name}: {params:,} parameters, {steps} interleaved steps per runner ...", flush=True)
-    first = interleave(runners, steps, args.warmup)
+    first, failed = interleave(runners, steps, args.warmup)
     rows = summarize(runners, first, device)
     if device != "cpu":
         for r in runners:
             rows[r.name]["peak_step_mb"] = measure_gpu_memory(r)
-        rows["gpu"] = info["gpu"]
     for r, row in rows.items():
-        if isinstance(row, dict):
             print(f"  {r:16s} {row['ms_median']:9.2f} ms/step (min {row['ms_min']:.2f}), "
                   f"{row['tokens_per_s']:10,.0f} tokens/s, x{row['ratio_to_torch']:.2f} of torch's step, "
                   f"peak step {row['peak_step_mb']:.1f} MB, warm-up {row['warmup_s']:.2f} s", flush=True)
-    return {"params": params, "device": device, "runners": rows}
+    result = {"params": params, "device": device, "runners": rows, "failed": failed}
+    if device != "cpu":
+        result["gpu"] = info["gpu"]
+    return result
 
 
 # ---- reporting ----------------------------------------------------------------------------------
@@ -386,7 +408,9 @@ LABELS = {"mlp": "makemore MLP (lecture 3: block 3, emb 10, hidden 200, batch 32
 
 
 def markdown(results, info, command):
-    lines = [f"# Training step: tinytorch vs PyTorch ({info['cpu']}, {info['cores']} cores, "
+    gpus = sorted({r["gpu"] for r in results["models"].values() if "gpu" in r})
+    where = f"{', '.join(gpus)} GPU, host " if gpus else ""
+    lines = [f"# Training step: tinytorch vs PyTorch ({where}{info['cpu']}, {info['cores']} cores, "
              f"{info['threads']} thread(s) each)", "",
              f"Command: `{command}`", "",
              "| model | framework | ms/step (median) | ms/step (min) | tokens/s | step / torch's | "
@@ -396,9 +420,9 @@ def markdown(results, info, command):
         if "skipped" in result:
             lines.append(f"| {LABELS[name]} | — | skipped: {result['skipped']} | | | | |")
             continue
+        for framework, error in result.get("failed", {}).items():
+            lines.append(f"| {LABELS[name]} | {framework} | failed: {error} | | | | |")
         for framework, row in result["runners"].items():
-            if not isinstance(row, dict):
-                continue
             lines.append(f"| {LABELS[name]} ({result['params']:,} params) | {framework} | {row['ms_median']:.2f} | "
                          f"{row['ms_min']:.2f} | {row['tokens_per_s']:,.0f} | {row['ratio_to_torch']:.2f} | "
                          f"{row['peak_step_mb']:.1f} |")
@@ -408,7 +432,13 @@ def markdown(results, info, command):
         lines += ["", f"RSS growth (tinytorch, shakespeare-char-cpu): {rss[first]:.1f} MB after step "
                       f"{RSS_FIRST_STEP}, {rss[last]:.1f} MB after step {rss['steps']}: "
                       f"{100 * rss['growth']:+.2f}% ({'within' if rss['within_5_percent'] else 'NOT within'} 5%)."]
-    versions = ", ".join(f"{k} {info[k]}" for k in ("python", "numpy", "torch", "numba") if k in info)
+    if gpus:
+        lines += ["", "On the GPU: float32, PyTorch eager with TF32 off; tinytorch's matmuls are cuBLAS through CuPy, "
+                      "its softmax/layernorm the Numba-CUDA kernels (`tinytorch`) or CuPy running the NumPy "
+                      "oracles (`tinytorch+cupy`); a step ends with `loss.item()`, which waits for the GPU. "
+                      "Peak step memory on the GPU: torch's `max_memory_allocated` over one step, and CuPy's "
+                      "pool after one step (it keeps its peak), both counting parameters and optimizer state."]
+    versions = ", ".join(f"{k} {info[k]}" for k in ("python", "numpy", "torch", "numba", "cupy") if k in info)
     lines += ["", f"Threads: {info['threads']} for torch (`torch.set_num_threads`), OpenBLAS, MKL, OpenMP and "
                   f"Numba (`{'`, `'.join(THREAD_VARIABLES)}`). {versions}. Load average "
                   f"{info['load_average']} at the start, {info['load_average_end']} at the end (a shared machine: "
@@ -423,18 +453,20 @@ def plot(results, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     models = [m for m, r in results["models"].items() if "skipped" not in r]
-    frameworks = ("tinytorch", "tinytorch+numba", "torch")
+    frameworks = list(dict.fromkeys(fw for m in models for fw in results["models"][m]["runners"]))
+    width = 0.8 / len(frameworks)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
     x = np.arange(len(models))
     for i, fw in enumerate(frameworks):
         ratios = [results["models"][m]["runners"].get(fw, {}).get("ratio_to_torch", np.nan) for m in models]
         memory = [results["models"][m]["runners"].get(fw, {}).get("peak_step_mb", np.nan) for m in models]
-        axes[0].bar(x + (i - 1) * 0.27, ratios, 0.27, label=fw)
-        axes[1].bar(x + (i - 1) * 0.27, memory, 0.27, label=fw)
+        offset = (i - (len(frameworks) - 1) / 2) * width
+        axes[0].bar(x + offset, ratios, width, label=fw)
+        axes[1].bar(x + offset, memory, width, label=fw)
     axes[0].axhline(1.0, color="k", lw=0.8)
     axes[0].axhline(0.9, color="k", lw=0.8, ls="--")
     axes[0].set_ylabel("step time / torch's step time (lower is faster)")
-    axes[1].set_ylabel("peak RSS rise during a step, MB")
+    axes[1].set_ylabel("peak step memory, MB (CPU: RSS rise; GPU: device memory)")
     axes[1].set_yscale("log")
     for ax in axes:
         ax.set_xticks(x, models, fontsize=8)
@@ -448,11 +480,15 @@ def main(args):
     torch.set_num_threads(args.threads)
     import numba
     info = machine_info(torch=torch.__version__, numba=numba.__version__, threads=args.threads)
+    if "gpt2-124m" in args.models and tinytorch.cuda.is_available():
+        import cupy
+        info["cupy"] = cupy.__version__
     command = "python benchmarks/bench_train.py" + (" --quick" if args.quick else "") + \
         (f" --models {' '.join(args.models)}" if args.models != list(MODELS) else "") + \
         (f" --steps {args.steps}" if args.steps else "") + \
         (f" --threads {args.threads}" if args.threads != 1 else "") + \
-        (f" --rss-steps {args.rss_steps}" if args.rss_steps not in (1000, 300) else "")
+        (f" --rss-steps {args.rss_steps}" if args.rss_steps not in (1000, 300) else "") + \
+        (f" --name {args.name}" if args.name != "train" else "")
     print(f"{info['cpu']}, {info['cores']} cores, {args.threads} thread(s), load {info['load_average']}", flush=True)
     results = {"command": command, "machine": info, "models": {}}
     for name in args.models:
@@ -463,12 +499,13 @@ def main(args):
         results["rss_growth"] = rss_growth(args.rss_steps)
     info["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "train.json"), "w") as f:
+    with open(os.path.join(args.out, f"{args.name}.json"), "w") as f:
         json.dump(results, f, indent=1)
     text = markdown(results, info, command)
-    with open(os.path.join(args.out, "train.md"), "w") as f:
+    with open(os.path.join(args.out, f"{args.name}.md"), "w") as f:
         f.write(text)
-    plot(results, os.path.join(args.out, "train.png"))
+    if any("skipped" not in r for r in results["models"].values()):
+        plot(results, os.path.join(args.out, f"{args.name}.png"))
     print(text)
 
 

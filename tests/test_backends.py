@@ -39,11 +39,13 @@ def test_attribute_assignment_is_read_at_call_time(monkeypatch):
 @pytest.mark.parametrize("setting, value, pattern", [
     ("kernels", "nmba", r"backends\.kernels must be one of \('numpy', 'numba'\).*TINYTORCH_KERNELS.*'nmba'"),
     ("cuda_matmul", "cutlass", r"backends\.cuda_matmul must be one of \('cublas', 'numba'\).*'cutlass'"),
+    ("cuda_kernels", "triton", r"backends\.cuda_kernels must be one of \('numba', 'cupy'\).*CUDA_KERNELS.*'triton'"),
 ])
 def test_bad_setting_raises_a_clear_error(monkeypatch, setting, value, pattern):
     monkeypatch.setattr(backends, setting, value)
     with pytest.raises(ValueError, match=pattern):
-        backends.get_kernel("matmul", np if setting == "kernels" else FAKE_CUPY)
+        backends.get_kernel("matmul" if setting != "cuda_kernels" else "softmax_forward",
+                            np if setting == "kernels" else FAKE_CUPY)
 
 
 def test_bad_name_or_array_module_raises():
@@ -54,10 +56,10 @@ def test_bad_name_or_array_module_raises():
 
 
 def test_environment_variables_set_the_defaults():
-    env = dict(os.environ, TINYTORCH_KERNELS="numba", TINYTORCH_CUDA_MATMUL="numba")
-    code = "import tinytorch.backends as b; print(b.kernels, b.cuda_matmul)"
+    env = dict(os.environ, TINYTORCH_KERNELS="numba", TINYTORCH_CUDA_MATMUL="numba", TINYTORCH_CUDA_KERNELS="cupy")
+    code = "import tinytorch.backends as b; print(b.kernels, b.cuda_matmul, b.cuda_kernels)"
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert result.stdout.split() == ["numba", "numba"]
+    assert result.stdout.split() == ["numba", "numba", "cupy"]
 
 
 def test_cupy_matmul_is_cublas_unless_numba_is_asked_for(monkeypatch):
@@ -65,6 +67,12 @@ def test_cupy_matmul_is_cublas_unless_numba_is_asked_for(monkeypatch):
     assert backends.get_kernel("matmul", FAKE_CUPY) is reference.matmul
     monkeypatch.setattr(backends, "cuda_matmul", "numba")
     assert backends.get_kernel("matmul", FAKE_CUPY).__wrapped__.__name__ == "matmul_v3"
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n != "matmul"])
+def test_cuda_kernels_cupy_setting_returns_the_oracle_for_every_dtype(monkeypatch, name):
+    monkeypatch.setattr(backends, "cuda_kernels", "cupy")
+    assert backends.get_kernel(name, FAKE_CUPY) is getattr(reference, name)
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if n != "matmul"])

@@ -11,6 +11,7 @@ from hypothesis import given, strategies as st
 
 import tinytorch
 import tinytorch.nn.functional as F
+from devices import on_devices
 from tinytorch.nn.special import normal_cdf
 
 pytestmark = pytest.mark.torch
@@ -33,20 +34,22 @@ def shapes(min_dims=1, max_dims=4, max_side=5):
     return st.lists(st.integers(1, max_side), min_size=min_dims, max_size=max_dims).map(tuple)
 
 
-def _leaf(lib, array, grad):
+def _leaf(lib, array, grad, device="cpu"):
     if lib is torch:
         t = torch.tensor(array)
         return t.requires_grad_(True) if grad else t
     t = tinytorch.from_numpy(array)
+    if device != "cpu":
+        t = t.to(device)
     return t.requires_grad_(True) if grad else t
 
 
-def _run(lib, fn, arrays, grads):
-    leaves = [_leaf(lib, a, g) if isinstance(a, np.ndarray) else a for a, g in zip(arrays, grads)]
+def _run(lib, fn, arrays, grads, device="cpu"):
+    leaves = [_leaf(lib, a, g, device) if isinstance(a, np.ndarray) else a for a, g in zip(arrays, grads)]
     out = fn(*leaves)
     if any(grads):
         w = np.random.default_rng(7).standard_normal(tuple(out.shape))
-        (out * _leaf(lib, w.astype(np.asarray(out.detach()).dtype), False)).sum().backward()
+        (out * _leaf(lib, w.astype(_numpy(out).dtype), False, device)).sum().backward()
     got = [t.grad for t, g in zip(leaves, grads) if g]
     return out, got, leaves
 
@@ -55,10 +58,11 @@ def _numpy(t):
     return t.detach().numpy() if isinstance(t, torch.Tensor) else t.numpy(force=True)
 
 
-def three_way(fused, naive, reference, arrays, grads=None, atol=1e-9, rtol=1e-7):
-    """Run fused and naive (tinytorch) and reference (torch) on the same arrays; compare the
-    outputs and the gradients of sum(out * w) w.r.t. every input marked in `grads` (default: the
-    floating ones). Gradient shapes must equal input shapes exactly. Returns the three outputs."""
+def three_way(fused, naive, reference, arrays, grads=None, atol=1e-9, rtol=1e-7, device="cpu"):
+    """Run fused and naive (tinytorch, on `device`) and reference (torch, on the CPU) on the same
+    arrays; compare the outputs and the gradients of sum(out * w) w.r.t. every input marked in
+    `grads` (default: the floating ones). Gradient shapes must equal input shapes exactly.
+    Returns the three outputs."""
     if grads is None:
         grads = [isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in arrays]
     expected, expected_grads, _ = _run(torch, reference, [a.copy() if isinstance(a, np.ndarray) else a
@@ -66,7 +70,8 @@ def three_way(fused, naive, reference, arrays, grads=None, atol=1e-9, rtol=1e-7)
     outs = []
     for name, fn in (("fused", fused), ("naive", naive)):
         out, got, leaves = _run(tinytorch, fn, [a.copy() if isinstance(a, np.ndarray) else a for a in arrays]
-                                if name == "naive" else arrays, grads)
+                                if name == "naive" else arrays, grads, device)
+        assert out.device.type == device, f"{name} output is on {out.device}, not {device}"
         assert tuple(out.shape) == tuple(expected.shape), f"{name} output shape"
         tinytorch.testing.assert_close(_numpy(out), _numpy(expected), atol=atol, rtol=rtol, name=f"{name} output")
         for k, (g, e, leaf) in enumerate(zip(got, expected_grads, [x for x, f in zip(leaves, grads) if f])):
@@ -92,13 +97,15 @@ def dim_of(ndim):
 
 # ---- softmax family ----
 
+@on_devices
 @given(st.data())
-def test_softmax_and_log_softmax_match_naive_and_torch(data):
+def test_softmax_and_log_softmax_match_naive_and_torch(device, data):
     x = data.draw(float_arrays(scale=5.0))
     dim = data.draw(dim_of(x.ndim))
-    three_way(lambda t: F.softmax(t, dim), lambda t: F.softmax_naive(t, dim), lambda t: TF.softmax(t, dim), [x])
+    three_way(lambda t: F.softmax(t, dim), lambda t: F.softmax_naive(t, dim), lambda t: TF.softmax(t, dim), [x],
+              device=device)
     three_way(lambda t: F.log_softmax(t, dim), lambda t: F.log_softmax_naive(t, dim),
-              lambda t: TF.log_softmax(t, dim), [x])
+              lambda t: TF.log_softmax(t, dim), [x], device=device)
 
 
 def test_softmax_dtype_argument_and_legacy_dim():
@@ -124,11 +131,12 @@ POINTWISE = {
 }
 
 
+@on_devices
 @pytest.mark.parametrize("name", sorted(POINTWISE))
 @given(x=float_arrays(scale=6.0))
-def test_pointwise_activation_matches_naive_and_torch(name, x):
+def test_pointwise_activation_matches_naive_and_torch(device, name, x):
     fused, naive, reference = POINTWISE[name]
-    three_way(fused, naive, reference, [x])
+    three_way(fused, naive, reference, [x], device=device)
 
 
 @pytest.mark.parametrize("dtype,rel", [(np.float64, 1e-13), (np.float32, 2e-5)])

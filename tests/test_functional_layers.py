@@ -8,20 +8,22 @@ from hypothesis import given, strategies as st
 
 import tinytorch
 import tinytorch.nn.functional as F
+from devices import on_devices
 from test_functional import LAYOUTS, lay_out, shapes, three_way
 from tinytorch.nn.fused_attention import causal_bias, causal_mask
 
 pytestmark = pytest.mark.torch
 
 
+@on_devices
 @given(lead=shapes(min_dims=0, max_dims=3), n_in=st.integers(1, 5), n_out=st.integers(1, 5), bias=st.booleans(),
        layout=st.sampled_from(LAYOUTS), seed=st.integers(0, 2 ** 16))
-def test_linear_matches_naive_and_torch(lead, n_in, n_out, bias, layout, seed):
+def test_linear_matches_naive_and_torch(device, lead, n_in, n_out, bias, layout, seed):
     rng = np.random.default_rng(seed)
     x = lay_out(rng.standard_normal(lead + (n_in,)), layout)
     w = lay_out(rng.standard_normal((n_out, n_in)), "transposed")
     arrays = [x, w] + ([rng.standard_normal(n_out)] if bias else [])
-    three_way(F.linear, F.linear_naive, TF.linear, arrays)
+    three_way(F.linear, F.linear_naive, TF.linear, arrays, device=device)
 
 
 def test_linear_rejects_mismatched_shapes():
@@ -29,16 +31,17 @@ def test_linear_rejects_mismatched_shapes():
         F.linear(tinytorch.zeros(2, 3), tinytorch.zeros(4, 5))
 
 
+@on_devices
 @given(idx_shape=shapes(min_dims=1, max_dims=3), n_rows=st.integers(1, 6), dim=st.integers(1, 4),
        pad=st.booleans(), seed=st.integers(0, 2 ** 16))
-def test_embedding_matches_naive_and_torch_with_repeated_indices(idx_shape, n_rows, dim, pad, seed):
+def test_embedding_matches_naive_and_torch_with_repeated_indices(device, idx_shape, n_rows, dim, pad, seed):
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, n_rows, idx_shape)
     idx.reshape(-1)[-1] = idx.reshape(-1)[0]    # at least one repeat whenever there are two lookups
     w = rng.standard_normal((n_rows, dim))
     padding_idx = int(idx.reshape(-1)[0]) if pad else None
     three_way(lambda i, w: F.embedding(i, w, padding_idx), lambda i, w: F.embedding_naive(i, w, padding_idx),
-              lambda i, w: TF.embedding(i, w, padding_idx), [idx, w], [False, True])
+              lambda i, w: TF.embedding(i, w, padding_idx), [idx, w], [False, True], device=device)
 
 
 def test_embedding_repeated_index_accumulates_and_options_match_torch():
@@ -80,15 +83,16 @@ def attention_case(draw):
     return q, k, v, mask, mask_kind == "causal", scale
 
 
+@on_devices
 @given(attention_case())
-def test_scaled_dot_product_attention_matches_naive_and_torch(case):
+def test_scaled_dot_product_attention_matches_naive_and_torch(device, case):
     q, k, v, mask, is_causal, scale = case
     arrays = [q, k, v] + ([mask] if mask is not None else [])
 
     def call(fn):
         return lambda q, k, v, *m: fn(q, k, v, attn_mask=m[0] if m else None, is_causal=is_causal, scale=scale)
     three_way(call(F.scaled_dot_product_attention), call(F.scaled_dot_product_attention_naive),
-              call(TF.scaled_dot_product_attention), arrays)
+              call(TF.scaled_dot_product_attention), arrays, device=device)
 
 
 def test_attention_with_a_query_that_sees_nothing_gives_zeros_like_torch():

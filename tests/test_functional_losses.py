@@ -8,6 +8,7 @@ from hypothesis import given, strategies as st
 
 import tinytorch
 import tinytorch.nn.functional as F
+from devices import on_devices
 from test_functional import LAYOUTS, lay_out, three_way
 
 pytestmark = pytest.mark.torch
@@ -22,7 +23,7 @@ def classification(draw, max_extra_dims=2):
     rng = np.random.default_rng(draw(st.integers(0, 2 ** 16)))
     logits = lay_out(rng.normal(0, 3, (n, n_classes) + extra), draw(st.sampled_from(LAYOUTS)))
     targets = rng.integers(0, n_classes, (n,) + extra)
-    ignore_index = draw(st.sampled_from([-100, 0, n_classes - 1]))
+    ignore_index = draw(st.sampled_from([-100, 0, n_classes - 1])) if n_classes > 1 else -100
     targets[rng.random(targets.shape) < 0.3] = ignore_index
     if (targets == ignore_index).all():  # keep at least one counted target, so 'mean' is finite
         targets.reshape(-1)[0] = (ignore_index + 1) % n_classes if ignore_index >= 0 else 0
@@ -38,24 +39,26 @@ def _with_weight(fn, weight, **options):
     return lambda x, t, w: fn(x, t, weight=w, **options)
 
 
+@on_devices
 @given(classification())
-def test_cross_entropy_matches_naive_and_torch(case):
+def test_cross_entropy_matches_naive_and_torch(device, case):
     logits, targets, weight, options = case
     arrays = [logits, targets] + ([weight] if weight is not None else [])
     grads = [True, False, False][:len(arrays)]
     three_way(_with_weight(F.cross_entropy, weight, **options), _with_weight(F.cross_entropy_naive, weight, **options),
-              _with_weight(TF.cross_entropy, weight, **options), arrays, grads)
+              _with_weight(TF.cross_entropy, weight, **options), arrays, grads, device=device)
 
 
+@on_devices
 @given(classification())
-def test_nll_loss_matches_naive_and_torch(case):
+def test_nll_loss_matches_naive_and_torch(device, case):
     logits, targets, weight, options = case
     options.pop("label_smoothing")
     logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     arrays = [lay_out(logp, "strided"), targets] + ([weight] if weight is not None else [])
     grads = [True, False, False][:len(arrays)]
     three_way(_with_weight(F.nll_loss, weight, **options), _with_weight(F.nll_loss_naive, weight, **options),
-              _with_weight(TF.nll_loss, weight, **options), arrays, grads)
+              _with_weight(TF.nll_loss, weight, **options), arrays, grads, device=device)
 
 
 def test_cross_entropy_ignore_index_matches_torch_on_a_language_model_batch():
@@ -84,11 +87,17 @@ def test_cross_entropy_unbatched_input_and_legacy_flags():
     tinytorch.testing.assert_close(got, TF.cross_entropy(torch.tensor(x), torch.tensor(t), reduction="sum"))
 
 
-def test_cross_entropy_all_targets_ignored_is_nan_for_mean_and_zero_for_sum():
-    x = tinytorch.zeros(2, 3)
-    t = tinytorch.tensor([-100, -100])
-    assert np.isnan(F.cross_entropy(x, t).item())
-    assert F.cross_entropy(x, t, reduction="sum").item() == 0.0
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cross_entropy_all_targets_ignored_is_nan_for_mean_and_zero_for_sum_with_zero_gradient(reduction):
+    x = tinytorch.zeros(2, 3, requires_grad=True)
+    loss = F.cross_entropy(x, tinytorch.tensor([-100, -100]), reduction=reduction)
+    t_x = torch.zeros(2, 3, requires_grad=True)
+    t_loss = TF.cross_entropy(t_x, torch.tensor([-100, -100]), reduction=reduction)
+    loss.backward()
+    t_loss.backward()
+    assert np.isnan(loss.item()) if reduction == "mean" else loss.item() == 0.0
+    tinytorch.testing.assert_close(loss, t_loss)
+    assert x.grad.tolist() == t_x.grad.tolist() == [[0.0] * 3] * 2
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

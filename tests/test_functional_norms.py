@@ -8,14 +8,16 @@ from hypothesis import given, strategies as st
 
 import tinytorch
 import tinytorch.nn.functional as F
+from devices import on_devices
 from test_functional import LAYOUTS, lay_out, shapes, three_way
 
 pytestmark = pytest.mark.torch
 
 
+@on_devices
 @given(shape=shapes(min_dims=1, max_dims=4), n_normalized=st.integers(1, 3), affine=st.sampled_from(["wb", "w", ""]),
        layout=st.sampled_from(LAYOUTS), seed=st.integers(0, 2 ** 16))
-def test_layer_norm_matches_naive_and_torch(shape, n_normalized, affine, layout, seed):
+def test_layer_norm_matches_naive_and_torch(device, shape, n_normalized, affine, layout, seed):
     n_normalized = min(n_normalized, len(shape))
     normalized = shape[len(shape) - n_normalized:]
     rng = np.random.default_rng(seed)
@@ -27,7 +29,7 @@ def test_layer_norm_matches_naive_and_torch(shape, n_normalized, affine, layout,
             named = dict(zip(["weight", "bias"], p))
             return fn(x, normalized, named.get("weight"), named.get("bias"), 1e-5)
         return run
-    three_way(call(F.layer_norm), call(F.layer_norm_naive), call(TF.layer_norm), [x] + params)
+    three_way(call(F.layer_norm), call(F.layer_norm_naive), call(TF.layer_norm), [x] + params, device=device)
 
 
 def test_layer_norm_rejects_a_mismatched_shape():
@@ -44,8 +46,9 @@ def _bn_case(draw):
     return (n, channels) + length
 
 
+@on_devices
 @given(st.data())
-def test_batch_norm_training_matches_naive_and_torch_including_running_stats(data):
+def test_batch_norm_training_matches_naive_and_torch_including_running_stats(device, data):
     shape = _bn_case(data.draw)
     rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 16)))
     x = lay_out(rng.normal(2.0, 3.0, shape), data.draw(st.sampled_from(LAYOUTS)))
@@ -55,12 +58,12 @@ def test_batch_norm_training_matches_naive_and_torch_including_running_stats(dat
 
     def call(lib, fn, key):
         def run(x, w, b):
-            mean, var = lib.tensor(np.full(shape[1], 0.5)), lib.tensor(np.full(shape[1], 2.0))
+            mean, var = (lib.tensor(np.full(shape[1], v), device=x.device) for v in (0.5, 2.0))
             stats[key] = (mean, var)
             return fn(x, mean, var, w, b, training=True, momentum=momentum, eps=1e-5)
         return run
     three_way(call(tinytorch, F.batch_norm, "fused"), call(tinytorch, F.batch_norm_naive, "naive"),
-              call(torch, TF.batch_norm, "torch"), [x, w, b])
+              call(torch, TF.batch_norm, "torch"), [x, w, b], device=device)
     for key in ("fused", "naive"):
         for got, expected in zip(stats[key], stats["torch"]):
             tinytorch.testing.assert_close(got, expected, atol=1e-12, name=f"{key} running stat")

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import tinytorch
+from devices import on_devices
 from tinytorch import nn
 from tinytorch.models.gpt import GPT, GPTConfig, PRESETS
 from tinytorch.models.gpt.kv_cache import KVCache
@@ -112,13 +113,14 @@ def test_configure_optimizers_decays_exactly_the_2d_parameters():
     assert decay["betas"] == (0.9, 0.95) and decay["eps"] == 1e-8
 
 
+@on_devices
 @pytest.mark.parametrize("prompt_len, new_tokens, window_shift", [(1, 10, 1), (5, 30, 1), (20, 30, 1), (5, 40, 8)])
-def test_kv_cache_generation_equals_full_rerun_greedy(prompt_len, new_tokens, window_shift):
-    model = small_gpt(bias=True).eval()  # block_size 16: most cases run past the window
-    prompt = tinytorch.randint(0, 37, (3, prompt_len))
+def test_kv_cache_generation_equals_full_rerun_greedy(prompt_len, new_tokens, window_shift, device):
+    model = small_gpt(bias=True).eval().to(device)  # block_size 16: most cases run past the window
+    prompt = tinytorch.randint(0, 37, (3, prompt_len), device=device)
     cached = model.generate(prompt, new_tokens, temperature=0, use_cache=True, window_shift=window_shift)
     full = model.generate(prompt, new_tokens, temperature=0, use_cache=False, window_shift=window_shift)
-    assert tuple(cached.shape) == (3, prompt_len + new_tokens)
+    assert tuple(cached.shape) == (3, prompt_len + new_tokens) and cached.device.type == device
     assert cached.tolist() == full.tolist()
 
 
@@ -145,17 +147,18 @@ def test_a_larger_window_shift_keeps_the_window_in_place_for_longer():
         model.generate(idx, 1, window_shift=17)
 
 
-def test_cached_logits_match_full_forward_at_every_position():
-    model = small_gpt().eval()
-    idx = tinytorch.randint(0, 37, (2, 12))
+@on_devices
+def test_cached_logits_match_full_forward_at_every_position(device):
+    model = small_gpt().eval().to(device)
+    idx = tinytorch.randint(0, 37, (2, 12), device=device)
     with tinytorch.no_grad():
-        full, _ = model(idx)
-        cache = KVCache.for_model(model, 2, "cpu")
+        full = model(idx)[0].numpy(force=True)
+        cache = KVCache.for_model(model, 2, device)
         first = model._last_logits(idx[:, :4], cache)
         steps = [model._last_logits(idx[:, t:t + 1], cache) for t in range(4, 12)]
-    np.testing.assert_allclose(first.numpy(), full.numpy()[:, 3], atol=1e-5)
+    np.testing.assert_allclose(first.numpy(force=True), full[:, 3], atol=1e-5)
     for t, logits in zip(range(4, 12), steps):
-        np.testing.assert_allclose(logits.numpy(), full.numpy()[:, t], atol=1e-5)
+        np.testing.assert_allclose(logits.numpy(force=True), full[:, t], atol=1e-5)
 
 
 def test_sampling_is_reproducible_and_top_k_one_is_greedy():

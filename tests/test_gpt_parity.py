@@ -11,6 +11,7 @@ import torch
 from safetensors.numpy import save_file
 
 import tinytorch
+from devices import on_devices
 from tinytorch.models.gpt import GPT, GPTConfig, TrainConfig
 from tinytorch.models.gpt.train import grad_accum_steps, train_step
 
@@ -31,11 +32,11 @@ def load_twin_module():
 twin_module = load_twin_module()
 
 
-def gpt_and_twin(bias, seed=0):
+def gpt_and_twin(bias, seed=0, device="cpu"):
     tinytorch.manual_seed(seed)
     model = GPT(GPTConfig(**CONFIG, bias=bias)).double()
     twin = twin_module.copy_weights(twin_module.TorchGPT(model.config), model, torch.float64)
-    return model, twin
+    return model.to(device), twin
 
 
 def batch(rng, B=3):
@@ -43,24 +44,25 @@ def batch(rng, B=3):
         rng.integers(0, CONFIG["vocab_size"], (B, CONFIG["block_size"]))
 
 
+@on_devices
 @pytest.mark.parametrize("bias", [True, False])
-def test_logits_loss_and_every_gradient_match_torch_in_float64(bias):
-    model, twin = gpt_and_twin(bias)
+def test_logits_loss_and_every_gradient_match_torch_in_float64(bias, device):
+    model, twin = gpt_and_twin(bias, device=device)
     idx, targets = batch(np.random.default_rng(0))
     targets[0, :3] = -1  # ignored positions
-    logits, loss = model(tinytorch.from_numpy(idx), tinytorch.from_numpy(targets))
+    logits, loss = model(tinytorch.from_numpy(idx).to(device), tinytorch.from_numpy(targets).to(device))
     t_logits, t_loss = twin(torch.from_numpy(idx), torch.from_numpy(targets))
     loss.backward()
     t_loss.backward()
-    assert logits.dtype == tinytorch.float64
-    np.testing.assert_allclose(logits.detach().numpy(), t_logits.detach().numpy(), rtol=1e-10, atol=1e-12)
+    assert logits.dtype == tinytorch.float64 and logits.device.type == device
+    np.testing.assert_allclose(logits.numpy(force=True), t_logits.detach().numpy(), rtol=1e-10, atol=1e-12)
     assert loss.item() == pytest.approx(t_loss.item(), rel=1e-12)
     theirs = dict(twin.named_parameters())
     ours = dict(model.named_parameters())
     assert ours.keys() == theirs.keys()
     for name, p in ours.items():
         assert p.grad is not None and tuple(p.grad.shape) == tuple(p.shape), name
-        np.testing.assert_allclose(p.grad.numpy(), theirs[name].grad.numpy(), rtol=1e-8, atol=1e-13, err_msg=name)
+        np.testing.assert_allclose(p.grad.numpy(force=True), theirs[name].grad.numpy(), rtol=1e-8, atol=1e-13, err_msg=name)
 
 
 class FixedBatches:
@@ -71,10 +73,11 @@ class FixedBatches:
         return next(self.batches)
 
 
-def test_three_adamw_steps_with_schedule_accumulation_and_clipping_match_torch():
-    model, twin = gpt_and_twin(bias=True)
+@on_devices
+def test_three_adamw_steps_with_schedule_accumulation_and_clipping_match_torch(device):
+    model, twin = gpt_and_twin(bias=True, device=device)
     cfg = TrainConfig(batch_size=2, total_batch_tokens=2 * 2 * CONFIG["block_size"], max_iters=3,
-                      learning_rate=3e-2, min_lr=3e-3, warmup_iters=2, lr_decay_iters=2, grad_clip=0.5)
+                      learning_rate=3e-2, min_lr=3e-3, warmup_iters=2, lr_decay_iters=2, grad_clip=0.5, device=device)
     accum = grad_accum_steps(cfg, CONFIG["block_size"])
     assert accum == 2
     rng = np.random.default_rng(1)
@@ -101,7 +104,7 @@ def test_three_adamw_steps_with_schedule_accumulation_and_clipping_match_torch()
         assert loss == pytest.approx(t_loss, rel=1e-12)
     theirs = dict(twin.named_parameters())
     for name, p in model.named_parameters():
-        np.testing.assert_allclose(p.detach().numpy(), theirs[name].detach().numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(p.numpy(force=True), theirs[name].detach().numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
 
 
 def hugging_face_layout(twin, prefix, with_lm_head):

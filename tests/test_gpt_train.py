@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from devices import on_devices
 from tinytorch.models.gpt import TrainConfig
 from tinytorch.models.gpt.cli import main
 from tinytorch.models.gpt.presets import resolve
@@ -42,18 +43,21 @@ def run(out, *extra):
     return train(resolve("shakespeare-char-cpu", TINY + list(extra)), out, progress=False)
 
 
-def test_a_resumed_run_matches_an_uninterrupted_one_to_the_last_digit(tmp_path):
-    whole = run(tmp_path / "whole")
-    train(resolve("shakespeare-char-cpu", TINY), tmp_path / "parts", stop_at=4, progress=False)
-    resumed = train(resolve("shakespeare-char-cpu", TINY), tmp_path / "parts", resume=True, progress=False)
+@on_devices
+def test_a_resumed_run_matches_an_uninterrupted_one_to_the_last_digit(tmp_path, device):
+    on = [f"--device={device}"]
+    whole = run(tmp_path / "whole", *on)
+    train(resolve("shakespeare-char-cpu", TINY + on), tmp_path / "parts", stop_at=4, progress=False)
+    resumed = train(resolve("shakespeare-char-cpu", TINY + on), tmp_path / "parts", resume=True, progress=False)
     assert len(whole["step_loss"]) == 8
     assert resumed["step_loss"] == whole["step_loss"]  # exact floats, including dropout and accumulation
     assert resumed["val_loss_curve"] == whole["val_loss_curve"]
     assert resumed["samples"] == whole["samples"]
 
 
-def test_a_run_writes_metrics_loss_curve_and_checkpoint(tmp_path):
-    metrics = run(tmp_path, "--max_iters=4", "--eval_interval=2")
+@on_devices
+def test_a_run_writes_metrics_loss_curve_and_checkpoint(tmp_path, device):
+    metrics = run(tmp_path, "--max_iters=4", "--eval_interval=2", f"--device={device}")
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["steps"] == 4 and saved["eval_steps"] == [0, 2, 4]
     assert saved["val_loss"] == saved["val_loss_curve"][-1] == saved["final_val_loss"]
@@ -63,6 +67,14 @@ def test_a_run_writes_metrics_loss_curve_and_checkpoint(tmp_path):
     assert (tmp_path / "loss.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "ckpt.safetensors").stat().st_size > 0
     assert saved["samples"][-1]["text"].startswith("\n") and len(saved["samples"][-1]["text"]) == 21
+
+
+@on_devices
+def test_train_command_takes_the_device(tmp_path, device):
+    main(["train", "--preset", "shakespeare-char-cpu", "--out", str(tmp_path), "--device", device, "--quiet",
+          *TINY, "--max_iters=2", "--sample_tokens=0"])
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert saved["steps"] == 2 and saved["train_config"]["device"] == device
 
 
 def test_sample_command_generates_from_a_run(tmp_path, capsys):

@@ -42,10 +42,12 @@ def test_version_matches_oracle_at_every_block_size(name, kernel):
             check_outputs(name, kernel(*on_gpu(args), block_size=block_size), args)
 
 
+@pytest.mark.parametrize("cuda_kernels", backends.CUDA_KERNELS)
 @pytest.mark.parametrize("cuda_matmul", backends.CUDA_MATMULS)
 @pytest.mark.parametrize("name", NAMES)
-def test_dispatch_on_cupy_arrays(monkeypatch, name, cuda_matmul):
+def test_dispatch_on_cupy_arrays(monkeypatch, name, cuda_matmul, cuda_kernels):
     monkeypatch.setattr(backends, "cuda_matmul", cuda_matmul)
+    monkeypatch.setattr(backends, "cuda_kernels", cuda_kernels)
     for dtype in (np.float32, np.float64):
         args = make_args(name, (65, 33, 129) if name == "matmul" else (7, 769), np.random.default_rng(0), dtype)
         check_outputs(name, backends.get_kernel(name, cupy)(*on_gpu(args)), args)

@@ -5,6 +5,7 @@ import torch
 
 import tinytorch
 import tinytorch.nn as nn
+from devices import on_devices
 from tinytorch.nn.utils import clip_grad_norm_, clip_grad_value_, parameters_to_vector, vector_to_parameters
 
 
@@ -13,13 +14,13 @@ def mlp(m, dtype):
     return m.nn.Sequential(m.nn.Linear(4, 8), m.nn.LayerNorm(8), m.nn.Tanh(), m.nn.Linear(8, 3)).to(dtype)
 
 
-def twin_models(dtype_name):
-    """A torch model and a tinytorch model holding the torch model's weights."""
+def twin_models(dtype_name, device="cpu"):
+    """A torch model (on the CPU) and a tinytorch model on `device` holding the torch model's weights."""
     torch.manual_seed(0)
     ref = mlp(torch, getattr(torch, dtype_name))
     ours = mlp(tinytorch, getattr(tinytorch, dtype_name))
     ours.load_state_dict({k: v.detach().numpy() for k, v in ref.state_dict().items()})
-    return ref, ours
+    return ref, ours.to(device)
 
 
 def batches(n_steps, dtype_name):
@@ -28,12 +29,12 @@ def batches(n_steps, dtype_name):
             for _ in range(n_steps)]
 
 
-def train(m, model, opt, data, max_norm=None):
+def train(m, model, opt, data, max_norm=None, device="cpu"):
     """Steps of MSE regression; returns the gradient norms clip_grad_norm_ reported."""
     norms = []
     for x, y in data:
         opt.zero_grad()
-        loss = ((model(m.tensor(x)) - m.tensor(y)) ** 2).mean()
+        loss = ((model(m.tensor(x, device=device)) - m.tensor(y, device=device)) ** 2).mean()
         loss.backward()
         if max_norm is not None:
             norms.append(float(m.nn.utils.clip_grad_norm_(model.parameters(), max_norm)))
@@ -44,20 +45,22 @@ def train(m, model, opt, data, max_norm=None):
 def assert_same_params(ours, ref, atol, rtol):
     ref_state = ref.state_dict()
     for name, value in ours.state_dict().items():
-        np.testing.assert_allclose(value.numpy(), ref_state[name].numpy(), atol=atol, rtol=rtol, err_msg=name)
+        np.testing.assert_allclose(value.numpy(force=True), ref_state[name].numpy(), atol=atol, rtol=rtol, err_msg=name)
 
 
 TOLERANCE = {"float64": dict(atol=1e-12, rtol=1e-10), "float32": dict(atol=2e-6, rtol=1e-5)}
 
 
 @pytest.mark.torch
+@on_devices
 @pytest.mark.parametrize("dtype_name", ["float64", "float32"])
-def test_adamw_with_clipping_matches_torch(dtype_name):
-    ref, ours = twin_models(dtype_name)
+def test_adamw_with_clipping_matches_torch(dtype_name, device):
+    ref, ours = twin_models(dtype_name, device)
     data = batches(5, dtype_name)
     kw = dict(lr=1e-2, betas=(0.9, 0.95), weight_decay=0.1, eps=1e-8)
     ref_norms = train(torch, ref, torch.optim.AdamW(ref.parameters(), foreach=False, **kw), data, max_norm=0.5)
-    our_norms = train(tinytorch, ours, tinytorch.optim.AdamW(ours.parameters(), **kw), data, max_norm=0.5)
+    our_norms = train(tinytorch, ours, tinytorch.optim.AdamW(ours.parameters(), **kw), data, max_norm=0.5,
+                      device=device)
     assert min(ref_norms) > 0.5, "the test must exercise clipping"
     np.testing.assert_allclose(our_norms, ref_norms, **TOLERANCE[dtype_name])
     assert_same_params(ours, ref, **TOLERANCE[dtype_name])
@@ -78,13 +81,14 @@ OPTIMIZER_CASES = [
 
 
 @pytest.mark.torch
+@on_devices
 @pytest.mark.parametrize("dtype_name", ["float64", "float32"])
 @pytest.mark.parametrize("name,kw", OPTIMIZER_CASES)
-def test_optimizer_matches_torch(name, kw, dtype_name):
-    ref, ours = twin_models(dtype_name)
+def test_optimizer_matches_torch(name, kw, dtype_name, device):
+    ref, ours = twin_models(dtype_name, device)
     data = batches(5, dtype_name)
     train(torch, ref, getattr(torch.optim, name)(ref.parameters(), foreach=False, **kw), data)
-    train(tinytorch, ours, getattr(tinytorch.optim, name)(ours.parameters(), **kw), data)
+    train(tinytorch, ours, getattr(tinytorch.optim, name)(ours.parameters(), **kw), data, device=device)
     assert_same_params(ours, ref, **TOLERANCE[dtype_name])
 
 

@@ -6,8 +6,8 @@ import pytest
 import tinytorch
 from tinytorch.ops.errors import DeviceError
 
-HAS_GPU = tinytorch.cuda.is_available()
-DEVICES = ["cpu", pytest.param("cuda", marks=[pytest.mark.gpu, pytest.mark.skipif(not HAS_GPU, reason="no CUDA GPU")])]
+from devices import DEVICES, HAS_GPU
+
 on_devices = pytest.mark.parametrize("dev", DEVICES)
 
 FACTORIES = {
@@ -79,6 +79,16 @@ def test_multinomial_on_the_device(dev):
     probs = tinytorch.tensor([[0.0, 1.0], [1.0, 0.0]], device=dev)
     draws = probs.multinomial(3, replacement=True)
     assert draws.device.type == dev and draws.tolist() == [[1, 1, 1], [0, 0, 0]]
+
+
+@on_devices
+def test_save_and_load_keep_the_device_or_map_it(dev, tmp_path):
+    state = {"w": tinytorch.arange(6, dtype=tinytorch.float32, device=dev).reshape(2, 3)}
+    tinytorch.save(state, tmp_path / "s.safetensors")
+    back = tinytorch.load(tmp_path / "s.safetensors")
+    on_cpu = tinytorch.load(tmp_path / "s.safetensors", map_location="cpu")
+    assert back["w"].device.type == dev and on_cpu["w"].device.type == "cpu"
+    assert back["w"].tolist() == on_cpu["w"].tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
 
 
 # ---- without a GPU ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import tinytorch
+from devices import on_devices
 from op_cases import OPS, basic_index_inputs, int_array_inputs, mask_index_inputs
 from strategies import arrays, non_contiguous, shapes, shrunk_to_broadcast
 from tinytorch.testing import compare_with_torch, gradcheck, leaf
@@ -29,16 +30,17 @@ def test_gradient_matches_central_differences(op, data):
 
 
 @pytest.mark.torch
+@on_devices
 @op_params
 @given(data=st.data())
-def test_forward_and_gradients_match_torch(op, data):
+def test_forward_and_gradients_match_torch(op, device, data):
     arrays, params = op.draw(data)
 
     def spelled(f):
         return lambda m, *ts: f(m, *ts, **params)
 
     compare_with_torch(spelled(op.fn), *arrays, atol=1e-10, rtol=1e-9,
-                       torch_fn=spelled(op.torch_fn) if op.torch_fn else None)
+                       torch_fn=spelled(op.torch_fn) if op.torch_fn else None, device=device)
 
 
 @given(data=st.data())

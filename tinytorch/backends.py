@@ -5,12 +5,14 @@ The fused ops call `get_kernel(name, xp)` for `matmul`, `softmax_forward`, `soft
 NumPy oracle in `tinytorch.kernels.reference` and returns the same results within float32
 tolerance.
 
-    tinytorch.backends.kernels = "numba"    # CPU: "numpy" (the oracles, default) or "numba"
-    tinytorch.backends.cuda_matmul = "numba"  # GPU matmul: "cublas" (CuPy, default) or "numba"
+    tinytorch.backends.kernels = "numba"       # CPU: "numpy" (the oracles, default) or "numba"
+    tinytorch.backends.cuda_kernels = "cupy"   # GPU softmax/layernorm: "numba" (Numba-CUDA, default)
+                                               # or "cupy" (the oracles run by CuPy)
+    tinytorch.backends.cuda_matmul = "numba"   # GPU matmul: "cublas" (CuPy, default) or "numba"
 
-Both are plain attributes read at every call; their defaults come from the environment
-variables TINYTORCH_KERNELS and TINYTORCH_CUDA_MATMUL. On the GPU, softmax and layernorm
-always use the Numba-CUDA kernels, which are float32: other dtypes run the oracle in CuPy.
+All are plain attributes read at every call; their defaults come from the environment
+variables TINYTORCH_KERNELS, TINYTORCH_CUDA_KERNELS and TINYTORCH_CUDA_MATMUL. The Numba-CUDA
+kernels are float32: other dtypes run the oracle in CuPy.
 """
 import functools
 import importlib
@@ -19,9 +21,11 @@ import os
 from .kernels import NAMES, reference
 
 CPU_KERNELS = ("numpy", "numba")
+CUDA_KERNELS = ("numba", "cupy")
 CUDA_MATMULS = ("cublas", "numba")
 
 kernels = os.environ.get("TINYTORCH_KERNELS", "numpy")
+cuda_kernels = os.environ.get("TINYTORCH_CUDA_KERNELS", "numba")
 cuda_matmul = os.environ.get("TINYTORCH_CUDA_MATMUL", "cublas")
 
 
@@ -36,8 +40,9 @@ def get_kernel(name, xp):
     """The implementation of kernel `name` for arrays of module `xp` (numpy or cupy).
 
     numpy: the oracle (kernels="numpy") or the Numba CPU kernel (kernels="numba").
-    cupy: the Numba-CUDA kernel for float32 (the oracle on CuPy otherwise); matmul is the
-    oracle, i.e. cuBLAS through CuPy (cuda_matmul="cublas"), or the Numba-CUDA kernel.
+    cupy: the Numba-CUDA kernel for float32 (cuda_kernels="numba"; the oracle on CuPy for other
+    dtypes or cuda_kernels="cupy"); matmul is the oracle, i.e. cuBLAS through CuPy
+    (cuda_matmul="cublas"), or the Numba-CUDA kernel.
     """
     if name not in NAMES:
         raise ValueError(f"tinytorch.backends.get_kernel: unknown kernel {name!r}, expected one of {NAMES}")
@@ -48,8 +53,10 @@ def get_kernel(name, xp):
         return getattr(importlib.import_module(".kernels.cpu", __package__), name)
     if module == "cupy":
         matmul_choice = _checked("cuda_matmul", cuda_matmul, CUDA_MATMULS, "TINYTORCH_CUDA_MATMUL")
-        if name == "matmul" and matmul_choice == "cublas":
-            return reference.matmul
+        if name == "matmul":
+            return reference.matmul if matmul_choice == "cublas" else _float32_or_oracle(name)
+        if _checked("cuda_kernels", cuda_kernels, CUDA_KERNELS, "TINYTORCH_CUDA_KERNELS") == "cupy":
+            return getattr(reference, name)
         return _float32_or_oracle(name)
     raise ValueError(f"tinytorch.backends.get_kernel: xp must be numpy or cupy, got {xp!r}")
 

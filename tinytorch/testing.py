@@ -129,14 +129,17 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-4):
     return True
 
 
-def leaf(m, array, requires_grad=None):
+def leaf(m, array, requires_grad=None, device=None):
     """A leaf tensor of library m (torch or tinytorch) with the values AND the memory layout of
     `array` (a transposed or strided array gives a non-contiguous leaf); floating arrays
-    require grad unless told otherwise."""
+    require grad unless told otherwise. On a `device` other than the CPU the leaf is a copy
+    there (its layout is the device library's choice)."""
     array = np.asarray(array)
     if requires_grad is None:
         requires_grad = array.dtype.kind == "f"
     t = m.from_numpy(_copy_keeping_strides(array)) if array.ndim else m.tensor(array)
+    if device is not None and str(device) != "cpu":
+        t = t.to(device)
     return t.requires_grad_(True) if requires_grad else t
 
 
@@ -150,8 +153,10 @@ def _copy_keeping_strides(a):
     return out
 
 
-def compare_with_torch(fn, *arrays, requires_grad=None, atol=1e-6, rtol=1e-5, torch_fn=None):
+def compare_with_torch(fn, *arrays, requires_grad=None, atol=1e-6, rtol=1e-5, torch_fn=None, device=None):
     """Run fn(m, *tensors) with m = torch and m = tinytorch on the same arrays and compare.
+
+    tinytorch runs on `device` (default the CPU); torch, the oracle, always on the CPU.
 
     Inputs keep each array's memory layout (see `leaf`); floating ones require grad unless
     `requires_grad` (one bool per array) says otherwise. Outputs (a tensor or a tuple of them)
@@ -165,12 +170,13 @@ def compare_with_torch(fn, *arrays, requires_grad=None, atol=1e-6, rtol=1e-5, to
         requires_grad = [None] * len(arrays)
     results = {}
     for m, f in ((torch, torch_fn or fn), (tinytorch, fn)):
-        ts = [leaf(m, a, r) for a, r in zip(arrays, requires_grad)]
+        ts = [leaf(m, a, r, device if m is tinytorch else None) for a, r in zip(arrays, requires_grad)]
         out = f(m, *ts)
         outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
         floats = [o for o in outs if o.dtype.is_floating_point and o.requires_grad]
         if floats:
-            total = sum((o * m.tensor(w, dtype=o.dtype)).sum() for o, w in zip(floats, _weights(floats, seed=1)))
+            total = sum((o * m.tensor(w, dtype=o.dtype, device=o.device)).sum()
+                        for o, w in zip(floats, _weights(floats, seed=1)))
             total.backward()
         results[m.__name__] = (outs, [t.grad for t in ts])
     (t_outs, t_grads), (o_outs, o_grads) = results["torch"], results["tinytorch"]

@@ -1,6 +1,6 @@
 """Command line: `python -m tinytorch.models.gpt {train,sample,prepare,demo} ...`.
 
-    train   --preset NAME --out DIR [--dataset D] [--resume] [--stop-at K] [--key=value ...]
+    train   --preset NAME --out DIR [--dataset D] [--device cuda] [--resume] [--stop-at K] [--key=value ...]
     sample  (--out DIR | --pretrained model.safetensors) [--prompt TEXT] [--max-new-tokens N] ...
     prepare --input PATH --out DIR [--shard-tokens N]
     demo    trains shakespeare-char-cpu on Tiny Shakespeare, then prints a sample
@@ -19,8 +19,9 @@ from .presets import PRESETS, resolve
 
 def cmd_train(args, overrides):
     from .train import train
-    if args.dataset is not None:
-        overrides = [f"--dataset={args.dataset}", *overrides]
+    for key in ("dataset", "device"):
+        if getattr(args, key) is not None:
+            overrides = [f"--{key}={getattr(args, key)}", *overrides]
     settings = resolve(args.preset, overrides)
     metrics = train(settings, args.out, resume=args.resume, stop_at=args.stop_at, progress=not args.quiet,
                     profile_steps=args.profile)
@@ -90,6 +91,7 @@ def build_parser():
     p = sub.add_parser("train", help="train a preset (extra --key=value arguments override it)")
     p.add_argument("--preset", required=True, help=f"one of: {', '.join(PRESETS)}")
     p.add_argument("--dataset", help="tinyshakespeare, a text file/folder, or a folder of shards")
+    p.add_argument("--device", help="cpu (default) or cuda")
     p.add_argument("--out", required=True, help="run folder: checkpoint, metrics.json, loss.png")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     p.add_argument("--stop-at", type=int, help="stop (with a checkpoint) at this step")

@@ -120,10 +120,11 @@ def reduce_loss(loss, reduction, denominator):
 
 
 def loss_grad_per_element(g, reduction, denominator):
-    """The incoming gradient as one factor per loss element (broadcastable): the adjoint of reduce_loss."""
+    """The incoming gradient as one factor per loss element (broadcastable): the adjoint of reduce_loss.
+    A 'mean' over no counted element (every target ignored) is NaN, and its gradient zero, as torch's."""
     if reduction == "mean":
         with np.errstate(invalid="ignore", divide="ignore"):
-            return g / denominator
+            return array_module(g).where(denominator == 0, 0 * g, g / denominator)
     return g
 
 
