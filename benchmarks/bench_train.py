@@ -49,6 +49,9 @@ def parse_args(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer steps and a 300-step RSS check")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
     parser.add_argument("--name", default="train", help="output file stem (default train; e.g. train_gpu)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="then profile N more steps of each tinytorch runner per op (tinytorch.profiler; "
+                             "synchronising the GPU after every op): OUT/<name>_profile_<model>_<runner>.txt")
     args = parser.parse_args(argv)
     if args.quick and args.rss_steps == 1000:
         args.rss_steps = 300
@@ -355,6 +358,18 @@ def measure_gpu_memory(runner):
     return pool.total_bytes() / 2**20
 
 
+def profile_runners(runners, steps, stem):
+    """Per-op tables of `steps` steps of each tinytorch runner, written to <stem>_<runner>.txt."""
+    os.makedirs(os.path.dirname(stem), exist_ok=True)
+    for r in runners:
+        if r.lib is tinytorch:
+            with tinytorch.profiler.profile() as prof:
+                for i in range(steps):
+                    r.step(i)
+            prof.export(f"{stem}_{r.name}.txt")
+            print(f"  profile of {steps} {r.name} steps -> {stem}_{r.name}.txt", flush=True)
+
+
 def rss_growth(steps):
     """RSS (MB) after step 100 and after step `steps` of a fresh tinytorch shakespeare-char-cpu run."""
     runner = gpt_runners("shakespeare-char-cpu", steps)[0]
@@ -389,6 +404,8 @@ def run_model(name, args):
     if device != "cpu":
         for r in runners:
             rows[r.name]["peak_step_mb"] = measure_gpu_memory(r)
+    if args.profile:
+        profile_runners(runners, args.profile, os.path.join(args.out, f"{args.name}_profile_{name}"))
     for r, row in rows.items():
             print(f"  {r:16s} {row['ms_median']:9.2f} ms/step (min {row['ms_min']:.2f}), "
                   f"{row['tokens_per_s']:10,.0f} tokens/s, x{row['ratio_to_torch']:.2f} of torch's step, "
@@ -488,7 +505,8 @@ def main(args):
         (f" --steps {args.steps}" if args.steps else "") + \
         (f" --threads {args.threads}" if args.threads != 1 else "") + \
         (f" --rss-steps {args.rss_steps}" if args.rss_steps not in (1000, 300) else "") + \
-        (f" --name {args.name}" if args.name != "train" else "")
+        (f" --name {args.name}" if args.name != "train" else "") + \
+        (f" --profile {args.profile}" if args.profile else "")
     print(f"{info['cpu']}, {info['cores']} cores, {args.threads} thread(s), load {info['load_average']}", flush=True)
     results = {"command": command, "machine": info, "models": {}}
     for name in args.models:

@@ -13,9 +13,9 @@ out=$(mkdir -p "${1:-benchmarks/results/gpu_session}" && cd "${1:-benchmarks/res
 python=${PYTHON:-python3}
 export PYTHONUNBUFFERED=1 CUPY_TF32=0
 
-site=$(mktemp -d)  # the package as setup.py lays it out: kernels/ and models/ inside tinytorch/
-cp -r tinytorch "$site/" && cp -r kernels "$site/tinytorch/kernels" && cp -r models "$site/tinytorch/models"
-export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
+work=$(mktemp -d)  # a copy laid out as setup.py installs it (kernels/ and models/ inside tinytorch/)
+cp -r tinytorch tests benchmarks pytest.ini "$work/" && cp -r kernels models "$work/tinytorch/" && cd "$work" || exit 1
+export PYTHONPATH="$work${PYTHONPATH:+:$PYTHONPATH}"
 
 step() {  # step NAME SECONDS COMMAND...
     local name=$1 limit=$2 t0=$SECONDS status
@@ -30,7 +30,7 @@ step machine 30 bash -c "nvidia-smi; $python -c 'import sys, numpy, cupy, numba,
 print(sys.version.split()[0], \"numpy\", numpy.__version__, \"cupy\", cupy.__version__, \"numba\", numba.__version__, \
 \"torch\", torch.__version__, torch.cuda.get_device_name(0))'"
 step train_gpu 150 $python benchmarks/bench_train.py --models gpt2-124m --steps 10 --warmup 2 --rss-steps 0 \
-    --out "$out" --name train_gpu
+    --out "$out" --name train_gpu --profile 2
 step shakespeare_cuda 100 $python -m tinytorch.models.gpt train --preset shakespeare-char-cpu \
     --dataset tinyshakespeare --device cuda --out "$out/shakespeare_cuda"
 step tests 220 $python -m pytest -q -m gpu -n 8 -p no:cacheprovider --ignore=tests/cudasim -rfE tests

@@ -17,7 +17,10 @@ def _finish(data, requires_grad):
 
 
 def _infer_dtype(data):
-    """torch.tensor's dtype for Python data: floats -> default float, ints -> int64, bools -> bool."""
+    """torch.tensor's dtype for Python data: floats -> default float, ints -> int64, bools -> bool.
+    Arrays (NumPy's or CuPy's) keep their own."""
+    if hasattr(data, "__cuda_array_interface__"):
+        return data.dtype
     arr = np.asarray(data)
     if arr.dtype.kind == "f" and not isinstance(data, np.ndarray):
         return _dt.get_default_dtype().np
@@ -43,6 +46,9 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         return _finish(xp_for(dev).array(data._data if dev == data.device else data._host(),
                                          dtype=_dt.to_numpy(dtype) or data._data.dtype), requires_grad)
     data = _unwrap_nested(data)
+    if hasattr(data, "__cuda_array_interface__"):  # a CuPy array: stays on the GPU unless told otherwise
+        device = "cuda" if device is None else device
+        data = data if xp_for(device) is not np else data.get()
     np_dtype = _dt.to_numpy(dtype) or _infer_dtype(data)
     _dt.from_numpy(np_dtype)
     return _finish(xp_for(device).array(data, dtype=np_dtype), requires_grad)

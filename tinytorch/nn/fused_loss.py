@@ -167,9 +167,9 @@ def cross_entropy_naive(input, target, weight=None, ignore_index=-100, reduction
     logp = log_softmax_naive(x, 1)
     valid = t != ignore_index
     safe = where(valid, t, 0)
-    w = ones(n_classes, dtype=x.dtype) if weight is None else weight
+    w = ones(n_classes, dtype=x.dtype, device=x.device) if weight is None else weight
     w_t = w[safe] * valid
-    loss = -logp[arange(n), safe] * w_t * (1 - label_smoothing)
+    loss = -logp[arange(n, device=x.device), safe] * w_t * (1 - label_smoothing)
     if label_smoothing:
         loss = loss - (logp * w).sum(1) * valid * (label_smoothing / n_classes)
     return _reduce_naive(loss.reshape(out_shape), reduction, w_t.sum())
@@ -180,9 +180,9 @@ def nll_loss_naive(input, target, weight=None, ignore_index=-100, reduction="mea
     x, t, out_shape = classes_last("nll_loss", input, target)
     valid = t != ignore_index
     safe = where(valid, t, 0)
-    w = ones(x.shape[1], dtype=x.dtype) if weight is None else weight
+    w = ones(x.shape[1], dtype=x.dtype, device=x.device) if weight is None else weight
     w_t = w[safe] * valid
-    loss = -x[arange(x.shape[0]), safe] * w_t
+    loss = -x[arange(x.shape[0], device=x.device), safe] * w_t
     return _reduce_naive(loss.reshape(out_shape), reduction, w_t.sum())
 
 

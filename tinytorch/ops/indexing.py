@@ -16,6 +16,12 @@ def scatter_add(xp, target, index, values):
         cupyx.scatter_add(target, index, values)
 
 
+def open_grid(xp, shape):
+    """NumPy's indices(shape, sparse=True) for numpy and cupy: one arange per dim, shaped to
+    broadcast against the others (length n_i along dim i, 1 elsewhere)."""
+    return [xp.arange(n).reshape((1,) * i + (n,) + (1,) * (len(shape) - i - 1)) for i, n in enumerate(shape)]
+
+
 def is_basic(key):
     """True when key uses only ints, slices, None and Ellipsis: x[key] is then a view."""
     return all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in key)
@@ -54,7 +60,7 @@ class Gather(Function):
     def backward(ctx, g):
         xp = array_module(g)
         out = xp.zeros(ctx.shape, dtype=g.dtype)
-        full = list(xp.indices(ctx.index.shape, sparse=True))
+        full = open_grid(xp, ctx.index.shape)
         full[ctx.axis] = ctx.index
         scatter_add(xp, out, tuple(full), g)
         return out, None, None
