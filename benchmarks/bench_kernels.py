@@ -164,8 +164,8 @@ def gpu_implementations(name, args, cupy, with_torch):
 def block_sizes(kernel_name):
     from tinytorch.kernels.cuda.matmul import REGISTER_TILINGS
 
-    return {"matmul_v2": (64, 256, 1024), "matmul_v3": tuple(REGISTER_TILINGS)}.get(
-        kernel_name, (32, 64, 128, 256, 512, 1024))
+    return {"matmul_v2": (64, 256, 1024), "matmul_v3": tuple(REGISTER_TILINGS),
+            "layernorm_backward_v2": (32, 64, 128, 256, 512)}.get(kernel_name, (32, 64, 128, 256, 512, 1024))
 
 
 # ---- machine limits and info ---------------------------------------------------------------

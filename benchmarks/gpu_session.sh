@@ -4,6 +4,7 @@
 # --device cuda, the device test suite (pytest -m gpu) and the Numba-CUDA kernel benchmark.
 #
 #   TINYTORCH_DATA=../shared/data bash benchmarks/gpu_session.sh OUTDIR
+#   GPU_STEPS="train_gpu tests" bash benchmarks/gpu_session.sh OUTDIR     # only these steps
 #
 # Needs CuPy, numba-cuda and a CUDA build of torch; tinytorch runs from this checkout without
 # being installed. Each step has a time limit; OUTDIR/summary.txt lists every step's exit
@@ -17,9 +18,11 @@ work=$(mktemp -d)  # a copy laid out as setup.py installs it (kernels/ and model
 cp -r tinytorch tests benchmarks pytest.ini "$work/" && cp -r kernels models "$work/tinytorch/" && cd "$work" || exit 1
 export PYTHONPATH="$work${PYTHONPATH:+:$PYTHONPATH}"
 
+steps=" ${GPU_STEPS:-machine train_gpu shakespeare_cuda tests kernels_gpu} "
 step() {  # step NAME SECONDS COMMAND...
     local name=$1 limit=$2 t0=$SECONDS status
     shift 2
+    [[ $steps == *" $name "* ]] || return 0
     timeout "$limit" "$@" > "$out/$name.log" 2>&1
     status=$?
     echo "$name: exit $status in $((SECONDS - t0)) s (limit $limit s)" | tee -a "$out/summary.txt"
@@ -34,6 +37,6 @@ step train_gpu 150 $python benchmarks/bench_train.py --models gpt2-124m --steps 
 step shakespeare_cuda 100 $python -m tinytorch.models.gpt train --preset shakespeare-char-cpu \
     --dataset tinyshakespeare --device cuda --out "$out/shakespeare_cuda"
 step tests 220 $python -m pytest -q -m gpu -n 8 -p no:cacheprovider --ignore=tests/cudasim -rfE tests
-step kernels_gpu 90 $python benchmarks/bench_kernels.py --devices gpu
+step kernels_gpu 170 $python benchmarks/bench_kernels.py --devices gpu
 cp benchmarks/results/kernels_gpu.* "$out/" 2>/dev/null
 cat "$out/summary.txt"

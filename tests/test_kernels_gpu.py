@@ -24,7 +24,7 @@ from tinytorch.kernels.validate import check_outputs, make_args  # noqa: E402
 
 ROW_SHAPES = [(1, 1), (7, 65), (33, 1025), (4, 300, 769), (13, 50257)]  # (..., C)
 MATMUL_SHAPES = [(1, 1, 1), (65, 33, 129), (300, 777, 1025), (1031, 1024, 513)]  # (M, K, N)
-BLOCK_SIZES = {"matmul_v2": (64, 256, 1024), "matmul_v3": (64, 256)}
+BLOCK_SIZES = {"matmul_v2": (64, 256, 1024), "matmul_v3": (64, 256), "layernorm_backward_v2": (32, 64, 128, 256, 512)}
 ROW_BLOCK_SIZES = (32, 64, 128, 256, 512, 1024)
 
 VERSIONS = [(name, kernel) for name, kernels in cuda.VERSIONS.items() for kernel in kernels]

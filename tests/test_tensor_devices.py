@@ -75,6 +75,17 @@ def test_manual_seed_reproduces_draws_on_the_device(dev):
 
 
 @on_devices
+def test_generator_state_restores_the_same_draws(dev):
+    generator = tinytorch.Generator(dev).manual_seed(7)
+    tinytorch.randn(3, device=dev, generator=generator)
+    state = generator.get_state()
+    first = tinytorch.rand(5, device=dev, generator=generator).tolist()
+    assert tinytorch.rand(5, device=dev, generator=generator).tolist() != first
+    generator.set_state(state)
+    assert tinytorch.rand(5, device=dev, generator=generator).tolist() == first
+
+
+@on_devices
 def test_multinomial_on_the_device(dev):
     probs = tinytorch.tensor([[0.0, 1.0], [1.0, 0.0]], device=dev)
     draws = probs.multinomial(3, replacement=True)

@@ -135,7 +135,18 @@ class cuda:
 
     @staticmethod
     def manual_seed(seed):
-        if _cupy is not None:
-            _cupy.random.seed(seed)
+        from .random import generator_for
+        if cuda.is_available():
+            generator_for("cuda").manual_seed(seed)
+
+    @staticmethod
+    def get_rng_state():
+        from .random import get_cuda_rng_state
+        return get_cuda_rng_state()
+
+    @staticmethod
+    def set_rng_state(state):
+        from .random import set_cuda_rng_state
+        set_cuda_rng_state(state)
 
     manual_seed_all = manual_seed

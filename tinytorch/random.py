@@ -1,7 +1,9 @@
 """Random number generation: one default Generator per device, seeded by `manual_seed`.
 
-CPU tensors draw from a NumPy `Generator` (PCG64); CUDA tensors from CuPy's generator. As in
-torch, the default seed is fixed, so a script without `manual_seed` is still reproducible.
+CPU tensors draw from a NumPy `Generator` (PCG64); CUDA tensors from CuPy's cuRAND Philox,
+freshly seeded for every draw from (seed, number of draws so far), so that a CUDA generator's
+whole state is two integers that a checkpoint can save and restore. As in torch, the default
+seed is fixed, so a script without `manual_seed` is still reproducible.
 """
 import numpy as np
 
@@ -17,16 +19,23 @@ class Generator:
         self.device = _device(device)
         self._seed = DEFAULT_SEED
         self._state = None
+        self._draws = 0
         self.manual_seed(DEFAULT_SEED)
 
     def manual_seed(self, seed):
         seed = int(seed)
-        self._seed = seed
+        self._seed, self._draws = seed, 0
         if self.device.type == "cpu":
             self._state = np.random.Generator(np.random.PCG64(seed))
-        else:
-            self._state = xp_for(self.device).random.RandomState(seed)
         return self
+
+    @property
+    def _cuda(self):
+        """CuPy's RandomState for the next draw on the GPU (see the module's docstring)."""
+        cupy = xp_for(self.device)
+        seed = np.random.SeedSequence([self._seed % 2 ** 64, self._draws]).generate_state(1, np.uint64)[0] >> 1
+        self._draws += 1
+        return cupy.random.RandomState(int(seed), method=cupy.cuda.curand.CURAND_RNG_PSEUDO_PHILOX4_32_10)
 
     def initial_seed(self):
         return self._seed
@@ -35,15 +44,16 @@ class Generator:
         return self.manual_seed(np.random.SeedSequence().entropy % (2 ** 63)).initial_seed()
 
     def get_state(self):
-        """The CPU generator's state as a dict of plain values (JSON-serialisable)."""
+        """The generator's state as a dict of plain values (JSON-serialisable)."""
         if self.device.type != "cpu":
-            raise RuntimeError("Generator.get_state: only CPU generator states can be saved")
+            return {"seed": self._seed, "draws": self._draws}
         return self._state.bit_generator.state
 
     def set_state(self, state):
         if self.device.type != "cpu":
-            raise RuntimeError("Generator.set_state: only CPU generator states can be restored")
-        self._state.bit_generator.state = state
+            self._seed, self._draws = int(state["seed"]), int(state["draws"])
+        else:
+            self._state.bit_generator.state = state
 
     # -- draws, returning raw arrays of the requested NumPy dtype -------------------------------
     def normal(self, shape, dtype):
@@ -51,14 +61,14 @@ class Generator:
             if dtype in (np.float32, np.float64):
                 return self._state.standard_normal(shape, dtype=dtype)
             return self._state.standard_normal(shape).astype(dtype)
-        return self._state.standard_normal(shape, dtype=dtype)
+        return self._cuda.standard_normal(shape, dtype=dtype)
 
     def uniform(self, shape, dtype):
         if self.device.type == "cpu":
             if dtype in (np.float32, np.float64):
                 return self._state.random(shape, dtype=dtype)
             return self._state.random(shape).astype(dtype)
-        return self._state.random_sample(shape).astype(dtype, copy=False)
+        return self._cuda.random_sample(shape).astype(dtype, copy=False)
 
     def integers(self, low, high, shape, dtype):
         """Integers in [low, high), returned as `dtype` (which may be a float type, as in torch)."""
@@ -66,11 +76,11 @@ class Generator:
         if self.device.type == "cpu":
             out = self._state.integers(low, high, shape, dtype=draw_as)
         else:
-            out = self._state.randint(low, high, shape, dtype=draw_as)
+            out = self._cuda.randint(low, high, shape, dtype=draw_as)
         return out.astype(dtype, copy=False)
 
     def permutation(self, n, dtype):
-        return self._state.permutation(n).astype(dtype, copy=False)
+        return (self._state if self.device.type == "cpu" else self._cuda).permutation(n).astype(dtype, copy=False)
 
 
 default_generator = Generator("cpu")
@@ -113,3 +123,12 @@ def get_rng_state():
 
 def set_rng_state(state):
     default_generator.set_state(state)
+
+
+def get_cuda_rng_state():
+    """The default CUDA generator's state, or None if nothing has drawn on the GPU yet."""
+    return None if _cuda_generator is None else _cuda_generator.get_state()
+
+
+def set_cuda_rng_state(state):
+    generator_for("cuda").set_state(state)

@@ -17,7 +17,7 @@ import math
 from numba import cuda, float32
 
 from ..shapes import check_layernorm_backward, check_layernorm_forward
-from .launch import array_module, as_rows, cdiv, check_block_size
+from .launch import array_module, as_rows, cdiv, check_block_size, launch
 from .reductions import WARP, block_sum, warp_sum
 
 MAX_PARTIALS = 128  # blocks (partial rows of dw, db) in backward v2
@@ -140,14 +140,14 @@ def _forward(kernel, rows_per_block, x, w, b, eps, block_size):
     mean = xp.empty(rows.shape[0], x.dtype)
     rstd = xp.empty(rows.shape[0], x.dtype)
     if rows.shape[0]:
-        kernel[cdiv(rows.shape[0], rows_per_block), block_size](
-            rows, xp.ascontiguousarray(w), xp.ascontiguousarray(b), x.dtype.type(eps), out, mean, rstd)
+        launch(kernel, cdiv(rows.shape[0], rows_per_block), block_size,
+               rows, xp.ascontiguousarray(w), xp.ascontiguousarray(b), x.dtype.type(eps), out, mean, rstd)
     return out.reshape(x.shape), mean.reshape(x.shape[:-1]), rstd.reshape(x.shape[:-1])
 
 
-def _backward_arrays(dout, x, w, mean, rstd, block_size):
+def _backward_arrays(dout, x, w, mean, rstd, block_size, largest=1024):
     check_layernorm_backward("layernorm_backward", dout, x, w, mean, rstd)
-    check_block_size("layernorm_backward", block_size)
+    check_block_size("layernorm_backward", block_size, largest=largest)
     xp = array_module(x)
     flat = (as_rows(xp, dout), as_rows(xp, x), xp.ascontiguousarray(w),
             xp.ascontiguousarray(mean).reshape(-1), xp.ascontiguousarray(rstd).reshape(-1))
@@ -170,21 +170,23 @@ def layernorm_backward_v1(dout, x, w, mean, rstd, block_size=256):
     rows, C = x2.shape
     dw, db = xp.zeros(C, x.dtype), xp.zeros(C, x.dtype)
     if rows:
-        _backward_dx_v1[cdiv(rows, block_size), block_size](dout2, x2, w, mean, rstd, dx.reshape(rows, C))
-        _backward_dwdb_v1[cdiv(C, block_size), block_size](dout2, x2, mean, rstd, dw, db)
+        launch(_backward_dx_v1, cdiv(rows, block_size), block_size, dout2, x2, w, mean, rstd, dx.reshape(rows, C))
+        launch(_backward_dwdb_v1, cdiv(C, block_size), block_size, dout2, x2, mean, rstd, dw, db)
     return dx, dw, db
 
 
 def layernorm_backward_v2(dout, x, w, mean, rstd, block_size=256):
-    """(dx, dw, db) of layer norm: a block per chunk of rows, dw and db from per-block partials."""
-    xp, (dout2, x2, w, mean, rstd), dx = _backward_arrays(dout, x, w, mean, rstd, block_size)
+    """(dx, dw, db) of layer norm: a block per chunk of rows, dw and db from per-block partials.
+    At most 512 threads per block: at 1024 its registers per thread exceed the multiprocessor's
+    (CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES, seen on an H200)."""
+    xp, (dout2, x2, w, mean, rstd), dx = _backward_arrays(dout, x, w, mean, rstd, block_size, largest=512)
     rows, C = x2.shape
     parts = max(1, min(rows, MAX_PARTIALS))
     dw_parts, db_parts = xp.zeros((parts, C), x.dtype), xp.zeros((parts, C), x.dtype)
     dw, db = xp.empty(C, x.dtype), xp.empty(C, x.dtype)
     if rows:
-        _backward_v2[parts, block_size](dout2, x2, w, mean, rstd, dx.reshape(rows, C), dw_parts, db_parts)
-    _sum_partials[cdiv(C, block_size), block_size](dw_parts, db_parts, dw, db)
+        launch(_backward_v2, parts, block_size, dout2, x2, w, mean, rstd, dx.reshape(rows, C), dw_parts, db_parts)
+    launch(_sum_partials, cdiv(C, block_size), block_size, dw_parts, db_parts, dw, db)
     return dx, dw, db
 
 

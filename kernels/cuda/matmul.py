@@ -18,7 +18,7 @@ import functools
 from numba import cuda, float32
 
 from ..shapes import check_matmul
-from .launch import array_module, as_rows, cdiv, check_block_size
+from .launch import array_module, as_rows, cdiv, check_block_size, launch
 
 MAX_TILE = 32
 REGISTER_TILINGS = {64: (64, 64, 8, 8, 8), 256: (128, 128, 8, 8, 8)}  # block_size: BM, BN, BK, TM, TN
@@ -103,13 +103,13 @@ def _register_tiled_kernel(BM, BN, BK, TM, TN):
     return matmul_register_tiled
 
 
-def _matmul(a, b, launch):
+def _matmul(a, b, run):
     M, K, N = check_matmul("matmul", a, b)
     xp = array_module(a)
     a2, b2 = as_rows(xp, a), xp.ascontiguousarray(b)
     c = xp.empty((M, N), a.dtype)
     if M and N:
-        launch(a2, b2, c)
+        run(a2, b2, c)
     return c.reshape(a.shape[:-1] + (N,))
 
 
@@ -118,10 +118,10 @@ def matmul_v1(a, b, block_size=256):
     check_block_size("matmul_v1", block_size)
     rows_per_block = block_size // 32
 
-    def launch(a, b, c):
+    def run(a, b, c):
         grid = (cdiv(c.shape[1], 32), cdiv(c.shape[0], rows_per_block))
-        _matmul_v1[grid, (32, rows_per_block)](a, b, c)
-    return _matmul(a, b, launch)
+        launch(_matmul_v1, grid, (32, rows_per_block), a, b, c)
+    return _matmul(a, b, run)
 
 
 def matmul_v2(a, b, block_size=256):
@@ -130,9 +130,9 @@ def matmul_v2(a, b, block_size=256):
     if tile is None:
         raise ValueError(f"matmul_v2: block_size must be 64, 256 or 1024 (square tiles), got {block_size!r}")
 
-    def launch(a, b, c):
-        _matmul_v2[(cdiv(c.shape[1], tile), cdiv(c.shape[0], tile)), (tile, tile)](a, b, c)
-    return _matmul(a, b, launch)
+    def run(a, b, c):
+        launch(_matmul_v2, (cdiv(c.shape[1], tile), cdiv(c.shape[0], tile)), (tile, tile), a, b, c)
+    return _matmul(a, b, run)
 
 
 def matmul_v3(a, b, block_size=256):
@@ -142,9 +142,9 @@ def matmul_v3(a, b, block_size=256):
     BM, BN, BK, TM, TN = REGISTER_TILINGS[block_size]
     kernel = _register_tiled_kernel(BM, BN, BK, TM, TN)
 
-    def launch(a, b, c):
-        kernel[(cdiv(c.shape[1], BN), cdiv(c.shape[0], BM)), block_size](a, b, c)
-    return _matmul(a, b, launch)
+    def run(a, b, c):
+        launch(kernel, (cdiv(c.shape[1], BN), cdiv(c.shape[0], BM)), block_size, a, b, c)
+    return _matmul(a, b, run)
 
 
 matmul = matmul_v3

@@ -16,7 +16,7 @@ import math
 from numba import cuda, float32
 
 from ..shapes import check_softmax_backward, check_softmax_forward
-from .launch import array_module, as_rows, cdiv, check_block_size
+from .launch import array_module, as_rows, cdiv, check_block_size, launch
 from .reductions import WARP, block_tree_reduce, online_add, warp_online_merge, warp_sum
 
 MAX_BLOCK = 1024
@@ -101,7 +101,7 @@ def _backward_v2(dout, out, dx):
 def _launch(kernel, grid_for, block_size, *arrays):
     rows = arrays[0].shape[0]
     if rows:
-        kernel[grid_for(rows, block_size), block_size](*arrays)
+        launch(kernel, grid_for(rows, block_size), block_size, *arrays)
 
 
 def _thread_per_row(rows, block_size):

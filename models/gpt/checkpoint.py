@@ -1,7 +1,7 @@
 """Training checkpoints: one safetensors file (tinytorch.save: atomic, no pickle) per run folder.
 
 It holds the model's parameters (the tied wte/lm_head matrix once), AdamW's state, the step,
-the RNG state, the data stream's position, the run log so far, and `meta`: the model config,
+the RNG states (CPU, and CUDA once dropout has drawn there), the data stream's position, the run log so far, and `meta`: the model config,
 train config and tokenizer, checked on resume so a checkpoint from another config is refused.
 """
 import tinytorch
@@ -14,9 +14,12 @@ FORMAT = "tinytorch-gpt-checkpoint-1"
 
 
 def save_checkpoint(path, model, optimizer, stream, step, log_state, meta):
-    tinytorch.save({"format": FORMAT, "meta": meta, "step": step,
-                    "model": dict(model.named_parameters()), "optimizer": optimizer.state_dict(),
-                    "rng": tinytorch.get_rng_state(), "data": stream.state_dict(), "log": log_state}, path)
+    state = {"format": FORMAT, "meta": meta, "step": step,
+             "model": dict(model.named_parameters()), "optimizer": optimizer.state_dict(),
+             "rng": tinytorch.get_rng_state(), "data": stream.state_dict(), "log": log_state}
+    if tinytorch.cuda.get_rng_state() is not None:  # dropout drew on the GPU
+        state["cuda_rng"] = tinytorch.cuda.get_rng_state()
+    tinytorch.save(state, path)
 
 
 def read_checkpoint(path):
@@ -38,6 +41,8 @@ def load_checkpoint(path, model, optimizer, stream, meta):
     load_parameters(model, ckpt["model"], source=str(path))
     optimizer.load_state_dict(ckpt["optimizer"])
     tinytorch.set_rng_state(ckpt["rng"])
+    if "cuda_rng" in ckpt:
+        tinytorch.cuda.set_rng_state(ckpt["cuda_rng"])
     stream.load_state_dict(ckpt["data"])
     return ckpt["step"], ckpt["log"]
 

@@ -50,6 +50,8 @@ def test_softmax_masked_entries_are_exact_zeros(forward):
     (lambda x: cuda.softmax_forward_v3(x, block_size=48), r"softmax_forward.*multiple of 32.*48"),
     (lambda x: cuda.matmul_v2(x, x.T, block_size=128), r"matmul_v2.*64, 256 or 1024.*128"),
     (lambda x: cuda.matmul_v3(x, x.T, block_size=1024), r"matmul_v3.*\[64, 256\].*1024"),
+    (lambda x: cuda.layernorm_backward_v2(x, x, x[0], x[:, 0], x[:, 0], block_size=1024),
+     r"layernorm_backward.*\[32, 512\].*1024"),
     (lambda x: cuda.matmul(x, x), r"matmul.*\(2, 3\).*\(2, 3\)"),
 ])
 def test_bad_launch_arguments_raise_a_clear_error(call, message):

@@ -31,14 +31,16 @@ def _heads(a, batch, lead):
 _QUERY_BLOCK = 128
 
 
-def query_blocks(n_queries, n_keys, causal):
+def query_blocks(n_queries, n_keys, causal, xp=np):
     """(q0, q1, k1): query rows q0:q1 and the keys :k1 they can see.
 
-    Causal attention in blocks of _QUERY_BLOCK queries: query i sees keys j <= i only, so a
-    block needs the keys up to its last query; the scores beyond are masked (zero weight), so
-    skipping them is exact and saves almost half of the work at long sequences.
+    Causal attention on the CPU in blocks of _QUERY_BLOCK queries: query i sees keys j <= i
+    only, so a block needs the keys up to its last query; the scores beyond are masked (zero
+    weight), so skipping them is exact and saves almost half of the work at long sequences.
+    On the GPU one block: each extra block costs a dozen launches and strided copies, more
+    than the masked half of the products it skips.
     """
-    if not causal or n_queries < 2 * _QUERY_BLOCK:
+    if not causal or xp is not np or n_queries < 2 * _QUERY_BLOCK:
         return [(0, n_queries, n_keys)]
     return [(q0, min(q0 + _QUERY_BLOCK, n_queries), min(q0 + _QUERY_BLOCK, n_keys))
             for q0 in range(0, n_queries, _QUERY_BLOCK)]
@@ -76,7 +78,7 @@ class ScaledDotProductAttention(Function):
         lead = (batch or (1,)) if one_block(n_heads * n_q * n_k, xp) else (n_heads,)
         qh, kh, vh = (_heads(a, batch, lead) for a in (q, k, v))
         bias_h = None if bias is None else _heads(bias, batch, lead)
-        blocks = query_blocks(n_q, n_k, causal)
+        blocks = query_blocks(n_q, n_k, causal, xp)
         p = xp.empty(lead + (n_q, n_k), q.dtype)  # a causal query block writes (and reads) keys :k1 only
         out = xp.empty(lead + (n_q, vh.shape[-1]), q.dtype)
         keep = generator.uniform(p.shape, p.dtype) >= dropout_p if dropout_p > 0 else None
