@@ -29,8 +29,7 @@ class Generator:
             self._state = np.random.Generator(np.random.PCG64(seed))
         return self
 
-    @property
-    def _cuda(self):
+    def _next_cuda_draw(self):
         """CuPy's RandomState for the next draw on the GPU (see the module's docstring)."""
         cupy = xp_for(self.device)
         seed = np.random.SeedSequence([self._seed % 2 ** 64, self._draws]).generate_state(1, np.uint64)[0] >> 1
@@ -61,14 +60,14 @@ class Generator:
             if dtype in (np.float32, np.float64):
                 return self._state.standard_normal(shape, dtype=dtype)
             return self._state.standard_normal(shape).astype(dtype)
-        return self._cuda.standard_normal(shape, dtype=dtype)
+        return self._next_cuda_draw().standard_normal(shape, dtype=dtype)
 
     def uniform(self, shape, dtype):
         if self.device.type == "cpu":
             if dtype in (np.float32, np.float64):
                 return self._state.random(shape, dtype=dtype)
             return self._state.random(shape).astype(dtype)
-        return self._cuda.random_sample(shape).astype(dtype, copy=False)
+        return self._next_cuda_draw().random_sample(shape).astype(dtype, copy=False)
 
     def integers(self, low, high, shape, dtype):
         """Integers in [low, high), returned as `dtype` (which may be a float type, as in torch)."""
@@ -76,11 +75,12 @@ class Generator:
         if self.device.type == "cpu":
             out = self._state.integers(low, high, shape, dtype=draw_as)
         else:
-            out = self._cuda.randint(low, high, shape, dtype=draw_as)
+            out = self._next_cuda_draw().randint(low, high, shape, dtype=draw_as)
         return out.astype(dtype, copy=False)
 
     def permutation(self, n, dtype):
-        return (self._state if self.device.type == "cpu" else self._cuda).permutation(n).astype(dtype, copy=False)
+        draws = self._state if self.device.type == "cpu" else self._next_cuda_draw()
+        return draws.permutation(n).astype(dtype, copy=False)
 
 
 default_generator = Generator("cpu")

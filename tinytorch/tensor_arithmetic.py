@@ -1,0 +1,268 @@
+"""`ArithmeticMixin`: Tensor's operators (+ - * / ** @, comparisons, bitwise ops) and in-place
+updates (`add_`, `x += y`, `fill_`, ...), and `matmul`."""
+import numpy as np
+
+from . import dtypes as _dt
+from .autograd import is_grad_enabled
+from .device import array_module
+from .ops import elementwise as E, linalg as L
+from .ops.errors import shapes_error
+from .tensor_helpers import (_SCALARS, _as_tensor, _binary, _item, _raw, _raw_binary, _raw_operand, _same_device,
+                             _scalar, _shape_of)
+
+Tensor = None  # tinytorch.tensor.Tensor, set by tensor.py once the class is built (it imports this module first)
+
+
+class ArithmeticMixin:
+    """Tensor's arithmetic and in-place methods (tensor.py mixes this class into Tensor)."""
+
+    __slots__ = ()
+
+    # ---- arithmetic -------------------------------------------------------------------------
+    def __add__(self, other):
+        return _binary(E.Add, self, other, "add")
+
+    def __radd__(self, other):
+        return _binary(E.Add, other, self, "add")
+
+    def __sub__(self, other):
+        return _binary(E.Sub, self, other, "sub")
+
+    def __rsub__(self, other):
+        return _binary(E.Sub, other, self, "sub")
+
+    def __mul__(self, other):
+        return _binary(E.Mul, self, other, "mul")
+
+    def __rmul__(self, other):
+        return _binary(E.Mul, other, self, "mul")
+
+    def __truediv__(self, other):
+        return _binary(E.Div, self, other, "div", true_divide=True)
+
+    def __rtruediv__(self, other):
+        return _binary(E.Div, other, self, "div", true_divide=True)
+
+    def __pow__(self, other):
+        return _binary(E.Pow, self, other, "pow")
+
+    def __rpow__(self, other):
+        return _binary(E.Pow, other, self, "pow")
+
+    def __matmul__(self, other):
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return matmul(_as_tensor(other, self), self)
+
+    def __floordiv__(self, other):
+        return _raw_binary(np.floor_divide, self, other, "floor_divide")
+
+    def __rfloordiv__(self, other):
+        return _raw_binary(np.floor_divide, other, self, "floor_divide")
+
+    def __mod__(self, other):
+        return _raw_binary(np.remainder, self, other, "remainder")
+
+    def __neg__(self):
+        return self.neg()
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return E.Abs.apply(self)
+
+    def __invert__(self):
+        if self._data.dtype.kind not in "biu":
+            raise TypeError(f"bitwise_not: not supported for {self.dtype} tensors")
+        return Tensor._wrap(~self._data)
+
+    def __and__(self, other):
+        return _raw_binary(np.bitwise_and, self, other, "bitwise_and")
+
+    __rand__ = __and__
+
+    def __or__(self, other):
+        return _raw_binary(np.bitwise_or, self, other, "bitwise_or")
+
+    __ror__ = __or__
+
+    def __xor__(self, other):
+        return _raw_binary(np.bitwise_xor, self, other, "bitwise_xor")
+
+    __rxor__ = __xor__
+
+    def __eq__(self, other):
+        if other is None:
+            return False
+        return _raw_binary(np.equal, self, other, "eq")
+
+    def __ne__(self, other):
+        if other is None:
+            return True
+        return _raw_binary(np.not_equal, self, other, "ne")
+
+    def __lt__(self, other):
+        return _raw_binary(np.less, self, other, "lt")
+
+    def __le__(self, other):
+        return _raw_binary(np.less_equal, self, other, "le")
+
+    def __gt__(self, other):
+        return _raw_binary(np.greater, self, other, "gt")
+
+    def __ge__(self, other):
+        return _raw_binary(np.greater_equal, self, other, "ge")
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
+
+    def add(self, other, alpha=1):
+        return self + (other * alpha if alpha != 1 else other)
+
+    def sub(self, other, alpha=1):
+        return self - (other * alpha if alpha != 1 else other)
+
+    subtract = sub
+
+    def mul(self, other):
+        return self * other
+
+    multiply = mul
+
+    def div(self, other, rounding_mode=None):
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode == "floor":
+            return self // other
+        if rounding_mode == "trunc":
+            return _raw_binary(lambda a, b: array_module(a).trunc(a / b).astype(np.result_type(a, b)), self, other, "div")
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}")
+
+    divide = true_divide = div
+
+    def pow(self, exponent):
+        return self ** exponent
+
+    def matmul(self, other):
+        return matmul(self, other)
+
+    def dot(self, other):
+        if self.ndim != 1 or other.ndim != 1:
+            raise shapes_error("dot", self.shape, other.shape, why="must both be 1-D")
+        return matmul(self, other)
+
+    mm = bmm = matmul
+
+    # ---- in-place ---------------------------------------------------------------------------
+    def _check_inplace(self, op):
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place operation."
+                               if self._ctx is None else
+                               f"{op}: tinytorch does not record in-place ops on tensors that need a gradient")
+
+    def _inplace(self, op, result):
+        self._check_inplace(op)
+        r = result._data if isinstance(result, Tensor) else result
+        if r.shape != self._data.shape:
+            try:
+                r = array_module(r).broadcast_to(r, self._data.shape)
+            except ValueError:
+                raise shapes_error(op, r.shape, self._data.shape, why="do not match for an in-place op") from None
+        self._data[...] = r
+        return self
+
+    def _update(self, op, ufunc, other, alpha=1):
+        """self = ufunc(self, other * alpha) in place; torch's rule: the result must be castable
+        to self's dtype (no float into an int tensor), and other must broadcast to self's shape."""
+        self._check_inplace(op)
+        o = _raw_operand(other, self)
+        if alpha != 1:
+            o = o * alpha
+        try:
+            getattr(array_module(self._data), ufunc)(self._data, o, out=self._data, casting="same_kind")
+        except TypeError:
+            result = _dt.promote(self._data.dtype, _scalar(o) if isinstance(o, _SCALARS) else o.dtype)
+            raise RuntimeError(f"{op}: result type {_dt.from_numpy(result).name} can't be cast to the desired "
+                               f"output type {self.dtype.name}") from None
+        except ValueError:
+            raise shapes_error(op, _shape_of(other) if isinstance(other, Tensor) else np.shape(o), self.shape,
+                               why="do not match for an in-place op (other must broadcast to self)") from None
+        return self
+
+    def _iop(self, op, ufunc, other, out_of_place):
+        """x op= other: in place, except on a tensor in the graph, which gets a new node instead."""
+        if self.requires_grad and is_grad_enabled() and self._ctx is not None:
+            return out_of_place(self, other)
+        return self._update(op, ufunc, other)
+
+    def __iadd__(self, other):
+        return self._iop("add_", "add", other, Tensor.__add__)
+
+    def __isub__(self, other):
+        return self._iop("sub_", "subtract", other, Tensor.__sub__)
+
+    def __imul__(self, other):
+        return self._iop("mul_", "multiply", other, Tensor.__mul__)
+
+    def __itruediv__(self, other):
+        return self._iop("div_", "true_divide", other, Tensor.__truediv__)
+
+    def add_(self, other, alpha=1):
+        return self._update("add_", "add", other, alpha)
+
+    def sub_(self, other, alpha=1):
+        return self._update("sub_", "subtract", other, alpha)
+
+    def mul_(self, other):
+        return self._update("mul_", "multiply", other)
+
+    def div_(self, other):
+        return self._update("div_", "true_divide", other)
+
+    def pow_(self, other):
+        return self._update("pow_", "power", other)
+
+    def clamp_(self, min=None, max=None):
+        return self._inplace("clamp_", array_module(self._data).clip(self._data, min, max))
+
+    def zero_(self):
+        return self._inplace("zero_", array_module(self._data).zeros((), dtype=self._data.dtype))
+
+    def fill_(self, value):
+        return self._inplace("fill_", array_module(self._data).asarray(_item(value), dtype=self._data.dtype))
+
+    def copy_(self, src):
+        src_data = src._data if isinstance(src, Tensor) else src
+        moved = E._transfer(src_data, array_module(self._data)).astype(self._data.dtype, copy=False)
+        return self._inplace("copy_", moved)
+
+    def masked_fill_(self, mask, value):
+        return self._inplace("masked_fill_", array_module(self._data).where(_raw(mask, self, "masked_fill_"), _item(value),
+                                                                             self._data))
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        from .random import generator_for
+        draw = generator_for(self.device, generator).normal(self._data.shape, self._data.dtype)
+        return self._inplace("normal_", draw * std + mean)
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        from .random import generator_for
+        draw = generator_for(self.device, generator).uniform(self._data.shape, self._data.dtype)
+        return self._inplace("uniform_", draw * (b - a) + a)
+
+    def bernoulli_(self, p=0.5, generator=None):
+        from .random import generator_for
+        draw = generator_for(self.device, generator).uniform(self._data.shape, np.float32)
+        return self._inplace("bernoulli_", (draw < p).astype(self._data.dtype))
+
+
+def matmul(a, b):
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"matmul: expected Tensors, got {type(a).__name__} and {type(b).__name__}")
+    L.check_matmul_shapes(a._data.shape, b._data.shape)
+    _same_device("matmul", a, b)
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"matmul: expected both tensors to have the same dtype, but got {a.dtype} and {b.dtype}")
+    return L.MatMul.apply(a, b)

@@ -1,0 +1,243 @@
+"""Helpers shared by `Tensor` and its mixins: dim and shape arguments, operands converted with
+torch's type promotion, device checks, index keys, and the torch-like repr."""
+import builtins
+import numbers
+import operator
+
+import numpy as np
+
+from . import dtypes as _dt
+from .device import array_module
+from .ops import elementwise as E
+from .ops.errors import devices_error, shapes_error
+
+_SCALARS = (builtins.int, builtins.float, builtins.bool, np.number, np.bool_)
+Tensor = None  # tinytorch.tensor.Tensor, set by tensor.py once the class is built (it imports this module first)
+
+
+def _normalize_axis(dim, ndim, op="dim", unique=True):
+    """dim (int, tuple, list or None) -> None or a tuple of non-negative axes, checked.
+
+    A 0-d tensor accepts dim 0 or -1 (as torch does) and has no axis to reduce: ()."""
+    if dim is None:
+        return None
+    if type(dim) is int and -ndim <= dim < ndim:  # the common case, without the checks below
+        return (dim % ndim,)
+    dims = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
+    out = []
+    low, high = (-ndim, ndim - 1) if ndim else (-1, 0)
+    for d in dims:
+        if not low <= d <= high:
+            raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{low}, {high}], but got {d})")
+        if ndim:
+            if unique and d % ndim in out:
+                raise RuntimeError(f"{op}: dim {d % ndim} appears multiple times in the list of dims")
+            out.append(d % ndim)
+    return tuple(out)
+
+
+def _one_axis(dim, ndim, op="dim"):
+    """One dim as a non-negative axis; IndexError (like torch) when out of range."""
+    if type(dim) is int and -ndim <= dim < ndim:
+        return dim % ndim
+    if not isinstance(dim, numbers.Integral):
+        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    if not ndim:
+        raise IndexError(f"{op}: Dimension specified as {dim} but tensor has no dimensions")
+    return _normalize_axis(dim, ndim, op)[0]
+
+
+def _shape_args(args, op):
+    """Accept f(2, 3), f((2, 3)), f([2, 3]) and f(Size) like torch; returns a tuple of ints."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = tuple(args[0])
+    try:
+        return tuple(operator.index(a) for a in args)
+    except TypeError:
+        raise TypeError(f"{op}(): argument 'size' must be a tuple of ints, got {args!r}") from None
+
+
+# ---- helpers ------------------------------------------------------------------------------
+def _item(v):
+    return v.item() if isinstance(v, Tensor) else v
+
+
+def _same_device(op, *tensors):
+    """Raise a DeviceError naming both devices unless all tensors' arrays live on one device."""
+    kind = type(tensors[0]._data)
+    for t in tensors[1:]:
+        if type(t._data) is not kind:
+            raise devices_error(op, tensors[0].device, t.device)
+
+
+def _raw(v, like=None, op="op"):
+    """The raw array behind v (a Tensor, array, list or scalar), on like's device if given."""
+    if isinstance(v, Tensor):
+        if like is not None:
+            _same_device(op, like, v)
+        return v._data
+    xp = np if like is None else array_module(like._data)
+    return xp.asarray(v)
+
+
+def _as_tensor(v, like, op="op"):
+    """v as a Tensor on like's device; Python scalars take torch's promoted dtype."""
+    if isinstance(v, Tensor):
+        _same_device(op, like, v)
+        return v
+    if isinstance(v, (str, bytes)) or v is None:
+        raise TypeError(f"unsupported operand: a tensor and {type(v).__name__} {v!r}")
+    xp = array_module(like._data)
+    if isinstance(v, _SCALARS):
+        return Tensor._wrap(xp.asarray(v, dtype=_dt.promote(like._data.dtype, _scalar(v))))
+    arr = xp.asarray(v)
+    if arr.dtype == np.float64 and not isinstance(v, np.ndarray):
+        arr = arr.astype(_dt.get_default_dtype().np)
+    return Tensor._wrap(arr)
+
+
+def _scalar(v):
+    if isinstance(v, (np.bool_, builtins.bool)):
+        return builtins.bool(v)
+    if isinstance(v, numbers.Integral):
+        return builtins.int(v)
+    return builtins.float(v)
+
+
+def _operand_dtype(t):
+    return t._data.dtype if t._data.ndim else ("0d", t._data.dtype)
+
+
+def _binary(fn, a, b, name, true_divide=False):
+    """Apply a differentiable binary Function with torch's promotion and clear shape errors."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        ad, bd = a._data, b._data
+        if type(ad) is not type(bd):
+            raise devices_error(name, a.device, b.device)
+        if ad.dtype != bd.dtype:
+            dt = _dt.promote(_operand_dtype(a), _operand_dtype(b))
+            a, b = _cast(a, dt), _cast(b, dt)
+    elif isinstance(b, Tensor):
+        if not isinstance(a, _SCALARS):
+            a = _as_tensor(a, b, name)
+            return _binary(fn, a, b, name, true_divide)
+        a = _scalar(a)
+        dt = _dt.promote(b._data.dtype, a)
+        b = _cast(b, dt)
+    else:
+        if not isinstance(b, _SCALARS):
+            b = _as_tensor(b, a, name)
+            return _binary(fn, a, b, name, true_divide)
+        b = _scalar(b)
+        dt = _dt.promote(a._data.dtype, b)
+        a = _cast(a, dt)
+    if true_divide:
+        t = a if isinstance(a, Tensor) else b
+        if t._data.dtype.kind in "biu":
+            f = _dt.get_default_dtype().np
+            a = _cast(a, f) if isinstance(a, Tensor) else builtins.float(a)
+            b = _cast(b, f) if isinstance(b, Tensor) else builtins.float(b)
+    try:
+        return fn.apply(a, b)
+    except ValueError:
+        raise shapes_error(name, _shape_of(a), _shape_of(b), why="cannot be broadcast together") from None
+
+
+def _shape_of(x):
+    return tuple(x._data.shape) if isinstance(x, Tensor) else ()
+
+
+def _cast(t, np_dtype):
+    if not isinstance(t, Tensor) or t._data.dtype == np_dtype:
+        return t
+    return E.Cast.apply(t, np_dtype)
+
+
+def _raw_binary(ufunc, a, b, name):
+    """A non-differentiable binary op (comparison, bitwise, floor division) on raw arrays."""
+    t = a if isinstance(a, Tensor) else b
+    ad, bd = _raw_operand(a, t), _raw_operand(b, t)
+    f = getattr(array_module(t._data), ufunc.__name__) if isinstance(ufunc, np.ufunc) else ufunc
+    try:
+        return Tensor._wrap(f(ad, bd))
+    except ValueError:
+        raise shapes_error(name, _shape_of(a), _shape_of(b), why="cannot be broadcast together") from None
+
+
+def _raw_operand(v, t):
+    if isinstance(v, Tensor) or not isinstance(v, _SCALARS):
+        return _raw(v, t)
+    return _scalar(v)
+
+
+def _resolve_shape(shape, size, op, old_shape):
+    """Replace one -1 in `shape` by the size that makes the element counts agree."""
+    known, infer = 1, None
+    for i, s in enumerate(shape):
+        if s == -1:
+            if infer is not None:
+                raise RuntimeError(f"{op}: only one dimension can be inferred (shape {shape})")
+            infer = i
+        elif s < 0:
+            raise RuntimeError(f"{op}: invalid shape dimension {s} in {shape}")
+        else:
+            known *= s
+    if infer is not None:
+        if known == 0 or size % known:
+            raise shapes_error(op, old_shape, shape, why=f"are incompatible: {size} elements cannot take shape {shape}")
+        shape = shape[:infer] + (size // known,) + shape[infer + 1:]
+    elif known != size:
+        raise shapes_error(op, old_shape, shape, why=f"are incompatible: {size} elements cannot take shape {shape}")
+    return shape
+
+
+def _viewable(a, shape):
+    """Whether a.reshape(shape) can be a view (no copy), as torch.view requires."""
+    if a.flags.c_contiguous:
+        return True
+    try:
+        v = a.view()
+        v.shape = shape
+        return True
+    except AttributeError:
+        return False
+
+
+def _index_key(key, t):
+    """Turn a torch-style index (with Tensors, lists, bools) into a NumPy/CuPy index tuple."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    out = []
+    for k in key:
+        if isinstance(k, Tensor):
+            _same_device("index", t, k)
+            out.append(k._data)
+        elif isinstance(k, (list, np.ndarray)):
+            out.append(array_module(t._data).asarray(k))
+        elif isinstance(k, range):
+            out.append(array_module(t._data).arange(k.start, k.stop, k.step))
+        elif isinstance(k, (np.integer,)):
+            out.append(builtins.int(k))
+        else:
+            out.append(k)
+    return tuple(out)
+
+
+def _format(t):
+    """torch-like repr: tensor([...], dtype=..., requires_grad=True)."""
+    a = t._host()
+    if a.dtype.kind == "f":
+        body = np.array2string(a, separator=", ", prefix="tensor(", precision=4, floatmode="maxprec_equal",
+                               threshold=1000, edgeitems=3)
+    else:
+        body = np.array2string(a, separator=", ", prefix="tensor(", threshold=1000, edgeitems=3)
+    extras = []
+    if t._data.dtype not in (_dt.get_default_dtype().np, np.int64, np.bool_) or (a.size == 0 and a.dtype != _dt.get_default_dtype().np):
+        extras.append(f"dtype={t.dtype!r}")
+    if t.device.type != "cpu":
+        extras.append("device='cuda:0'")
+    if t._ctx is not None:
+        extras.append(f"grad_fn=<{t._ctx.name}Backward>")
+    elif t.requires_grad:
+        extras.append("requires_grad=True")
+    return "tensor(" + body + "".join(", " + e for e in extras) + ")"

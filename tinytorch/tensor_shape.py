@@ -1,0 +1,204 @@
+"""`ShapeMixin`: Tensor's shape methods (view, reshape, permute, expand, split, ...) and
+indexing (`t[key]`, `t[key] = v`, gather, index_select, topk, sort, multinomial)."""
+import builtins
+import numbers
+
+import numpy as np
+
+from . import dtypes as _dt
+from .ops import indexing as I, movement as M
+from .ops.errors import shapes_error
+from .tensor_helpers import _index_key, _normalize_axis, _one_axis, _raw, _resolve_shape, _shape_args, _viewable
+
+
+class ShapeMixin:
+    """Tensor's shape and indexing methods (tensor.py mixes this class into Tensor)."""
+
+    __slots__ = ()
+
+    # ---- shape ------------------------------------------------------------------------------
+    def view(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], _dt.dtype):
+            raise RuntimeError("view(dtype): reinterpreting bits is not supported by tinytorch yet")
+        shape = _resolve_shape(_shape_args(shape, "view"), self._data.size, "view", self.shape)
+        if not _viewable(self._data, shape):
+            raise RuntimeError(f"view size is not compatible with input tensor's size and stride (shape {tuple(self.shape)}"
+                               f" -> {shape}). Use .reshape(...) instead.")
+        return M.Reshape.apply(self, shape)
+
+    def reshape(self, *shape):
+        return M.Reshape.apply(self, _resolve_shape(_shape_args(shape, "reshape"), self._data.size, "reshape", self.shape))
+
+    def view_as(self, other):
+        return self.view(other.shape)
+
+    def reshape_as(self, other):
+        return self.reshape(other.shape)
+
+    def transpose(self, dim0, dim1):
+        d0, d1 = _normalize_axis((dim0, dim1), self.ndim, "transpose", unique=False)
+        return M.Transpose.apply(self, d0, d1)
+
+    swapaxes = swapdims = transpose
+
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return self if self.ndim < 2 else self.transpose(0, 1)
+
+    def permute(self, *dims):
+        dims = _shape_args(dims, "permute")
+        axes = _normalize_axis(dims, self.ndim, "permute")
+        if sorted(axes) != list(range(self.ndim)):
+            raise RuntimeError(f"permute: dims {dims} are not a permutation of the {self.ndim} dimensions of shape {tuple(self.shape)}")
+        return M.Permute.apply(self, axes)
+
+    def squeeze(self, dim=None):
+        shape = self._data.shape
+        if dim is None:
+            new = tuple(s for s in shape if s != 1)
+        else:
+            axes = _normalize_axis(dim, self.ndim, "squeeze")
+            new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
+        return M.Reshape.apply(self, new)
+
+    def unsqueeze(self, dim):
+        nd = self.ndim + 1
+        axis = _one_axis(dim, nd, "unsqueeze")
+        shape = self._data.shape
+        return M.Reshape.apply(self, shape[:axis] + (1,) + shape[axis:])
+
+    def expand(self, *sizes):
+        sizes = _shape_args(sizes, "expand")
+        shape = self._data.shape
+        if len(sizes) < len(shape):
+            raise shapes_error("expand", shape, sizes, why="cannot be expanded: fewer target dimensions than the tensor has")
+        lead = len(sizes) - len(shape)
+        target = tuple(s if s != -1 else (shape[i - lead] if i >= lead else -1) for i, s in enumerate(sizes))
+        for i, s in enumerate(shape):
+            if s != 1 and s != target[i + lead]:
+                raise shapes_error("expand", shape, sizes, why=f"cannot be expanded (size {s} at dim {i} is not 1)")
+        return M.Expand.apply(self, target)
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def broadcast_to(self, shape):
+        return self.expand(shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        if self.ndim == 0:
+            return self.reshape(1)
+        s, e = _normalize_axis((start_dim, end_dim), self.ndim, "flatten", unique=False)
+        if s > e:
+            raise RuntimeError(f"flatten() has invalid args: start_dim ({start_dim}) cannot come after end_dim ({end_dim})")
+        shape = self._data.shape
+        n = 1
+        for d in shape[s:e + 1]:
+            n *= d
+        return M.Reshape.apply(self, shape[:s] + (n,) + shape[e + 1:])
+
+    def unflatten(self, dim, sizes):
+        axis = _one_axis(dim, self.ndim, "unflatten")
+        shape = self._data.shape
+        sizes = _resolve_shape(tuple(sizes), shape[axis], "unflatten", (shape[axis],))
+        return M.Reshape.apply(self, shape[:axis] + sizes + shape[axis + 1:])
+
+    def split(self, split_size_or_sections, dim=0):
+        axis = _one_axis(dim, self.ndim, "split")
+        n = self._data.shape[axis]
+        if isinstance(split_size_or_sections, numbers.Integral):
+            step = builtins.int(split_size_or_sections)
+            if step <= 0:
+                raise RuntimeError(f"split: split_size must be positive, got {step}")
+            sizes = [min(step, n - i) for i in range(0, n, step)] or [0]
+        else:
+            sizes = [builtins.int(s) for s in split_size_or_sections]
+            if sum(sizes) != n:
+                raise RuntimeError(f"split: split_with_sizes expects split_sizes to sum exactly to {n} "
+                                   f"(input tensor's size at dimension {dim}), but got split_sizes={sizes}")
+        return M.Split.apply(self, tuple(sizes), axis)
+
+    def chunk(self, chunks, dim=0):
+        axis = _one_axis(dim, self.ndim, "chunk")
+        if chunks <= 0:
+            raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+        n = self._data.shape[axis]
+        step = -(-n // chunks) if n else 1
+        return self.split(step, axis)
+
+    def unbind(self, dim=0):
+        axis = _one_axis(dim, self.ndim, "unbind")
+        return tuple(p.squeeze(axis) for p in self.split(1, axis))
+
+    def roll(self, shifts, dims=None):
+        if dims is None:
+            return self.flatten().roll(shifts, 0).view(self.shape)
+        shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else shifts
+        dims = _normalize_axis(dims, self.ndim, "roll", unique=False)
+        if len(shifts if isinstance(shifts, tuple) else (shifts,)) != len(dims):
+            raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {shifts}, dims: {dims}")
+        return M.Roll.apply(self, shifts, dims if isinstance(shifts, tuple) else dims[0])
+
+    def flip(self, *dims, **kwargs):
+        dims = _shape_args(dims or (kwargs.pop("dims"),), "flip")
+        return M.Flip.apply(self, _normalize_axis(dims, self.ndim, "flip"))
+
+    def tril(self, diagonal=0):
+        return M.Tri.apply(self._matrices("tril"), diagonal, True)
+
+    def triu(self, diagonal=0):
+        return M.Tri.apply(self._matrices("triu"), diagonal, False)
+
+    def _matrices(self, op):
+        if self.ndim < 2:
+            raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions (got shape {tuple(self.shape)})")
+        return self
+
+    def repeat(self, *sizes):
+        sizes = _shape_args(sizes, "repeat")
+        if len(sizes) < self.ndim:
+            raise RuntimeError(f"repeat: number of repeat dims ({len(sizes)}) can not be smaller than the tensor's ({self.ndim})")
+        return M.Repeat.apply(self, sizes)
+
+    # ---- indexing ---------------------------------------------------------------------------
+    def __getitem__(self, key):
+        key = _index_key(key, self)
+        try:
+            return I.GetItem.apply(self, key)
+        except IndexError as e:
+            raise IndexError(f"index {key!r} is out of bounds for tensor of shape {tuple(self.shape)}: {e}") from None
+
+    def __setitem__(self, key, value):
+        self._check_inplace("__setitem__")
+        key = _index_key(key, self)
+        self._data[key] = _raw(value, self, "__setitem__")
+
+    def gather(self, dim, index):
+        axis = _one_axis(dim, self.ndim, "gather")
+        idx = _raw(index, self, "gather")
+        if idx.dtype != np.int64:
+            raise RuntimeError(f"gather(): Expected dtype int64 for index, got {_dt.from_numpy(idx.dtype)}")
+        if idx.ndim != self.ndim or any(i > s for d, (i, s) in enumerate(zip(idx.shape, self._data.shape)) if d != axis):
+            raise shapes_error("gather", self.shape, idx.shape, why=f"(input, index) do not fit: index must have the "
+                               f"input's number of dims and be no larger in every dim except {dim}")
+        return I.Gather.apply(self, axis, idx)
+
+    def index_select(self, dim, index):
+        return I.IndexSelect.apply(self, _one_axis(dim, self.ndim, "index_select"),
+                                    _raw(index, self, "index_select"))
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        from .ops.sampling import topk
+        return topk(self, k, dim, largest, sorted)
+
+    def sort(self, dim=-1, descending=False):
+        from .ops.sampling import sort
+        return sort(self, dim, descending)
+
+    def argsort(self, dim=-1, descending=False):
+        return self.sort(dim, descending).indices
+
+    def multinomial(self, num_samples, replacement=False, generator=None):
+        from .ops.sampling import multinomial
+        return multinomial(self, num_samples, replacement, generator=generator)
