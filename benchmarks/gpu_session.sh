@@ -36,7 +36,7 @@ step train_gpu 150 $python benchmarks/bench_train.py --models gpt2-124m --steps 
     --out "$out" --name train_gpu --profile 2
 step shakespeare_cuda 100 $python -m tinytorch.models.gpt train --preset shakespeare-char-cpu \
     --dataset tinyshakespeare --device cuda --out "$out/shakespeare_cuda"
-step tests 220 $python -m pytest -q -m gpu -n 8 -p no:cacheprovider --ignore=tests/cudasim -rfE tests
+step tests 220 $python -m pytest -q -m gpu -n 8 -p no:cacheprovider --ignore=tests/cudasim -rfEs tests
 step kernels_gpu 170 $python benchmarks/bench_kernels.py --devices gpu
 cp benchmarks/results/kernels_gpu.* "$out/" 2>/dev/null
 cat "$out/summary.txt"
