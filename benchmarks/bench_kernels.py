@@ -5,13 +5,14 @@ For each kernel, shape and implementation: validate the output against the NumPy
 implementation of that kernel and shape runs once, so a load change on a shared machine
 hits them alike; on the CPU the whole suite runs twice and each row keeps its min and
 median over both passes. Throughput is GFLOP/s for matmul (2MNK flops) and
-GB/s for softmax/layernorm (bytes each must read and write once), and a percentage of the
+GB/s for softmax/layernorm/GELU (bytes each must read and write once), and a percentage of the
 machine's measured limits: OpenBLAS SGEMM at 2048^3 and a large NumPy copy on the CPU;
 cuBLAS SGEMM (TF32 off) at 4096^3 and a large device-to-device copy on the GPU.
 
     python benchmarks/bench_kernels.py                # CPU rows, and GPU rows when a GPU exists
     python benchmarks/bench_kernels.py --devices gpu  # GPU rows only -> results/kernels_gpu.*
     python benchmarks/bench_kernels.py --quick        # tiny shapes: a smoke test of this script
+    python benchmarks/bench_kernels.py --kernels gelu_forward,gelu_backward   # only these kernels
 
 Writes results/<name>.json, .md (tables) and .png (bar chart), with the machine's CPU/GPU
 and library versions.
@@ -33,7 +34,8 @@ from tinytorch.kernels import cpu, reference  # noqa: E402
 from tinytorch.kernels.validate import as_numpy, check_outputs, make_args  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-ROW_KERNELS = ("softmax_forward", "softmax_backward", "layernorm_forward", "layernorm_backward")
+ROW_KERNELS = ("softmax_forward", "softmax_backward", "layernorm_forward", "layernorm_backward",
+               "gelu_forward", "gelu_backward")
 FULL = {"matmul": [(1024, 1024, 1024)],
         "rows": [(r, c) for r in (768, 8192) for c in (65, 128, 768)] + [(768, 50257)],
         "gpu_matmul": [(4096, 4096, 4096)],
@@ -102,7 +104,8 @@ def work(name, shape, itemsize=4):
     R, C = shape
     elements = {"softmax_forward": 2 * R * C, "softmax_backward": 3 * R * C,
                 "layernorm_forward": 2 * R * C + 2 * C + 2 * R,
-                "layernorm_backward": 3 * R * C + 3 * C + 2 * R}[name]
+                "layernorm_backward": 3 * R * C + 3 * C + 2 * R,
+                "gelu_forward": 2 * R * C, "gelu_backward": 3 * R * C}[name]
     return elements * itemsize, "GB/s"
 
 
@@ -121,6 +124,10 @@ def torch_implementation(name, args, device):
         run = lambda: torch._softmax_backward_data(t[0], t[1], -1, torch.float32)  # noqa: E731
     elif name == "layernorm_forward":
         run = lambda: torch.native_layer_norm(t[0], [t[0].shape[-1]], t[1], t[2], t[3])  # noqa: E731
+    elif name == "gelu_forward":
+        run = lambda: torch.nn.functional.gelu(t[0], approximate="tanh")  # noqa: E731
+    elif name == "gelu_backward":
+        run = lambda: torch.ops.aten.gelu_backward(t[0], t[1], approximate="tanh")  # noqa: E731
     else:
         dout, x, w, mean, rstd = t
         stats, bias = (mean.reshape(-1, 1), rstd.reshape(-1, 1)), torch.zeros_like(w)
@@ -269,19 +276,19 @@ def run_device(device, cases, measure_limits, timing, passes, measure=wall_time)
     return limits, rows
 
 
-def run_cpu(shapes, quick):
+def run_cpu(shapes, quick, names):
     with_torch = has_torch()
     cases = [(name, shape, lambda args, n=name: cpu_implementations(n, args, with_torch))
-             for name in ("matmul",) + ROW_KERNELS for shape in shapes["matmul" if name == "matmul" else "rows"]]
+             for name in names for shape in shapes["matmul" if name == "matmul" else "rows"]]
     return run_device("cpu", cases, lambda: cpu_limits(quick), {"min_rounds": 3, "budget_s": 0.2 if quick else 1.0},
                       passes=1 if quick else 2)
 
 
-def run_gpu(cupy, shapes, quick):
+def run_gpu(cupy, shapes, quick, names):
     measure = gpu_timer(cupy)
     with_torch = has_torch(cuda=True)
     cases = [(name, shape, lambda args, n=name: gpu_implementations(n, args, cupy, with_torch))
-             for name in ("matmul",) + ROW_KERNELS for shape in shapes["gpu_matmul" if name == "matmul" else "gpu_rows"]]
+             for name in names for shape in shapes["gpu_matmul" if name == "matmul" else "gpu_rows"]]
     return run_device("gpu", cases, lambda: gpu_limits(cupy, measure, quick),
                       {"min_rounds": 3, "budget_s": 0.2 if quick else 0.5}, passes=1, measure=measure)
 
@@ -298,7 +305,8 @@ def cpu_targets(rows):
     targets = []
     for shape in sorted({tuple(r["shape"]) for r in rows if r["kernel"] in ROW_KERNELS}):
         for op, (fwd, bwd) in {"softmax": ("softmax_forward", "softmax_backward"),
-                               "layernorm": ("layernorm_forward", "layernorm_backward")}.items():
+                               "layernorm": ("layernorm_forward", "layernorm_backward"),
+                               "gelu": ("gelu_forward", "gelu_backward")}.items():
             numba_label = (_numba_label(fwd), _numba_label(bwd))
             total = {label: _sum(ms(fwd, shape, fl), ms(bwd, shape, bl))
                      for label, (fl, bl) in {"numba": numba_label, "numpy": ("numpy (oracle)",) * 2,
@@ -340,7 +348,7 @@ def markdown(info, limits, rows, targets, command):
                      f"| {r['percent_of_limit']:.1f} | {r['max_abs_error']:.1e} |")
     if targets:
         lines += ["", "## CPU targets", "",
-                  "Softmax/layernorm: fused Numba forward + backward at least 2x faster than the NumPy oracle "
+                  "Softmax/layernorm/GELU: fused Numba forward + backward at least 2x faster than the NumPy oracle "
                   "and no slower than torch (speedup vs torch >= 1). Matmul: v3 at least 50% of OpenBLAS.", "",
                   "| target | numba ms | numpy ms | torch ms | speedup vs numpy | speedup vs torch | met |",
                   "|---|---:|---:|---:|---:|---:|---|"]
@@ -384,7 +392,12 @@ def main(argv=None):
     parser.add_argument("--devices", default="cpu,gpu", help="comma-separated: cpu, gpu (gpu rows need CuPy and a GPU)")
     parser.add_argument("--quick", action="store_true", help="tiny shapes and short timings (smoke test)")
     parser.add_argument("--name", help="output file stem in benchmarks/results (default kernels, or kernels_gpu)")
+    parser.add_argument("--kernels", default=",".join(("matmul",) + ROW_KERNELS),
+                        help="comma-separated kernel names to run (default: all)")
     args = parser.parse_args(argv)
+    names = tuple(args.kernels.split(","))
+    if set(names) - set(("matmul",) + ROW_KERNELS):
+        parser.exit(2, f"bench_kernels: --kernels takes names from {('matmul',) + ROW_KERNELS}, got {args.kernels!r}\n")
     devices = set(args.devices.split(","))
     if not devices or devices - {"cpu", "gpu"}:
         parser.exit(2, f"bench_kernels: --devices takes cpu and/or gpu, got {args.devices!r}\n")
@@ -394,10 +407,10 @@ def main(argv=None):
         parser.exit(2, "bench_kernels: --devices gpu needs CuPy and a CUDA GPU, and none was found\n")
     limits, rows = {}, []
     if "cpu" in devices:
-        limits["cpu"], cpu_rows = run_cpu(shapes, args.quick)
+        limits["cpu"], cpu_rows = run_cpu(shapes, args.quick, names)
         rows += cpu_rows
     if cupy is not None:
-        limits["gpu"], gpu_rows = run_gpu(cupy, shapes, args.quick)
+        limits["gpu"], gpu_rows = run_gpu(cupy, shapes, args.quick, names)
         rows += gpu_rows
     info = kernel_machine_info(cupy)  # after the run: it records the load average
     targets = cpu_targets(rows)

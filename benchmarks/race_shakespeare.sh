@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The shakespeare-char-cpu race: tinytorch, then its PyTorch twin (same weights, same batches), back to
-# back, one BLAS/OpenMP thread each. Writes runs/sc-cpu*, and benchmarks/results/shakespeare_char_cpu.{md,json}.
+# back, one BLAS/OpenMP thread each; tinytorch with its Numba CPU kernels (TINYTORCH_KERNELS=numpy for the
+# NumPy code). Writes runs/sc-cpu*, and benchmarks/results/shakespeare_char_cpu.{md,json}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1
+export TINYTORCH_KERNELS=${TINYTORCH_KERNELS:-numba}
 PY=${PY:-.venv/bin/python}
-$PY -m tinytorch.models.gpt train --preset shakespeare-char-cpu --out runs/sc-cpu
+# --sample_tokens=0: the twin writes no text samples at its evaluations, so neither does tinytorch here
+$PY -m tinytorch.models.gpt train --preset shakespeare-char-cpu --out runs/sc-cpu --sample_tokens=0
 $PY benchmarks/torch_twin_shakespeare.py --preset shakespeare-char-cpu --out runs/sc-cpu-torch --compare runs/sc-cpu

@@ -164,7 +164,7 @@ def train_twin(settings, out, progress=True):
 
 def write_comparison(ours, theirs, preset, results_dir):
     from machine_info import describe, machine_info  # benchmarks/ is on sys.path when run as a script
-    rows = [("tinytorch", ours), ("PyTorch twin", theirs)]
+    rows = [(f"tinytorch (kernels={ours.get('kernels', 'numpy')})", ours), ("PyTorch twin", theirs)]
     table = ["| framework | steps | final val loss | best val loss | wall time (s) | ms/step (median) | tokens/s |",
              "|---|---|---|---|---|---|---|"]
     for name, m in rows:
@@ -177,7 +177,8 @@ def write_comparison(ours, theirs, preset, results_dir):
     (results_dir / f"{stem}.md").write_text(text)
     keep = ("steps", "final_val_loss", "best_val_loss", "seconds", "ms_per_step", "tokens_per_second",
             "eval_steps", "val_loss_curve")
-    summary = {"preset": preset, "machine": info, **{name: {k: m[k] for k in keep} for name, m in rows}}
+    summary = {"preset": preset, "machine": info, "tinytorch_kernels": ours.get("kernels", "numpy"),
+               **{name: {k: m[k] for k in keep} for (name, m), name in zip(rows, ("tinytorch", "PyTorch twin"))}}
     (results_dir / f"{stem}.json").write_text(json.dumps(summary, indent=1))
     print(text)
 

@@ -6,8 +6,11 @@ They use only array methods and ufuncs, so CuPy arrays work too (CuPy runs them 
 """
 import numpy as np
 
-from .shapes import (check_layernorm_backward, check_layernorm_forward, check_matmul,
-                     check_softmax_backward, check_softmax_forward)
+from .shapes import (check_gelu_backward, check_gelu_forward, check_layernorm_backward, check_layernorm_forward,
+                     check_matmul, check_softmax_backward, check_softmax_forward)
+
+GELU_K = float(np.sqrt(2 / np.pi))  # GPT-2's tanh approximation: u = GELU_K (x + GELU_C x^3)
+GELU_C = 0.044715
 
 
 def matmul(a, b):
@@ -61,3 +64,25 @@ def layernorm_backward(dout, x, w, mean, rstd):
     dw = (dout * xhat).reshape(-1, C).sum(axis=0)
     db = dout.reshape(-1, C).sum(axis=0)
     return dx, dw, db
+
+
+def gelu_forward(x):
+    """GPT-2's GELU, the tanh approximation, elementwise: x (any shape) -> out (same shape).
+
+    out = x a, a = (1 + tanh u) / 2, u = k (x + c x^3), k = sqrt(2 / pi), c = 0.044715.
+    """
+    check_gelu_forward("gelu_forward", x)
+    k, c = x.dtype.type(GELU_K), x.dtype.type(GELU_C)
+    return x * (1 + np.tanh(k * (x + c * x * x * x))) / 2
+
+
+def gelu_backward(dout, x):
+    """dx = dout * d out / dx for gelu_forward; dout, x (same shape) -> dx.
+
+    d out / dx = a + x da/dx, and da/du = (1 - tanh^2 u) / 2 = 2 a (1 - a), du/dx = k (1 + 3 c x^2),
+    so d out / dx = a (1 + 2 (1 - a) x k (1 + 3 c x^2)).
+    """
+    check_gelu_backward("gelu_backward", dout, x)
+    k, c = x.dtype.type(GELU_K), x.dtype.type(GELU_C)
+    a = (1 + np.tanh(k * (x + c * x * x * x))) / 2
+    return dout * a * (1 + 2 * (1 - a) * x * k * (1 + 3 * c * x * x))

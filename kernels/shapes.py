@@ -60,3 +60,12 @@ def check_layernorm_backward(op, dout, x, w, mean, rstd):
     _require_shape(op, "w", w, (x.shape[-1],))
     _require_shape(op, "mean", mean, x.shape[:-1])
     _require_shape(op, "rstd", rstd, x.shape[:-1])
+
+
+def check_gelu_forward(op, x):
+    _require_float(op, x=x)
+
+
+def check_gelu_backward(op, dout, x):
+    _require_float(op, dout=dout, x=x)
+    _require_shape(op, "dout", dout, x.shape)

@@ -89,3 +89,17 @@ def test_cupy_routes_float32_to_numba_cuda_and_other_dtypes_to_the_oracle(monkey
     args64 = make_args(name, (3, 7), np.random.default_rng(0), np.float64)
     assert kernel(*args32) == "numba-cuda"
     check_outputs(name, kernel(*args64), args64)
+
+
+@pytest.mark.parametrize("name", sorted(backends.CPU_ONLY))
+def test_cpu_only_kernels_exist_only_for_numba_on_numpy(monkeypatch, name):
+    monkeypatch.setattr(backends, "kernels", "numpy")
+    assert backends.cpu_only_kernel(name, np) is None
+    monkeypatch.setattr(backends, "kernels", "numba")
+    assert callable(backends.cpu_only_kernel(name, np))
+    assert backends.cpu_only_kernel(name, FAKE_CUPY) is None
+
+
+def test_cpu_only_kernel_refuses_an_unknown_name():
+    with pytest.raises(ValueError, match=r"cpu_only_kernel: unknown kernel 'adagrad'"):
+        backends.cpu_only_kernel("adagrad", np)

@@ -273,7 +273,7 @@ def test_float32_stays_float32_forward_and_backward():
 
 # ---- kernel dispatch ----
 
-def test_float32_softmax_and_layer_norm_go_through_the_backend_kernels(monkeypatch):
+def test_float32_softmax_layer_norm_and_tanh_gelu_go_through_the_backend_kernels(monkeypatch):
     import tinytorch.backends as backends
     asked = []
     real = backends.get_kernel
@@ -281,16 +281,19 @@ def test_float32_softmax_and_layer_norm_go_through_the_backend_kernels(monkeypat
     x = tinytorch.randn(3, 5, requires_grad=True)
     F.softmax(x, -1).sum().backward()
     F.layer_norm(x, (5,), tinytorch.ones(5), tinytorch.zeros(5)).sum().backward()
-    assert asked == ["softmax_forward", "softmax_backward", "layernorm_forward", "layernorm_backward"]
+    F.gelu(x, approximate="tanh").sum().backward()
+    assert asked == ["softmax_forward", "softmax_backward", "layernorm_forward", "layernorm_backward",
+                     "gelu_forward", "gelu_backward"]
     asked.clear()
     F.softmax(x, 0)                                       # not the last axis: the xp code
     F.softmax(x.double(), -1)                             # float64: the xp code
     F.layer_norm(x, (3, 5))                               # two normalized dims: the xp code
+    F.gelu(x)                                             # the exact form: the xp code
     assert asked == []
 
 
 @pytest.mark.parametrize("kernels", ["numpy", "numba"])
-def test_float32_softmax_and_layer_norm_match_torch_with_either_backend(kernels, monkeypatch):
+def test_float32_softmax_layer_norm_and_gelu_match_torch_with_either_backend(kernels, monkeypatch):
     import tinytorch.backends as backends
     monkeypatch.setattr(backends, "kernels", kernels)
     rng = np.random.default_rng(0)
@@ -300,6 +303,8 @@ def test_float32_softmax_and_layer_norm_match_torch_with_either_backend(kernels,
               atol=1e-6, rtol=1e-5)
     three_way(lambda t, w, b: F.layer_norm(t, (13,), w, b), lambda t, w, b: F.layer_norm_naive(t, (13,), w, b),
               lambda t, w, b: TF.layer_norm(t, (13,), w, b), [x, w, b], atol=1e-5, rtol=1e-4)
+    three_way(lambda t: F.gelu(t * 3, approximate="tanh"), lambda t: F.gelu_naive(t * 3, approximate="tanh"),
+              lambda t: TF.gelu(t * 3, approximate="tanh"), [x], atol=1e-5, rtol=1e-4)
 
 
 def test_unsupported_functional_name_says_so():

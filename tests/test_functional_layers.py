@@ -124,10 +124,32 @@ def test_long_causal_attention_skips_masked_keys_exactly(n_queries, n_keys):
               lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, is_causal=True), [q, k, v])
 
 
-@pytest.mark.parametrize("shape", [(2, 4, 3), (1, 300, 2)])
-def test_attention_dropout_fused_equals_naive_with_the_same_draws(shape):
+@pytest.mark.parametrize("is_causal,scale", [(True, None), (False, None), (True, 0.5), (False, -2.0)])
+def test_float32_attention_with_the_numba_in_place_softmax_matches_torch(is_causal, scale, monkeypatch):
+    """kernels="numba": scores scaled, masked and normalized in place by one kernel each way
+    (q, k, v as strided views of one qkv array, like the GPT's)."""
+    import tinytorch.backends as backends
+    monkeypatch.setattr(backends, "kernels", "numba")
+    asked = []
+    real = backends.cpu_only_kernel
+    monkeypatch.setattr(backends, "cpu_only_kernel", lambda n, xp: asked.append(n) or real(n, xp))
+    qkv = np.random.default_rng(3).standard_normal((2, 7, 3, 3, 5)).astype(np.float32)
+    q, k, v = (qkv[:, :, i].transpose(0, 2, 1, 3) for i in range(3))   # (2, 3 heads, 7, 5), strided
+    three_way(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=is_causal, scale=scale),
+              lambda q, k, v: F.scaled_dot_product_attention_naive(q, k, v, is_causal=is_causal, scale=scale),
+              lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, is_causal=is_causal, scale=scale),
+              [q, k, v], atol=1e-5, rtol=1e-4)
+    assert "attention_softmax_forward_" in asked and "attention_softmax_backward_" in asked
+
+
+@pytest.mark.parametrize("shape,dtype,kernels", [((2, 4, 3), np.float64, "numpy"), ((1, 300, 2), np.float64, "numpy"),
+                                                  ((2, 6, 4), np.float32, "numba")])
+def test_attention_dropout_fused_equals_naive_with_the_same_draws(shape, dtype, kernels, monkeypatch):
+    """The same dropout draws; with kernels="numba" (float32) through the in-place softmax kernels."""
+    import tinytorch.backends as backends
+    monkeypatch.setattr(backends, "kernels", kernels)
     rng = np.random.default_rng(2)
-    arrays = [rng.standard_normal(shape) for _ in range(3)]
+    arrays = [rng.standard_normal(shape).astype(dtype) for _ in range(3)]
     results = []
     for fn in (F.scaled_dot_product_attention, F.scaled_dot_product_attention_naive):
         tinytorch.manual_seed(5)
@@ -136,7 +158,8 @@ def test_attention_dropout_fused_equals_naive_with_the_same_draws(shape):
         (out * out).sum().backward()
         results.append([out.numpy(force=True)] + [t.grad.numpy() for t in ts])
     for got, expected in zip(*results):
-        np.testing.assert_allclose(got, expected, atol=1e-12)
+        np.testing.assert_allclose(got, expected, **(dict(atol=1e-12) if dtype == np.float64 else
+                                                     dict(atol=1e-5, rtol=1e-4)))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

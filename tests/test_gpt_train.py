@@ -77,6 +77,18 @@ def test_train_command_takes_the_device(tmp_path, device):
     assert saved["steps"] == 2 and saved["train_config"]["device"] == device
 
 
+def test_kernels_option_trains_with_the_numba_kernels_to_the_same_losses(tmp_path, monkeypatch):
+    import tinytorch.backends as backends
+    monkeypatch.setattr(backends, "kernels", "numpy")  # restored after the test: --kernels sets it
+    runs = {}
+    for kernels in ("numpy", "numba"):
+        main(["train", "--preset", "shakespeare-char-cpu", "--out", str(tmp_path / kernels), "--kernels", kernels,
+              "--quiet", *TINY, "--dropout=0.0", "--sample_tokens=0"])
+        runs[kernels] = json.loads((tmp_path / kernels / "metrics.json").read_text())
+    assert runs["numba"]["kernels"] == "numba" and runs["numpy"]["kernels"] == "numpy"
+    assert runs["numba"]["val_loss_curve"] == pytest.approx(runs["numpy"]["val_loss_curve"], rel=1e-4)
+
+
 def test_sample_command_generates_from_a_run(tmp_path, capsys):
     run(tmp_path, "--max_iters=2", "--sample_tokens=0")
     capsys.readouterr()

@@ -114,3 +114,63 @@ def test_oracles_match_torch():
     grads = reference.layernorm_backward(dout.numpy(), x.detach().numpy(), w.detach().numpy(), mean, rstd)
     for mine, theirs in zip(grads, (x.grad, w.grad, bias.grad)):
         np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_embedding_backward_adds_repeated_indices(dtype):
+    from tinytorch.kernels.cpu.embedding import embedding_backward
+    rng = np.random.default_rng(7)
+    idx = rng.integers(0, 9, 200)                      # every index repeats; some of 0..10 never occur
+    rows = rng.standard_normal((200, 33)).astype(dtype)
+    expected = np.zeros((11, 33), dtype)
+    np.add.at(expected, idx, rows)
+    got = embedding_backward(idx, rows, 11)
+    assert got.dtype == dtype and got.shape == (11, 33)
+    np.testing.assert_allclose(got, expected, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5)
+
+
+def test_embedding_backward_refuses_bad_indices_and_shapes():
+    from tinytorch.kernels.cpu.embedding import embedding_backward
+    rows = np.ones((3, 4), np.float32)
+    with pytest.raises(ValueError, match=r"embedding_backward.*\[0, 5\).*\[0, 5\]"):
+        embedding_backward(np.array([0, 5, 1]), rows, 5)
+    with pytest.raises(ValueError, match=r"embedding_backward.*idx \(2,\).*rows \(3, 4\)"):
+        embedding_backward(np.array([0, 1]), rows, 5)
+
+
+def test_numba_embedding_gradient_matches_torch(monkeypatch):
+    import torch
+
+    import tinytorch
+    import tinytorch.backends as backends
+    import tinytorch.nn.functional as F
+    monkeypatch.setattr(backends, "kernels", "numba")
+    rng = np.random.default_rng(8)
+    idx, w, g = rng.integers(0, 6, (4, 9)), rng.standard_normal((6, 5)).astype(np.float32), rng.standard_normal((4, 9, 5))
+    ours = tinytorch.tensor(w, requires_grad=True)
+    F.embedding(tinytorch.tensor(idx), ours).backward(tinytorch.tensor(g.astype(np.float32)))
+    theirs = torch.tensor(w, requires_grad=True)
+    torch.nn.functional.embedding(torch.tensor(idx), theirs).backward(torch.tensor(g, dtype=torch.float32))
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("causal,q0,scale", [(False, 0, 0.3), (True, 0, 0.3), (True, 3, 1.0), (True, 0, -2.0)])
+def test_attention_softmax_in_place_matches_the_masked_oracle(causal, q0, scale):
+    from tinytorch.kernels.cpu.attention_softmax import attention_softmax_backward_, attention_softmax_forward_
+    rng = np.random.default_rng(9)
+    s, dp = rng.standard_normal((2, 3, 5, 9)).astype(np.float32), rng.standard_normal((2, 3, 5, 9)).astype(np.float32)
+    sees = np.arange(9)[None, :] <= q0 + np.arange(5)[:, None] if causal else np.ones((5, 9), bool)
+    expected = reference.softmax_forward(np.where(sees, s * scale, -np.inf))
+    p = attention_softmax_forward_(s.copy(), scale, causal, q0)
+    check_outputs("softmax_forward", p, (np.where(sees, s * scale, -np.inf),))
+    assert (p[..., ~sees] == 0).all()
+    ds = attention_softmax_backward_(dp.copy(), expected, scale)
+    np.testing.assert_allclose(ds, scale * reference.softmax_backward(dp, expected), rtol=1e-4, atol=1e-6)
+
+
+def test_attention_softmax_in_place_refuses_strided_or_mismatched_arrays():
+    from tinytorch.kernels.cpu.attention_softmax import attention_softmax_backward_, attention_softmax_forward_
+    with pytest.raises(ValueError, match=r"attention_softmax_forward_.*C-contiguous.*\(4, 3\)"):
+        attention_softmax_forward_(np.ones((3, 4), np.float32).T, 1.0, True)
+    with pytest.raises(ValueError, match=r"attention_softmax_backward_.*\(2, 3\).*\(2, 4\)"):
+        attention_softmax_backward_(np.ones((2, 3), np.float32), np.ones((2, 4), np.float32), 1.0)

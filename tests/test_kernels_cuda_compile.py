@@ -31,8 +31,8 @@ if cuda.is_available():
                 "(the stand-in sm_90 device below would leak into its compiled device functions)",
                 allow_module_level=True)
 
-softmax, layernorm, matmul = (importlib.import_module(f"tinytorch.kernels.cuda.{name}")
-                              for name in ("softmax", "layernorm", "matmul"))
+softmax, layernorm, matmul, gelu = (importlib.import_module(f"tinytorch.kernels.cuda.{name}")
+                                    for name in ("softmax", "layernorm", "matmul", "gelu"))
 MATRIX, VECTOR = float32[:, ::1], float32[::1]
 ROWS_OUT = (MATRIX, MATRIX)
 LAYERNORM_FORWARD = (MATRIX, VECTOR, VECTOR, float32, MATRIX, VECTOR, VECTOR)
@@ -45,6 +45,7 @@ KERNELS = [
     (layernorm._backward_v2, (MATRIX, MATRIX, VECTOR, VECTOR, VECTOR, MATRIX, MATRIX, MATRIX)),
     (layernorm._sum_partials, (MATRIX, MATRIX, VECTOR, VECTOR)),
     (matmul._matmul_v1, (MATRIX,) * 3), (matmul._matmul_v2, (MATRIX,) * 3),
+    (gelu._forward_v1, (VECTOR,) * 2), (gelu._backward_v1, (VECTOR,) * 3),
 ] + [(matmul._register_tiled_kernel(*tiling), (MATRIX,) * 3) for tiling in matmul.REGISTER_TILINGS.values()]
 
 

@@ -92,6 +92,34 @@ def test_optimizer_matches_torch(name, kw, dtype_name, device):
     assert_same_params(ours, ref, **TOLERANCE[dtype_name])
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype_name", ["float64", "float32"])
+@pytest.mark.parametrize("name,kw", [case for case in OPTIMIZER_CASES if case[0] != "SGD"])
+def test_adam_numba_update_matches_torch(name, kw, dtype_name, monkeypatch):
+    """kernels="numba": Adam and AdamW update in one Numba pass (amsgrad keeps the NumPy code)."""
+    import tinytorch.backends as backends
+    monkeypatch.setattr(backends, "kernels", "numba")
+    asked = []
+    real = backends.cpu_only_kernel
+    monkeypatch.setattr(backends, "cpu_only_kernel", lambda n, xp: asked.append(n) or real(n, xp))
+    ref, ours = twin_models(dtype_name)
+    data = batches(5, dtype_name)
+    train(torch, ref, getattr(torch.optim, name)(ref.parameters(), foreach=False, **kw), data)
+    train(tinytorch, ours, getattr(tinytorch.optim, name)(ours.parameters(), **kw), data)
+    assert asked and set(asked) == {"adam_update_"}
+    assert_same_params(ours, ref, **TOLERANCE[dtype_name])
+
+
+def test_adam_numba_update_refuses_mismatched_arrays():
+    from tinytorch.kernels.cpu.adam import adam_update_
+    p = np.ones(4, np.float32)
+    with pytest.raises(ValueError, match=r"adam_update_.*one shape and dtype"):
+        adam_update_(p, np.ones(5, np.float32), p.copy(), p.copy(), 1e-3, 0.9, 0.999, 1e-8, 0.0, True, False, 1)
+    with pytest.raises(ValueError, match=r"adam_update_.*C-contiguous"):
+        q = np.ones((4, 2), np.float32)[:, 0]
+        adam_update_(q, q.copy(), q.copy(), q.copy(), 1e-3, 0.9, 0.999, 1e-8, 0.0, True, False, 1)
+
+
 def no_decay_groups(m, model, **decayed):
     """nanoGPT's configure_optimizers split: weight decay on matrices only, another lr for the rest."""
     params = list(model.parameters())

@@ -1,12 +1,14 @@
 """Kernel dispatch: the one place where the framework picks an implementation of its hot kernels.
 
 The fused ops call `get_kernel(name, xp)` for `matmul`, `softmax_forward`, `softmax_backward`,
-`layernorm_forward` and `layernorm_backward`; every implementation takes the arguments of the
+`layernorm_forward`, `layernorm_backward`, `gelu_forward` and `gelu_backward`; every implementation takes the arguments of the
 NumPy oracle in `tinytorch.kernels.reference` and returns the same results within float32
 tolerance.
 
     tinytorch.backends.kernels = "numba"       # CPU: "numpy" (the oracles, default) or "numba"
-    tinytorch.backends.cuda_kernels = "cupy"   # GPU softmax/layernorm: "numba" (Numba-CUDA, default)
+                                               # (also Adam's update, the embedding scatter-add and
+                                               # attention's softmax, see cpu_only_kernel)
+    tinytorch.backends.cuda_kernels = "cupy"   # GPU softmax/layernorm/gelu: "numba" (Numba-CUDA, default)
                                                # or "cupy" (the oracles run by CuPy)
     tinytorch.backends.cuda_matmul = "numba"   # GPU matmul: "cublas" (CuPy, default) or "numba"
 
@@ -50,7 +52,7 @@ def get_kernel(name, xp):
     if module == "numpy":
         if _checked("kernels", kernels, CPU_KERNELS, "TINYTORCH_KERNELS") == "numpy":
             return getattr(reference, name)
-        return getattr(importlib.import_module(".kernels.cpu", __package__), name)
+        return getattr(_kernel_module(".kernels.cpu"), name)
     if module == "cupy":
         matmul_choice = _checked("cuda_matmul", cuda_matmul, CUDA_MATMULS, "TINYTORCH_CUDA_MATMUL")
         if name == "matmul":
@@ -62,11 +64,35 @@ def get_kernel(name, xp):
 
 
 @functools.cache
+def _kernel_module(path):
+    """kernels.cpu or kernels.cuda, imported on first use (they load Numba) and then kept."""
+    return importlib.import_module(path, __package__)
+
+
+@functools.cache
 def _float32_or_oracle(name):
-    cuda_kernel = getattr(importlib.import_module(".kernels.cuda", __package__), name)
+    cuda_kernel = getattr(_kernel_module(".kernels.cuda"), name)
     oracle = getattr(reference, name)
 
     @functools.wraps(cuda_kernel)
     def kernel(*args, **kwargs):
         return (cuda_kernel if args[0].dtype == "float32" else oracle)(*args, **kwargs)
     return kernel
+
+
+CPU_ONLY = {"adam_update_": ".kernels.cpu.adam", "embedding_backward": ".kernels.cpu.embedding",
+            "attention_softmax_forward_": ".kernels.cpu.attention_softmax",
+            "attention_softmax_backward_": ".kernels.cpu.attention_softmax"}
+
+
+def cpu_only_kernel(name, xp):
+    """A Numba CPU kernel with no oracle or CUDA twin in `get_kernel`'s set (CPU_ONLY: Adam's
+    one-pass in-place update, the embedding scatter-add, attention's in-place softmax) when
+    kernels="numba" and the arrays are NumPy's; None otherwise, and the caller runs its own
+    NumPy or CuPy code."""
+    if name not in CPU_ONLY:
+        raise ValueError(f"tinytorch.backends.cpu_only_kernel: unknown kernel {name!r}, expected one of {tuple(CPU_ONLY)}")
+    if getattr(xp, "__name__", None) != "numpy" or _checked("kernels", kernels, CPU_KERNELS,
+                                                             "TINYTORCH_KERNELS") == "numpy":
+        return None
+    return getattr(_kernel_module(CPU_ONLY[name]), name)

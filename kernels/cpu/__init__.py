@@ -1,4 +1,4 @@
-"""CPU kernels written with Numba: matmul, softmax and layernorm, forward and backward.
+"""CPU kernels written with Numba: matmul, softmax, layernorm and GELU, forward and backward.
 
 Entry points take the same arguments as the oracles in kernels.reference and pick the
 fastest version; the numbered versions (`matmul_v1`, `softmax_forward_v2`, ...) stay
@@ -9,6 +9,7 @@ from .target import prefer_512_bit_vectors
 
 prefer_512_bit_vectors()  # before anything below is compiled
 
+from .gelu import gelu_backward, gelu_backward_v1, gelu_backward_v2, gelu_forward, gelu_forward_v1, gelu_forward_v2  # noqa: E402
 from .layernorm import (layernorm_backward, layernorm_backward_v1, layernorm_backward_v2,  # noqa: E402
                         layernorm_forward, layernorm_forward_v1, layernorm_forward_v2)
 from .matmul import matmul, matmul_v1, matmul_v2, matmul_v3  # noqa: E402
@@ -21,4 +22,6 @@ VERSIONS = {
     "softmax_backward": (softmax_backward_v1, softmax_backward_v2),
     "layernorm_forward": (layernorm_forward_v1, layernorm_forward_v2),
     "layernorm_backward": (layernorm_backward_v1, layernorm_backward_v2),
+    "gelu_forward": (gelu_forward_v1, gelu_forward_v2),
+    "gelu_backward": (gelu_backward_v1, gelu_backward_v2),
 }

@@ -1,4 +1,4 @@
-"""GPU kernels written with Numba-CUDA: matmul, softmax and layernorm, forward and backward.
+"""GPU kernels written with Numba-CUDA: matmul, softmax, layernorm and GELU, forward and backward.
 
 Entry points take the oracle's arguments (kernels.reference) plus an optional `block_size`,
 and pick the fastest version; numbered versions (`matmul_v1`, ...) stay callable. They
@@ -13,6 +13,7 @@ if config.ENABLE_CUDASIM:
     from .simulator import install_warp_shuffles
     install_warp_shuffles()
 
+from .gelu import gelu_backward, gelu_backward_v1, gelu_forward, gelu_forward_v1  # noqa: E402
 from .layernorm import (layernorm_backward, layernorm_backward_v1, layernorm_backward_v2,  # noqa: E402
                         layernorm_forward, layernorm_forward_v1, layernorm_forward_v2)
 from .matmul import matmul, matmul_v1, matmul_v2, matmul_v3  # noqa: E402
@@ -25,4 +26,6 @@ VERSIONS = {
     "softmax_backward": (softmax_backward_v1, softmax_backward_v2),
     "layernorm_forward": (layernorm_forward_v1, layernorm_forward_v2),
     "layernorm_backward": (layernorm_backward_v1, layernorm_backward_v2),
+    "gelu_forward": (gelu_forward_v1,),
+    "gelu_backward": (gelu_backward_v1,),
 }

@@ -1,6 +1,7 @@
 """Command line: `python -m tinytorch.models.gpt {train,sample,prepare,demo} ...`.
 
-    train   --preset NAME --out DIR [--dataset D] [--device cuda] [--resume] [--stop-at K] [--key=value ...]
+    train   --preset NAME --out DIR [--dataset D] [--device cuda] [--kernels numba] [--resume] [--stop-at K]
+            [--key=value ...]
     sample  (--out DIR | --pretrained model.safetensors) [--prompt TEXT] [--max-new-tokens N] ...
     prepare --input PATH --out DIR [--shard-tokens N]
     demo    trains shakespeare-char-cpu on Tiny Shakespeare, then prints a sample
@@ -17,8 +18,16 @@ from tqdm import tqdm
 from .presets import PRESETS, resolve
 
 
+def use_kernels(choice):
+    """--kernels: tinytorch.backends.kernels for this run (None keeps the default or $TINYTORCH_KERNELS)."""
+    if choice is not None:
+        import tinytorch.backends
+        tinytorch.backends.kernels = choice
+
+
 def cmd_train(args, overrides):
     from .train import train
+    use_kernels(args.kernels)
     for key in ("dataset", "device"):
         if getattr(args, key) is not None:
             overrides = [f"--{key}={getattr(args, key)}", *overrides]
@@ -69,6 +78,7 @@ def cmd_prepare(args, overrides):
 def cmd_demo(args, overrides):
     from .checkpoint import CHECKPOINT, load_model
     from .train import sample_text, train
+    use_kernels(args.kernels)
     settings = resolve("shakespeare-char-cpu", overrides)
     print(f"Training GPT shakespeare-char-cpu on Tiny Shakespeare: {settings['model']}, "
           f"{settings['train'].max_iters} steps. Output in {args.out}.")
@@ -83,6 +93,11 @@ def reject_extra(extra):
         raise ValueError(f"unexpected arguments: {' '.join(extra)}")
 
 
+def add_kernels_option(p):
+    p.add_argument("--kernels", choices=("numpy", "numba"),
+                   help="CPU kernels: numpy (the default) or numba (faster; compiles on first use, then cached)")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m tinytorch.models.gpt", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -92,6 +107,7 @@ def build_parser():
     p.add_argument("--preset", required=True, help=f"one of: {', '.join(PRESETS)}")
     p.add_argument("--dataset", help="tinyshakespeare, a text file/folder, or a folder of shards")
     p.add_argument("--device", help="cpu (default) or cuda")
+    add_kernels_option(p)
     p.add_argument("--out", required=True, help="run folder: checkpoint, metrics.json, loss.png")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     p.add_argument("--stop-at", type=int, help="stop (with a checkpoint) at this step")
@@ -122,6 +138,7 @@ def build_parser():
 
     p = sub.add_parser("demo", help="train shakespeare-char-cpu, then print a sample")
     p.add_argument("--out", default="runs/demo")
+    add_kernels_option(p)
     p.set_defaults(run=cmd_demo)
     return parser
 

@@ -10,8 +10,10 @@ import warnings
 
 import numpy as np
 
+from .. import backends
 from ..autograd import is_grad_enabled
 from ..device import array_module
+from ..kernels import reference
 from ..ops.errors import DeviceError, shapes_error
 from ..ops.sampling import one_hot  # noqa: F401  (torch.nn.functional.one_hot)
 from ..random import generator_for
@@ -45,6 +47,9 @@ def _same_float_dtype(op, *tensors):
                             f"{tuple(tensors[0].shape)}) and {t.dtype} (shape {tuple(t.shape)})")
 
 
+ATTENTION_SOFTMAX_IN_PLACE = ("attention_softmax_forward_", "attention_softmax_backward_")
+
+
 def _backend_kernels(x, *names):
     """The kernels `tinytorch.backends` selects for a float32 array x (`backends.kernels = "numba"`
     switches them), or None for the xp code in fused_*.py: for other dtypes, and in place of the
@@ -52,8 +57,6 @@ def _backend_kernels(x, *names):
     xp code works in cache-sized row blocks (3x faster for layer_norm at GPT-2 sizes)."""
     if x.dtype != "float32":
         return None
-    from .. import backends
-    from ..kernels import reference
     chosen = tuple(backends.get_kernel(name, array_module(x)) for name in names)
     return None if all(k is getattr(reference, name) for k, name in zip(chosen, names)) else chosen
 
@@ -128,7 +131,8 @@ def gelu(input, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     require_floating("gelu", input._data)
-    return GELU.apply(input, approximate)
+    kernels = _backend_kernels(input._data, "gelu_forward", "gelu_backward") if approximate == "tanh" else None
+    return GELU.apply(input, approximate, kernels)
 
 
 def silu(input, inplace=False):
@@ -328,9 +332,14 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                             query._data.dtype, array_module(query._data))
     every_query_sees_a_key = attn_mask is None  # (is_causal: query i sees key 0)
     kernels = _backend_kernels(query._data, "softmax_forward", "softmax_backward") if every_query_sees_a_key else None
+    in_place = None
+    if kernels and query._data.dtype == "float32":
+        xp = array_module(query._data)
+        in_place = tuple(backends.cpu_only_kernel(name, xp) for name in ATTENTION_SOFTMAX_IN_PLACE)
+        in_place = in_place if all(in_place) else None
     try:
         return ScaledDotProductAttention.apply(query, key, value, bias, float(dropout_p), scale, bool(is_causal),
-                                               generator, kernels)
+                                               generator, kernels, in_place)
     except ValueError:
         raise shapes_error(op, query.shape, key.shape, value.shape,
                            why="have batch dimensions that cannot be broadcast together") from None

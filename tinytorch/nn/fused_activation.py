@@ -115,24 +115,29 @@ class GELU(Function):
 
     Only x is kept (the graph holds it anyway): backward recomputes Phi(x) or a, as torch
     does, rather than keeping a second array of x's size alive until then. Both passes run
-    in place over cache-sized blocks.
+    in place over cache-sized blocks. `kernels` is the backend's (gelu_forward, gelu_backward)
+    for the float32 tanh form (one pass each), or None.
     """
 
     @staticmethod
-    def forward(ctx, x, approximate):
+    def forward(ctx, x, approximate, kernels=None):
+        ctx.x, ctx.approximate, ctx.kernels = x, approximate, kernels
+        if kernels:
+            return kernels[0](x)
         xp = array_module(x)
-        x = xp.ascontiguousarray(x)
+        x = ctx.x = xp.ascontiguousarray(x)
         y = xp.empty_like(x)
         flat_x, flat_y = x.reshape(-1), y.reshape(-1)
         gate = _gelu_tanh_gate if approximate == "tanh" else normal_cdf_block
         for part, scratch in row_blocks(x.size, (), xp, x.dtype, 2):
             gate(flat_x[part], flat_y[part], *scratch)
             flat_y[part] *= flat_x[part]
-        ctx.x, ctx.approximate = x, approximate
         return y
 
     @staticmethod
     def backward(ctx, g):
+        if ctx.kernels:
+            return ctx.kernels[1](g, ctx.x), None, None
         xp = array_module(g)
         x = ctx.x.reshape(-1)
         g = xp.ascontiguousarray(g).reshape(-1)
@@ -147,7 +152,7 @@ class GELU(Function):
                 normal_cdf_block(x[part], gate, s, p)
                 _gelu_exact_slope(x[part], gate, out)
             out *= g[part]
-        return dx.reshape(ctx.x.shape), None
+        return dx.reshape(ctx.x.shape), None, None
 
 
 def _gelu_tanh_gate(x, a, *_scratch):

@@ -59,7 +59,10 @@ class ScaledDotProductAttention(Function):
         dq = dS k * scale,   dk = dS^T q * scale,   d(float mask) = dS.
 
     `kernels` is the backend's (softmax_forward, softmax_backward) for float32 scores in which
-    every query sees a key (no mask, or causal), or None for the xp code here.
+    every query sees a key (no mask, or causal), or None for the xp code here. `in_place`, for
+    the same scores on the CPU with kernels="numba", is the pair of in-place kernels
+    (kernels/cpu/attention_softmax.py) that scale, mask and normalize the score rows in one
+    pass each way; they take over from `kernels` and the bias when there is one query block.
 
     Only P is kept (q, k and v are the inputs). When all the scores fit in cache at once, the
     batched products run on q, k, v as they are (views into a fused qkv projection, say);
@@ -69,7 +72,7 @@ class ScaledDotProductAttention(Function):
     """
 
     @staticmethod
-    def forward(ctx, q, k, v, bias, dropout_p, scale, causal, generator, kernels=None):
+    def forward(ctx, q, k, v, bias, dropout_p, scale, causal, generator, kernels=None, in_place=None):
         xp = array_module(q)
         n_q, n_k = q.shape[-2], k.shape[-2]
         batch = tuple(np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2],
@@ -79,6 +82,7 @@ class ScaledDotProductAttention(Function):
         qh, kh, vh = (_heads(a, batch, lead) for a in (q, k, v))
         bias_h = None if bias is None else _heads(bias, batch, lead)
         blocks = query_blocks(n_q, n_k, causal, xp)
+        in_place = in_place if len(blocks) == 1 else None
         p = xp.empty(lead + (n_q, n_k), q.dtype)  # a causal query block writes (and reads) keys :k1 only
         out = xp.empty(lead + (n_q, vh.shape[-1]), q.dtype)
         keep = generator.uniform(p.shape, p.dtype) >= dropout_p if dropout_p > 0 else None
@@ -87,21 +91,17 @@ class ScaledDotProductAttention(Function):
             for q0, q1, k1 in blocks:
                 block = (Ellipsis, slice(q0, q1), slice(0, k1))
                 s, weights = scores[..., :q1 - q0, :k1], p[heads][block]
-                xp.matmul(qh[heads][..., q0:q1, :], kh[heads][..., :k1, :].swapaxes(-1, -2), out=s)
-                s *= scale
-                if bias_h is not None:
-                    s += bias_h[heads][block]
-                if kernels:
-                    weights[...] = kernels[0](s)
+                if in_place:
+                    xp.matmul(qh[heads], kh[heads].swapaxes(-1, -2), out=weights)
+                    in_place[0](weights, scale, causal)
                 else:
-                    _, total = exp_rows(s, weights)
-                    total[total == 0] = 1                   # a query that sees no key: zero weights
-                    weights *= (1 / total)[..., None]
+                    _softmax_scores(qh[heads][..., q0:q1, :], kh[heads][..., :k1, :], s, weights, scale,
+                                    None if bias_h is None else bias_h[heads][block], kernels)
                 if keep is not None:
                     weights = _dropped(weights, keep[heads][block], drop_scale, dropped[..., :q1 - q0, :k1])
                 xp.matmul(weights, vh[heads][..., :k1, :], out=out[heads][..., q0:q1, :])
         ctx.q, ctx.k, ctx.v, ctx.p, ctx.keep, ctx.batch, ctx.blocks = qh, kh, vh, p, keep, batch, blocks
-        ctx.scale, ctx.drop_scale, ctx.kernels = scale, drop_scale, kernels
+        ctx.scale, ctx.drop_scale, ctx.kernels, ctx.in_place = scale, drop_scale, kernels, in_place
         return out.reshape(batch + out.shape[-2:])
 
     @staticmethod
@@ -130,14 +130,17 @@ class ScaledDotProductAttention(Function):
                 if keep is not None:
                     ds *= keep[heads][block]
                     ds *= ctx.drop_scale                                               # dP
-                if ctx.kernels:
-                    ds = ctx.kernels[1](ds, ph)
+                if ctx.in_place:
+                    ctx.in_place[1](ds, ph, ctx.scale)                                 # dS * scale
                 else:
-                    ds -= xp.einsum("...ij,...ij->...i", ds, ph)[..., None]
-                    ds *= ph                                                           # dS
-                if need_bias:
-                    dbias[heads][block] = ds
-                ds *= ctx.scale
+                    if ctx.kernels:
+                        ds = ctx.kernels[1](ds, ph)
+                    else:
+                        ds -= xp.einsum("...ij,...ij->...i", ds, ph)[..., None]
+                        ds *= ph                                                       # dS
+                    if need_bias:
+                        dbias[heads][block] = ds
+                    ds *= ctx.scale
                 if need_q:
                     xp.matmul(ds, kh, out=dq[heads][..., q0:q1, :])
                 if need_k:
@@ -145,7 +148,22 @@ class ScaledDotProductAttention(Function):
                                  len(blocks) == 1)
         batch = ctx.batch
         shaped = (lambda d: None if d is None else d.reshape(batch + d.shape[-2:]))
-        return shaped(dq), shaped(dk), shaped(dv), shaped(dbias), None, None, None, None, None
+        return shaped(dq), shaped(dk), shaped(dv), shaped(dbias), None, None, None, None, None, None
+
+
+def _softmax_scores(q, k, s, weights, scale, bias, kernels):
+    """weights = softmax(q k^T * scale + bias) over the keys, through the scores buffer s."""
+    xp = array_module(q)
+    xp.matmul(q, k.swapaxes(-1, -2), out=s)
+    s *= scale
+    if bias is not None:
+        s += bias
+    if kernels:
+        weights[...] = kernels[0](s)
+    else:
+        _, total = exp_rows(s, weights)
+        total[total == 0] = 1                   # a query that sees no key: zero weights
+        weights *= (1 / total)[..., None]
 
 
 def _dropped(weights, keep, drop_scale, out):

@@ -46,6 +46,8 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = Tensor._wrap(xp.zeros_like(p))
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = Tensor._wrap(xp.zeros_like(p))
+        if self._fused_update(group, p, g, state):
+            return
         if group["maximize"]:
             g = -g
         if wd != 0:
@@ -73,6 +75,21 @@ class Adam(Optimizer):
         update = xp.divide(m, denom, out=tmp)
         update *= -step_size
         p += update
+
+    @staticmethod
+    def _fused_update(group, p, g, state):
+        """Run the whole update as one Numba kernel when the backend offers it (kernels="numba",
+        a contiguous NumPy parameter, no amsgrad); True if it ran."""
+        from .. import backends
+        kernel = backends.cpu_only_kernel("adam_update_", array_module(p))
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        if kernel is None or group["amsgrad"] or not (p.flags.c_contiguous and g.flags.c_contiguous):
+            return False
+        state["step"]._data += 1
+        beta1, beta2 = group["betas"]
+        kernel(p, g, m, v, group["lr"], beta1, beta2, group["eps"], group["weight_decay"],
+               group["decoupled_weight_decay"], group["maximize"], float(state["step"]._data))
+        return True
 
 
 def _lerp_(start, end, weight, tmp):
