@@ -14,7 +14,7 @@ $(VENV)/.installed: setup.py
 	touch $@
 
 demo: $(VENV)/.installed
-	OMP_NUM_THREADS=1 $(PY) -m tinytorch.demo
+	OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 $(PY) -m tinytorch.demo
 
 test: $(VENV)/.installed
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 -p no:cacheprovider --ignore=tests/cudasim tests

@@ -37,6 +37,8 @@ step train_gpu 150 $python benchmarks/bench_train.py --models gpt2-124m --steps 
 step shakespeare_cuda 100 $python -m tinytorch.models.gpt train --preset shakespeare-char-cpu \
     --dataset tinyshakespeare --device cuda --out "$out/shakespeare_cuda"
 step tests 220 $python -m pytest -q -m gpu -n 8 -p no:cacheprovider --ignore=tests/cudasim -rfEs tests
-step kernels_gpu 170 $python benchmarks/bench_kernels.py --devices gpu
+# the row kernels first (the naive matmul v1 at 4096^3 alone took most of the last session's 170 s)
+step kernels_gpu 170 $python benchmarks/bench_kernels.py --devices gpu \
+    --kernels softmax_forward,softmax_backward,layernorm_forward,layernorm_backward,gelu_forward,gelu_backward
 cp benchmarks/results/kernels_gpu.* "$out/" 2>/dev/null
 cat "$out/summary.txt"

@@ -5,6 +5,8 @@ from tinytorch import demo
 
 
 def test_demo_trains_the_char_gpt_and_prints_a_sample(tmp_path, capsys):
+    import tinytorch.backends as backends
+    before = backends.kernels
     demo.main(["--out", str(tmp_path), "--max_iters=4", "--eval_interval=2", "--eval_iters=1", "--warmup_iters=1",
                "--lr_decay_iters=4"])
     out = capsys.readouterr().out
@@ -13,3 +15,4 @@ def test_demo_trains_the_char_gpt_and_prints_a_sample(tmp_path, capsys):
     assert len(sample.strip()) > 100
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["steps"] == 4 and metrics["final_val_loss"] > 0
+    assert metrics["kernels"] == "numba" and backends.kernels == before  # the demo's setting, then restored

@@ -4,12 +4,13 @@
             [--key=value ...]
     sample  (--out DIR | --pretrained model.safetensors) [--prompt TEXT] [--max-new-tokens N] ...
     prepare --input PATH --out DIR [--shard-tokens N]
-    demo    trains shakespeare-char-cpu on Tiny Shakespeare, then prints a sample
+    demo    trains shakespeare-char-cpu on Tiny Shakespeare (Numba kernels), then prints a sample
 
 Bad input (a missing dataset, an unknown preset or override key, a checkpoint of another
 config) ends with a one-line `error: ...` message and exit status 2.
 """
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -18,22 +19,28 @@ from tqdm import tqdm
 from .presets import PRESETS, resolve
 
 
-def use_kernels(choice):
-    """--kernels: tinytorch.backends.kernels for this run (None keeps the default or $TINYTORCH_KERNELS)."""
-    if choice is not None:
-        import tinytorch.backends
-        tinytorch.backends.kernels = choice
+@contextlib.contextmanager
+def kernels_setting(choice):
+    """--kernels: tinytorch.backends.kernels while the command runs (None keeps the current setting,
+    the default or $TINYTORCH_KERNELS), restored afterwards."""
+    import tinytorch.backends
+    before = tinytorch.backends.kernels
+    tinytorch.backends.kernels = choice or before
+    try:
+        yield
+    finally:
+        tinytorch.backends.kernels = before
 
 
 def cmd_train(args, overrides):
     from .train import train
-    use_kernels(args.kernels)
     for key in ("dataset", "device"):
         if getattr(args, key) is not None:
             overrides = [f"--{key}={getattr(args, key)}", *overrides]
     settings = resolve(args.preset, overrides)
-    metrics = train(settings, args.out, resume=args.resume, stop_at=args.stop_at, progress=not args.quiet,
-                    profile_steps=args.profile)
+    with kernels_setting(args.kernels):
+        metrics = train(settings, args.out, resume=args.resume, stop_at=args.stop_at, progress=not args.quiet,
+                        profile_steps=args.profile)
     report(metrics, args.out)
     return metrics
 
@@ -78,11 +85,11 @@ def cmd_prepare(args, overrides):
 def cmd_demo(args, overrides):
     from .checkpoint import CHECKPOINT, load_model
     from .train import sample_text, train
-    use_kernels(args.kernels)
     settings = resolve("shakespeare-char-cpu", overrides)
     print(f"Training GPT shakespeare-char-cpu on Tiny Shakespeare: {settings['model']}, "
-          f"{settings['train'].max_iters} steps. Output in {args.out}.")
-    report(train(settings, args.out), args.out)
+          f"{settings['train'].max_iters} steps, {args.kernels} kernels. Output in {args.out}.")
+    with kernels_setting(args.kernels):
+        report(train(settings, args.out), args.out)
     model, tokenizer = load_model(Path(args.out) / CHECKPOINT)
     print("\nSample (500 characters, temperature 0.8, top_k 200):\n")
     print(sample_text(model, tokenizer, 500, seed=settings["train"].seed, temperature=0.8, top_k=200))
@@ -93,9 +100,10 @@ def reject_extra(extra):
         raise ValueError(f"unexpected arguments: {' '.join(extra)}")
 
 
-def add_kernels_option(p):
-    p.add_argument("--kernels", choices=("numpy", "numba"),
-                   help="CPU kernels: numpy (the default) or numba (faster; compiles on first use, then cached)")
+def add_kernels_option(p, default=None):
+    p.add_argument("--kernels", choices=("numpy", "numba"), default=default,
+                   help=f"CPU kernels: numpy or numba (faster; compiles on first use, about 5 s, then cached); "
+                        f"default: {default or 'tinytorch.backends.kernels, i.e. numpy or $TINYTORCH_KERNELS'}")
 
 
 def build_parser():
@@ -138,7 +146,7 @@ def build_parser():
 
     p = sub.add_parser("demo", help="train shakespeare-char-cpu, then print a sample")
     p.add_argument("--out", default="runs/demo")
-    add_kernels_option(p)
+    add_kernels_option(p, default="numba")
     p.set_defaults(run=cmd_demo)
     return parser
 
