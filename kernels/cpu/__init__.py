@@ -4,6 +4,11 @@ Entry points take the same arguments as the oracles in kernels.reference and pic
 fastest version; the numbered versions (`matmul_v1`, `softmax_forward_v2`, ...) stay
 callable. Nothing compiles at import: each kernel compiles on its first call (about a
 second) and is cached on disk (`cache=True`) for the next process.
+
+Three modules here have no oracle or CUDA twin and are not imported by this package: adam
+(Adam's in-place update), embedding (the embedding backward's scatter-add) and
+attention_softmax (attention's in-place scaled, masked softmax); tinytorch.backends'
+`cpu_only_kernel` loads them.
 """
 from .target import prefer_512_bit_vectors
 
