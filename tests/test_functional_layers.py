@@ -142,6 +142,19 @@ def test_float32_attention_with_the_numba_in_place_softmax_matches_torch(is_caus
     assert "attention_softmax_forward_" in asked and "attention_softmax_backward_" in asked
 
 
+@pytest.mark.parametrize("n_queries,n_keys", [(5, 9), (9, 5)])
+def test_float32_causal_attention_with_more_or_fewer_keys_than_queries_under_numba(n_queries, n_keys, monkeypatch):
+    """torch's top-left causal mask (query i sees keys j <= i) through the in-place kernels."""
+    import tinytorch.backends as backends
+    monkeypatch.setattr(backends, "kernels", "numba")
+    rng = np.random.default_rng(6)
+    q, k, v = (rng.standard_normal(s).astype(np.float32) for s in ((2, 3, n_queries, 4), (2, 3, n_keys, 4),
+                                                                   (2, 3, n_keys, 6)))
+    three_way(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+              lambda q, k, v: F.scaled_dot_product_attention_naive(q, k, v, is_causal=True),
+              lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, is_causal=True), [q, k, v], atol=1e-5, rtol=1e-4)
+
+
 @pytest.mark.parametrize("shape,dtype,kernels", [((2, 4, 3), np.float64, "numpy"), ((1, 300, 2), np.float64, "numpy"),
                                                   ((2, 6, 4), np.float32, "numba")])
 def test_attention_dropout_fused_equals_naive_with_the_same_draws(shape, dtype, kernels, monkeypatch):
