@@ -77,6 +77,32 @@ def test_cross_entropy_ignore_index_matches_torch_on_a_language_model_batch():
     assert (mine.grad.numpy()[:, -3:] == 0).all()
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_float32_cross_entropy_with_the_numba_kernels_matches_torch(reduction, monkeypatch):
+    """kernels="numba": one pass each way (kernels/cpu/cross_entropy.py), ignored rows, extreme logits."""
+    import tinytorch.backends as backends
+    monkeypatch.setattr(backends, "kernels", "numba")
+    asked = []
+    real = backends.cpu_only_kernel
+    monkeypatch.setattr(backends, "cpu_only_kernel", lambda n, xp: asked.append(n) or real(n, xp))
+    rng = np.random.default_rng(4)
+    logits = rng.normal(0, 2, (5, 11)).astype(np.float32)
+    logits[3] = [1e4, -1e4] + [0.0] * 9           # large logits: the loss keeps its small part
+    targets = np.array([1, -1, 10, 0, 4])          # row 1 ignored
+    mine, theirs = tinytorch.tensor(logits, requires_grad=True), torch.tensor(logits, requires_grad=True)
+    loss = F.cross_entropy(mine, tinytorch.tensor(targets), ignore_index=-1, reduction=reduction)
+    expected = TF.cross_entropy(theirs, torch.tensor(targets), ignore_index=-1, reduction=reduction)
+    (loss.sum() if reduction == "none" else loss).backward()
+    (expected.sum() if reduction == "none" else expected).backward()
+    assert asked == ["cross_entropy_forward", "cross_entropy_backward"]
+    tinytorch.testing.assert_close(loss, expected, atol=1e-5, rtol=1e-6)
+    tinytorch.testing.assert_close(mine.grad, theirs.grad, atol=1e-7, rtol=1e-5)
+    assert (mine.grad.numpy()[1] == 0).all()
+    with pytest.raises(IndexError, match="Target 11 is out of bounds"):
+        F.cross_entropy(mine, tinytorch.tensor([0, 1, 2, 3, 11]), ignore_index=-1)
+    assert np.isnan(F.cross_entropy(mine, tinytorch.tensor([-1] * 5), ignore_index=-1).item())
+
+
 def test_cross_entropy_unbatched_input_and_legacy_flags():
     logits = np.array([0.5, -1.0, 2.0])
     three_way(lambda x, t: F.cross_entropy(x, t), lambda x, t: F.cross_entropy_naive(x, t),

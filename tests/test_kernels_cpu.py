@@ -174,3 +174,22 @@ def test_attention_softmax_in_place_refuses_strided_or_mismatched_arrays():
         attention_softmax_forward_(np.ones((3, 4), np.float32).T, 1.0, True)
     with pytest.raises(ValueError, match=r"attention_softmax_backward_.*\(2, 3\).*\(2, 4\)"):
         attention_softmax_backward_(np.ones((2, 3), np.float32), np.ones((2, 4), np.float32), 1.0)
+
+
+def test_cross_entropy_kernels_match_log_softmax_in_float64_and_refuse_bad_shapes():
+    from tinytorch.kernels.cpu.cross_entropy import cross_entropy_backward, cross_entropy_forward
+    rng = np.random.default_rng(10)
+    x, t = rng.standard_normal((9, 7)) * 3, rng.integers(0, 7, 9)
+    t[4] = -100
+    log_p = x - x.max(1, keepdims=True)
+    log_p -= np.log(np.exp(log_p).sum(1, keepdims=True))
+    loss, stats, counted = cross_entropy_forward(x, t, -100)
+    expected = np.where(t == -100, 0.0, -log_p[np.arange(9), np.maximum(t, 0)])
+    assert counted == 8
+    np.testing.assert_allclose(loss, expected, rtol=1e-12, atol=1e-12)
+    coef = rng.standard_normal(9)
+    onehot = np.eye(7)[np.maximum(t, 0)]
+    expected_dx = np.where((t == -100)[:, None], 0.0, coef[:, None] * (np.exp(log_p) - onehot))
+    np.testing.assert_allclose(cross_entropy_backward(x, t, -100, stats, coef), expected_dx, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match=r"cross_entropy_forward.*\(9, 7\).*\(8,\)"):
+        cross_entropy_forward(x, t[:8], -100)

@@ -6,8 +6,8 @@ NumPy oracle in `tinytorch.kernels.reference` and returns the same results withi
 tolerance.
 
     tinytorch.backends.kernels = "numba"       # CPU: "numpy" (the oracles, default) or "numba"
-                                               # (also Adam's update, the embedding scatter-add and
-                                               # attention's softmax, see cpu_only_kernel)
+                                               # (also Adam's update, the embedding scatter-add,
+                                               # attention's softmax and cross-entropy: cpu_only_kernel)
     tinytorch.backends.cuda_kernels = "cupy"   # GPU softmax/layernorm/gelu: "numba" (Numba-CUDA, default)
                                                # or "cupy" (the oracles run by CuPy)
     tinytorch.backends.cuda_matmul = "numba"   # GPU matmul: "cublas" (CuPy, default) or "numba"
@@ -82,14 +82,16 @@ def _float32_or_oracle(name):
 
 CPU_ONLY = {"adam_update_": ".kernels.cpu.adam", "embedding_backward": ".kernels.cpu.embedding",
             "attention_softmax_forward_": ".kernels.cpu.attention_softmax",
-            "attention_softmax_backward_": ".kernels.cpu.attention_softmax"}
+            "attention_softmax_backward_": ".kernels.cpu.attention_softmax",
+            "cross_entropy_forward": ".kernels.cpu.cross_entropy",
+            "cross_entropy_backward": ".kernels.cpu.cross_entropy"}
 
 
 def cpu_only_kernel(name, xp):
     """A Numba CPU kernel with no oracle or CUDA twin in `get_kernel`'s set (CPU_ONLY: Adam's
-    one-pass in-place update, the embedding scatter-add, attention's in-place softmax) when
-    kernels="numba" and the arrays are NumPy's; None otherwise, and the caller runs its own
-    NumPy or CuPy code."""
+    one-pass in-place update, the embedding scatter-add, attention's in-place softmax, plain
+    cross-entropy) when kernels="numba" and the arrays are NumPy's; None otherwise, and the
+    caller runs its own NumPy or CuPy code."""
     if name not in CPU_ONLY:
         raise ValueError(f"tinytorch.backends.cpu_only_kernel: unknown kernel {name!r}, expected one of {tuple(CPU_ONLY)}")
     if getattr(xp, "__name__", None) != "numpy" or _checked("kernels", kernels, CPU_KERNELS,

@@ -5,10 +5,10 @@ fastest version; the numbered versions (`matmul_v1`, `softmax_forward_v2`, ...) 
 callable. Nothing compiles at import: each kernel compiles on its first call (about a
 second) and is cached on disk (`cache=True`) for the next process.
 
-Three modules here have no oracle or CUDA twin and are not imported by this package: adam
-(Adam's in-place update), embedding (the embedding backward's scatter-add) and
-attention_softmax (attention's in-place scaled, masked softmax); tinytorch.backends'
-`cpu_only_kernel` loads them.
+Four modules here have no oracle or CUDA twin and are not imported by this package: adam
+(Adam's in-place update), embedding (the embedding backward's scatter-add),
+attention_softmax (attention's in-place scaled, masked softmax) and cross_entropy (softmax
+cross-entropy against class indices); tinytorch.backends' `cpu_only_kernel` loads them.
 """
 from .target import prefer_512_bit_vectors
 

@@ -48,6 +48,7 @@ def _same_float_dtype(op, *tensors):
 
 
 ATTENTION_SOFTMAX_IN_PLACE = ("attention_softmax_forward_", "attention_softmax_backward_")
+CROSS_ENTROPY_KERNELS = ("cross_entropy_forward", "cross_entropy_backward")
 
 
 def _backend_kernels(x, *names):
@@ -164,7 +165,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     _check_class_weight("cross_entropy", input, weight)
     x, t, out_shape = classes_last("cross_entropy", input, target)
-    loss = CrossEntropy.apply(x, t._data, weight, ignore_index, reduction, float(label_smoothing))
+    kernels = None
+    if weight is None and label_smoothing == 0 and x._data.dtype == "float32" and t._data.dtype.kind in "iu":
+        kernels = tuple(backends.cpu_only_kernel(name, array_module(x._data)) for name in CROSS_ENTROPY_KERNELS)
+        kernels = kernels if all(kernels) else None
+    loss = CrossEntropy.apply(x, t._data, weight, ignore_index, reduction, float(label_smoothing), kernels)
     return loss.reshape(out_shape) if reduction == "none" else loss
 
 

@@ -57,14 +57,21 @@ class CrossEntropy(Function):
 
         d loss_i / d x_ik = s_i p_ik - q_ik,
 
-    which is lecture 5's dlogits = (softmax - onehot) / N in the plain mean case. Logits that
+    which is lecture 5's dlogits = (softmax - onehot) / N in the plain mean case. `kernels`, for
+    float32 logits without class weights or label smoothing on the CPU with kernels="numba", is
+    the (forward, backward) pair of kernels/cpu/cross_entropy.py (one pass each way). Logits that
     fit in cache keep e^{x - m} from the forward; larger ones (a GPT-2 batch: 1.6 GB) keep only
     m and e^l per row, and p = e^{x - m} / e^l is recomputed in row blocks, straight into the
     gradient array.
     """
 
     @staticmethod
-    def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
+    def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing, kernels=None):
+        ctx.kernels, ctx.reduction = kernels, reduction
+        if kernels:
+            loss, ctx.stats, counted = kernels[0](x, target, ignore_index)
+            ctx.x, ctx.target, ctx.ignore_index, ctx.denominator = x, target, ignore_index, x.dtype.type(counted)
+            return reduce_loss(loss, reduction, ctx.denominator)
         xp = array_module(x)
         n, n_classes = x.shape
         safe, valid, w_t = class_targets("cross_entropy", target, n_classes, ignore_index, weight, x.dtype)
@@ -92,10 +99,12 @@ class CrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, g):
+        gi = loss_grad_per_element(g, ctx.reduction, ctx.denominator)
+        if ctx.kernels:
+            return ctx.kernels[1](ctx.x, ctx.target, ctx.ignore_index, ctx.stats, gi), None, None, None, None, None, None
         x, m, a, b = ctx.x, ctx.m, ctx.a, ctx.b
         xp = array_module(x)
         n, n_classes = x.shape
-        gi = loss_grad_per_element(g, ctx.reduction, ctx.denominator)
         p_coef = gi * (a if b is None else a + b * ctx.total_w) / ctx.total
         smooth_coef = None if b is None else (gi * b)[:, None]
         w_row = 1 if ctx.weight is None else ctx.weight
@@ -109,7 +118,7 @@ class CrossEntropy(Function):
             if smooth_coef is not None:
                 out -= smooth_coef[rows] * w_row
         grad[xp.arange(n), ctx.safe] -= gi * a
-        return grad, None, None, None, None, None
+        return grad, None, None, None, None, None, None
 
 
 class NLLLoss(Function):
