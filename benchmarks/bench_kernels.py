@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 from machine_info import describe, machine_info  # noqa: E402  (benchmarks/machine_info.py)
 
 from tinytorch.kernels import cpu, reference  # noqa: E402
-from tinytorch.kernels.validate import as_numpy, check_outputs, make_args  # noqa: E402
+from tinytorch.kernels.validate import check_outputs, make_args  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ROW_KERNELS = ("softmax_forward", "softmax_backward", "layernorm_forward", "layernorm_backward",

@@ -51,6 +51,15 @@ ATTENTION_SOFTMAX_IN_PLACE = ("attention_softmax_forward_", "attention_softmax_b
 CROSS_ENTROPY_KERNELS = ("cross_entropy_forward", "cross_entropy_backward")
 
 
+def _cpu_only_kernels(x, *names):
+    """The tuple of backends.cpu_only_kernel(name) for a float32 array x when all of them exist
+    (kernels="numba" on the CPU), else None."""
+    if x.dtype != "float32":
+        return None
+    chosen = tuple(backends.cpu_only_kernel(name, array_module(x)) for name in names)
+    return chosen if all(chosen) else None
+
+
 def _backend_kernels(x, *names):
     """The kernels `tinytorch.backends` selects for a float32 array x (`backends.kernels = "numba"`
     switches them), or None for the xp code in fused_*.py: for other dtypes, and in place of the
@@ -165,10 +174,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     _check_class_weight("cross_entropy", input, weight)
     x, t, out_shape = classes_last("cross_entropy", input, target)
-    kernels = None
-    if weight is None and label_smoothing == 0 and x._data.dtype == "float32" and t._data.dtype.kind in "iu":
-        kernels = tuple(backends.cpu_only_kernel(name, array_module(x._data)) for name in CROSS_ENTROPY_KERNELS)
-        kernels = kernels if all(kernels) else None
+    plain = weight is None and label_smoothing == 0 and t._data.dtype.kind in "iu"
+    kernels = _cpu_only_kernels(x._data, *CROSS_ENTROPY_KERNELS) if plain else None
     loss = CrossEntropy.apply(x, t._data, weight, ignore_index, reduction, float(label_smoothing), kernels)
     return loss.reshape(out_shape) if reduction == "none" else loss
 
@@ -337,11 +344,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                             query._data.dtype, array_module(query._data))
     every_query_sees_a_key = attn_mask is None  # (is_causal: query i sees key 0)
     kernels = _backend_kernels(query._data, "softmax_forward", "softmax_backward") if every_query_sees_a_key else None
-    in_place = None
-    if kernels and query._data.dtype == "float32":
-        xp = array_module(query._data)
-        in_place = tuple(backends.cpu_only_kernel(name, xp) for name in ATTENTION_SOFTMAX_IN_PLACE)
-        in_place = in_place if all(in_place) else None
+    in_place = _cpu_only_kernels(query._data, *ATTENTION_SOFTMAX_IN_PLACE) if kernels else None
     try:
         return ScaledDotProductAttention.apply(query, key, value, bias, float(dropout_p), scale, bool(is_causal),
                                                generator, kernels, in_place)
