@@ -31,6 +31,51 @@ def test_linear_rejects_mismatched_shapes():
         F.linear(tinytorch.zeros(2, 3), tinytorch.zeros(4, 5))
 
 
+def _gelu_linear_three(approximate):
+    """(fused, naive, torch) callables of (h, w[, b]) for gelu_linear."""
+    def call(fn):
+        return lambda h, w, *b: fn(h, w, b[0] if b else None, approximate=approximate)
+    return (call(F.gelu_linear), call(F.gelu_linear_naive),
+            lambda h, w, *b: TF.linear(TF.gelu(h, approximate=approximate), w, b[0] if b else None))
+
+
+@on_devices
+@given(lead=shapes(min_dims=0, max_dims=3), n_in=st.integers(1, 5), n_out=st.integers(1, 5), bias=st.booleans(),
+       approximate=st.sampled_from(["none", "tanh"]), layout=st.sampled_from(LAYOUTS), seed=st.integers(0, 2 ** 16))
+def test_gelu_linear_matches_naive_and_torch(device, lead, n_in, n_out, bias, approximate, layout, seed):
+    rng = np.random.default_rng(seed)
+    h = lay_out(rng.standard_normal(lead + (n_in,)) * 2, layout)
+    w = lay_out(rng.standard_normal((n_out, n_in)), "transposed")
+    arrays = [h, w] + ([rng.standard_normal(n_out)] if bias else [])
+    three_way(*_gelu_linear_three(approximate), arrays, device=device)
+
+
+@pytest.mark.parametrize("kernels", ["numpy", "numba"])
+def test_float32_gelu_linear_matches_torch_and_keeps_only_its_input(kernels, monkeypatch):
+    """The activation gelu(h) is not kept for the backward (recomputed there: with kernels="numba"
+    by the one-pass gelu_backward_and_forward_)."""
+    import tinytorch.backends as backends
+    monkeypatch.setattr(backends, "kernels", kernels)
+    asked = []
+    real = backends.cpu_only_kernel
+    monkeypatch.setattr(backends, "cpu_only_kernel", lambda n, xp: asked.append(n) or real(n, xp))
+    rng = np.random.default_rng(4)
+    h, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((3, 7, 16), (5, 16), (5,)))
+    three_way(*_gelu_linear_three("tanh"), [h, w, b], atol=1e-5, rtol=1e-4)
+    assert ("gelu_backward_and_forward_" in asked) == (kernels == "numba")
+    out = F.gelu_linear(tinytorch.tensor(h, requires_grad=True), tinytorch.tensor(w, requires_grad=True),
+                        approximate="tanh")
+    kept = [v for v in vars(out._ctx).values() if isinstance(v, np.ndarray)]
+    assert sorted(a.shape for a in kept) == [(3, 7, 16), (5, 16)]
+
+
+def test_gelu_linear_rejects_mismatched_shapes_and_unknown_approximations():
+    with pytest.raises(ValueError, match=r"gelu_linear: shapes \(2, 3\) and \(4, 5\)"):
+        F.gelu_linear(tinytorch.zeros(2, 3), tinytorch.zeros(4, 5))
+    with pytest.raises(ValueError, match="approximate must be 'none' or 'tanh'"):
+        F.gelu_linear(tinytorch.zeros(2, 3), tinytorch.zeros(4, 3), approximate="erf")
+
+
 @on_devices
 @given(idx_shape=shapes(min_dims=1, max_dims=3), n_rows=st.integers(1, 6), dim=st.integers(1, 4),
        pad=st.booleans(), seed=st.integers(0, 2 ** 16))
@@ -140,6 +185,21 @@ def test_float32_attention_with_the_numba_in_place_softmax_matches_torch(is_caus
               lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, is_causal=is_causal, scale=scale),
               [q, k, v], atol=1e-5, rtol=1e-4)
     assert "attention_softmax_forward_" in asked and "attention_softmax_backward_" in asked
+
+
+@pytest.mark.parametrize("kernels", ["numpy", "numba"])
+def test_attention_output_is_laid_out_like_the_queries(kernels, monkeypatch):
+    """q, k, v as the heads of one (B, T, 3, H, E) projection: the output (B, H, T, E) is laid
+    out as (B, T, H, E), so transposing it back and merging the heads is free, as in the GPT."""
+    import tinytorch.backends as backends
+    monkeypatch.setattr(backends, "kernels", kernels)
+    qkv = np.random.default_rng(5).standard_normal((2, 7, 3, 3, 5)).astype(np.float32)
+    q, k, v = (tinytorch.tensor(qkv)[:, :, i].transpose(1, 2) for i in range(3))
+    out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    assert out.transpose(1, 2).numpy().flags.c_contiguous
+    expected = TF.scaled_dot_product_attention(*(torch.tensor(qkv)[:, :, i].transpose(1, 2) for i in range(3)),
+                                               is_causal=True)
+    tinytorch.testing.assert_close(out, expected, atol=1e-5, rtol=1e-4)
 
 
 @pytest.mark.parametrize("n_queries,n_keys", [(5, 9), (9, 5)])

@@ -193,3 +193,17 @@ def test_cross_entropy_kernels_match_log_softmax_in_float64_and_refuse_bad_shape
     np.testing.assert_allclose(cross_entropy_backward(x, t, -100, stats, coef), expected_dx, rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match=r"cross_entropy_forward.*\(9, 7\).*\(8,\)"):
         cross_entropy_forward(x, t[:8], -100)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gelu_backward_and_forward_matches_both_oracles_and_writes_over_dout(dtype):
+    from tinytorch.kernels.cpu.gelu import gelu_backward_and_forward_
+    rng = np.random.default_rng(11)
+    x, dout = (rng.standard_normal((7, 33)) * 3).astype(dtype), rng.standard_normal((7, 33)).astype(dtype)
+    written = dout.copy()
+    dx, y = gelu_backward_and_forward_(written, x)
+    assert dx is written
+    check_outputs("gelu_backward", dx, (dout, x))
+    check_outputs("gelu_forward", y, (x,))
+    with pytest.raises(ValueError, match=r"gelu_backward_and_forward_: dout \(33, 7\) must be C-contiguous"):
+        gelu_backward_and_forward_(np.ones((7, 33), dtype).T, x.T)

@@ -75,3 +75,18 @@ def test_setitem_under_no_grad_matches_torch(draw_key, data):
     np.testing.assert_allclose(ov, tv)
     np.testing.assert_allclose(og, tg)
     assert (ol, orq) == (tl, tr) == (True, True)
+
+
+def test_split_gradient_is_laid_out_like_its_input():
+    """The heads of a fused qkv projection, (B, T, 3, H, E) seen as (3, B, H, T, E) and unbound:
+    the gradient the split hands back is laid out like its input, so permuting it back to
+    (B, T, 3, H, E) gives a contiguous array, and the view to (B, T, 3 H E) needs no copy."""
+    from tinytorch.autograd import Context
+    from tinytorch.ops.movement import Split
+    x = np.arange(2 * 5 * 3 * 2 * 4, dtype=float).reshape(2, 5, 3, 2, 4).transpose(2, 0, 3, 1, 4)
+    ctx = Context()
+    pieces = Split.forward(ctx, x, (1, 1, 1), 0)
+    grads = [-pieces[0], None, 2 * pieces[2]]
+    dx = Split.backward(ctx, *grads)[0]
+    np.testing.assert_array_equal(dx, np.concatenate([grads[0], np.zeros_like(pieces[1]), grads[2]]))
+    assert dx.transpose(1, 3, 0, 2, 4).flags.c_contiguous

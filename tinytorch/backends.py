@@ -84,14 +84,15 @@ CPU_ONLY = {"adam_update_": ".kernels.cpu.adam", "embedding_backward": ".kernels
             "attention_softmax_forward_": ".kernels.cpu.attention_softmax",
             "attention_softmax_backward_": ".kernels.cpu.attention_softmax",
             "cross_entropy_forward": ".kernels.cpu.cross_entropy",
-            "cross_entropy_backward": ".kernels.cpu.cross_entropy"}
+            "cross_entropy_backward": ".kernels.cpu.cross_entropy",
+            "gelu_backward_and_forward_": ".kernels.cpu.gelu"}
 
 
 def cpu_only_kernel(name, xp):
     """A Numba CPU kernel with no oracle or CUDA twin in `get_kernel`'s set (CPU_ONLY: Adam's
     one-pass in-place update, the embedding scatter-add, attention's in-place softmax, plain
-    cross-entropy) when kernels="numba" and the arrays are NumPy's; None otherwise, and the
-    caller runs its own NumPy or CuPy code."""
+    cross-entropy, GELU's backward that also gives the GELU) when kernels="numba" and the
+    arrays are NumPy's; None otherwise, and the caller runs its own NumPy or CuPy code."""
     if name not in CPU_ONLY:
         raise ValueError(f"tinytorch.backends.cpu_only_kernel: unknown kernel {name!r}, expected one of {tuple(CPU_ONLY)}")
     if getattr(xp, "__name__", None) != "numpy" or _checked("kernels", kernels, CPU_KERNELS,

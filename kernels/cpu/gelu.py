@@ -12,6 +12,10 @@ read and a write of memory; these need one. The v2 loops are prange loops over t
 themselves: Numba hands a parallel loop's arrays to LLVM as not aliasing one another, which
 is what lets it vectorize them (the same loop under range() stays scalar, 7x slower).
 `gelu_forward` is v2 and `gelu_backward` is v2.
+
+`gelu_backward_and_forward_` (a CPU-only kernel, see tinytorch.backends.cpu_only_kernel) is v2's
+backward that also writes the GELU itself, for an op that keeps x alone and recomputes the
+activation in its backward (nn/fused_layers.GELULinear): the gate a it needs is already there.
 """
 import numpy as np
 from numba import njit, prange
@@ -58,6 +62,17 @@ def _backward_v2(dout, x, dx):
         dx[i] = dout[i] * a * (one + two * (one - a) * xi * k * (one + three * c * xi * xi))
 
 
+@njit(fastmath=FASTMATH, parallel=True, cache=True)
+def _backward_and_forward(dout, x, dx, y):
+    one, k, c = x.dtype.type(1), x.dtype.type(GELU_K), x.dtype.type(GELU_C)
+    two, three = x.dtype.type(2), x.dtype.type(3)
+    for i in prange(x.shape[0]):
+        xi = x[i]
+        a = _gate(xi, one, k, c)
+        y[i] = xi * a
+        dx[i] = dout[i] * a * (one + two * (one - a) * xi * k * (one + three * c * xi * xi))
+
+
 def _flat(a):
     return np.ascontiguousarray(a).reshape(-1)
 
@@ -98,3 +113,14 @@ def gelu_backward_v2(dout, x):
 
 gelu_forward = gelu_forward_v2
 gelu_backward = gelu_backward_v2
+
+
+def gelu_backward_and_forward_(dout, x):
+    """(dx, y): the GELU backward for dout and x of one shape, written over dout (contiguous),
+    and y = GELU(x), from one pass that computes each gate once."""
+    check_gelu_backward("gelu_backward_and_forward_", dout, x)
+    if not dout.flags.c_contiguous:
+        raise ValueError(f"gelu_backward_and_forward_: dout {dout.shape} must be C-contiguous (written in place)")
+    y = np.empty(x.shape, x.dtype)
+    _backward_and_forward(dout.reshape(-1), _flat(x), dout.reshape(-1), y.reshape(-1))
+    return dout, y

@@ -24,7 +24,8 @@ from .fused_activation import (GELU, Dropout, LogSoftmax, SiLU, Softmax, dropout
 from .fused_attention import (ScaledDotProductAttention, mask_as_bias, repeat_kv_heads,  # noqa: F401
                               scaled_dot_product_attention_naive)
 from .fused_common import check_reduction, legacy_reduction, require_floating
-from .fused_layers import Embedding, Linear, embedding_naive, linear_naive  # noqa: F401
+from .fused_layers import (Embedding, GELULinear, Linear, embedding_naive, gelu_linear_naive,  # noqa: F401
+                           linear_naive)
 from .fused_loss import (CrossEntropy, MSELoss, NLLLoss, classes_last, cross_entropy_naive,  # noqa: F401
                          mse_loss_naive, nll_loss_naive)
 from .fused_norm import BatchNorm, LayerNorm, batch_norm_naive, layer_norm_naive  # noqa: F401
@@ -49,6 +50,7 @@ def _same_float_dtype(op, *tensors):
 
 ATTENTION_SOFTMAX_IN_PLACE = ("attention_softmax_forward_", "attention_softmax_backward_")
 CROSS_ENTROPY_KERNELS = ("cross_entropy_forward", "cross_entropy_backward")
+GELU_BACKWARD_AND_FORWARD = "gelu_backward_and_forward_"
 
 
 def _cpu_only_kernels(x, *names):
@@ -138,11 +140,15 @@ def relu_(input):
 
 def gelu(input, approximate="none"):
     """x Phi(x), or its tanh approximation (see fused_activation.GELU)."""
-    if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    _check_gelu_approximation(approximate)
     require_floating("gelu", input._data)
     kernels = _backend_kernels(input._data, "gelu_forward", "gelu_backward") if approximate == "tanh" else None
     return GELU.apply(input, approximate, kernels)
+
+
+def _check_gelu_approximation(approximate):
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
 def silu(input, inplace=False):
@@ -268,14 +274,28 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 def linear(input, weight, bias=None):
     """input @ weight^T + bias for input (..., in), weight (out, in), bias (out,)."""
-    if weight.ndim != 2 or input.ndim == 0 or input.shape[-1] != weight.shape[1]:
-        raise shapes_error("linear", input.shape, weight.shape,
-                           why="cannot be multiplied (input (..., in), weight (out, in))")
-    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
-        raise shapes_error("linear", weight.shape, bias.shape, why="do not match (weight (out, in), bias (out,))")
-    _same_place("linear", input, weight, bias)
-    _same_float_dtype("linear", input, weight, bias)
+    _check_linear("linear", input, weight, bias)
     return Linear.apply(input, weight, bias)
+
+
+def gelu_linear(input, weight, bias=None, approximate="none"):
+    """linear(gelu(input, approximate), weight, bias) as one op that keeps only `input` for the
+    backward and recomputes the GELU there (tinytorch's own, no torch twin; see
+    fused_layers.GELULinear): a transformer MLP's activation and output projection."""
+    _check_gelu_approximation(approximate)
+    _check_linear("gelu_linear", input, weight, bias)
+    kernels = _backend_kernels(input._data, "gelu_forward", "gelu_backward") if approximate == "tanh" else None
+    recompute = _cpu_only_kernels(input._data, GELU_BACKWARD_AND_FORWARD) if kernels else None
+    return GELULinear.apply(input, weight, bias, approximate, kernels, recompute and recompute[0])
+
+
+def _check_linear(op, input, weight, bias):
+    if weight.ndim != 2 or input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise shapes_error(op, input.shape, weight.shape, why="cannot be multiplied (input (..., in), weight (out, in))")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise shapes_error(op, weight.shape, bias.shape, why="do not match (weight (out, in), bias (out,))")
+    _same_place(op, input, weight, bias)
+    _same_float_dtype(op, input, weight, bias)
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,

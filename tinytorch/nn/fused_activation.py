@@ -121,38 +121,50 @@ class GELU(Function):
 
     @staticmethod
     def forward(ctx, x, approximate, kernels=None):
+        if not kernels:
+            x = array_module(x).ascontiguousarray(x)
         ctx.x, ctx.approximate, ctx.kernels = x, approximate, kernels
-        if kernels:
-            return kernels[0](x)
-        xp = array_module(x)
-        x = ctx.x = xp.ascontiguousarray(x)
-        y = xp.empty_like(x)
-        flat_x, flat_y = x.reshape(-1), y.reshape(-1)
-        gate = _gelu_tanh_gate if approximate == "tanh" else normal_cdf_block
-        for part, scratch in row_blocks(x.size, (), xp, x.dtype, 2):
-            gate(flat_x[part], flat_y[part], *scratch)
-            flat_y[part] *= flat_x[part]
-        return y
+        return gelu_array(x, approximate, kernels)
 
     @staticmethod
     def backward(ctx, g):
-        if ctx.kernels:
-            return ctx.kernels[1](g, ctx.x), None, None
-        xp = array_module(g)
-        x = ctx.x.reshape(-1)
-        g = xp.ascontiguousarray(g).reshape(-1)
-        dx = xp.empty_like(x)
-        tanh = ctx.approximate == "tanh"
-        for part, (gate, s, p) in row_blocks(x.size, (), xp, x.dtype, 3):
-            out = dx[part]
-            if tanh:
-                _gelu_tanh_gate(x[part], gate, s, p)
-                _gelu_tanh_slope(x[part], gate, out, s)
-            else:
-                normal_cdf_block(x[part], gate, s, p)
-                _gelu_exact_slope(x[part], gate, out)
-            out *= g[part]
-        return dx.reshape(ctx.x.shape), None, None
+        return gelu_backward_array(g, ctx.x, ctx.approximate, ctx.kernels), None, None
+
+
+def gelu_array(x, approximate, kernels=None):
+    """GELU(x) for an array x of any shape (see GELU), in cache-sized blocks or by kernels[0]."""
+    if kernels:
+        return kernels[0](x)
+    xp = array_module(x)
+    x = xp.ascontiguousarray(x)
+    y = xp.empty_like(x)
+    flat_x, flat_y = x.reshape(-1), y.reshape(-1)
+    gate = _gelu_tanh_gate if approximate == "tanh" else normal_cdf_block
+    for part, scratch in row_blocks(x.size, (), xp, x.dtype, 2):
+        gate(flat_x[part], flat_y[part], *scratch)
+        flat_y[part] *= flat_x[part]
+    return y
+
+
+def gelu_backward_array(g, x, approximate, kernels=None):
+    """dx = g * GELU'(x) (see GELU), recomputing the gate from x, or by kernels[1]."""
+    if kernels:
+        return kernels[1](g, x)
+    xp = array_module(g)
+    shape, x = x.shape, xp.ascontiguousarray(x).reshape(-1)
+    g = xp.ascontiguousarray(g).reshape(-1)
+    dx = xp.empty_like(x)
+    tanh = approximate == "tanh"
+    for part, (gate, s, p) in row_blocks(x.size, (), xp, x.dtype, 3):
+        out = dx[part]
+        if tanh:
+            _gelu_tanh_gate(x[part], gate, s, p)
+            _gelu_tanh_slope(x[part], gate, out, s)
+        else:
+            normal_cdf_block(x[part], gate, s, p)
+            _gelu_exact_slope(x[part], gate, out)
+        out *= g[part]
+    return dx.reshape(shape)
 
 
 def _gelu_tanh_gate(x, a, *_scratch):

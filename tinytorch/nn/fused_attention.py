@@ -6,6 +6,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..device import array_module
+from ..ops.movement import empty_in_memory_order, memory_order
 from .fused_common import exp_rows, one_block, row_blocks
 
 
@@ -84,7 +85,9 @@ class ScaledDotProductAttention(Function):
         blocks = query_blocks(n_q, n_k, causal, xp)
         in_place = in_place if len(blocks) == 1 else None
         p = xp.empty(lead + (n_q, n_k), q.dtype)  # a causal query block writes (and reads) keys :k1 only
-        out = xp.empty(lead + (n_q, vh.shape[-1]), q.dtype)
+        # laid out like q (heads of a fused (B, T, 3, H, E) projection, say): the caller's
+        # transpose back to (B, T, H, E) is then contiguous and merging the heads needs no copy
+        out = empty_in_memory_order(lead + (n_q, vh.shape[-1]), memory_order(qh), q.dtype, xp)
         keep = generator.uniform(p.shape, p.dtype) >= dropout_p if dropout_p > 0 else None
         drop_scale = 1.0 / (1.0 - dropout_p) if dropout_p < 1 else 0.0
         for heads, (scores, dropped) in row_blocks(lead[0], p.shape[1:], xp, q.dtype, 2):

@@ -1,10 +1,11 @@
-"""Fused linear and embedding: one Function each, next to their naive twins."""
+"""Fused linear, GELU-then-linear and embedding: one Function each, next to their naive twins."""
 import numpy as np
 
 from .. import backends
 from ..autograd import Function
 from ..device import array_module
 from ..ops.indexing import scatter_add
+from .fused_activation import gelu_array, gelu_backward_array, gelu_naive
 from .fused_common import column_sums
 
 
@@ -18,12 +19,8 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, w, b):
-        rows = x.reshape(-1, x.shape[-1])
-        y = rows @ w.T
-        if b is not None:
-            y += b
         ctx.x, ctx.w = x, w
-        return y.reshape(x.shape[:-1] + (w.shape[0],))
+        return linear_array(x, w, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -34,6 +31,55 @@ class Linear(Function):
         dw = g_rows.T @ x.reshape(-1, x.shape[-1]) if need_w else None
         db = column_sums(g_rows) if need_b else None
         return dx, dw, db
+
+
+def linear_array(x, w, b):
+    """x W^T + b for arrays x (..., in), W (out, in), b (out,) or None: one matrix product."""
+    y = x.reshape(-1, x.shape[-1]) @ w.T
+    if b is not None:
+        y += b
+    return y.reshape(x.shape[:-1] + (w.shape[0],))
+
+
+class GELULinear(Function):
+    """y = GELU(h) W^T + b for h (..., in), W (out, in), b (out,) or None: a transformer MLP's
+    second half, linear(gelu(h)), as one Function that keeps h alone for the backward.
+
+    Run as two ops, the activation A = GELU(h), an array as large as h (4x the model width),
+    stays alive from the forward to the backward because dW needs it. Here it is freed after
+    the forward's product and recomputed in the backward from the gate that GELU's backward
+    computes anyway (llm.c's GELU recompute): with the Numba kernels (`recompute`, the
+    CPU-only gelu_backward_and_forward_) one pass gives both dH and A. With rows H (M, in),
+    A = GELU(H) and G = dL/dy (M, out):
+
+        dA = G W,   dH = dA * GELU'(H),   dW = G^T A,   db = sum over rows of G.
+
+    `approximate` and `kernels` are GELU's (see fused_activation.GELU).
+    """
+
+    @staticmethod
+    def forward(ctx, h, w, b, approximate, kernels=None, recompute=None):
+        ctx.h, ctx.w, ctx.approximate, ctx.kernels, ctx.recompute = h, w, approximate, kernels, recompute
+        return linear_array(gelu_array(h, approximate, kernels), w, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        need_h, need_w, need_b = ctx.needs_input_grad[:3]
+        h, w = ctx.h, ctx.w
+        g_rows = g.reshape(-1, w.shape[0])
+        dh = a = dw = None
+        if need_h:
+            da = (g_rows @ w).reshape(h.shape)
+            if ctx.recompute:
+                dh, a = ctx.recompute(da, h)
+            else:
+                dh = gelu_backward_array(da, h, ctx.approximate, ctx.kernels)
+        if need_w:
+            if a is None:
+                a = gelu_array(h, ctx.approximate, ctx.kernels)
+            dw = g_rows.T @ a.reshape(-1, h.shape[-1])
+        db = column_sums(g_rows) if need_b else None
+        return dh, dw, db, None, None, None
 
 
 class Embedding(Function):
@@ -88,6 +134,10 @@ def sum_rows_by_index(idx, rows, n):
 def linear_naive(input, weight, bias=None):
     y = input @ weight.T
     return y + bias if bias is not None else y
+
+
+def gelu_linear_naive(input, weight, bias=None, approximate="none"):
+    return linear_naive(gelu_naive(input, approximate=approximate), weight, bias)
 
 
 def embedding_naive(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,

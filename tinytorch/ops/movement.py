@@ -93,12 +93,14 @@ class Stack(Function):
 
 
 class Split(Function):
-    """Views of x cut along `axis` at `sizes`; the gradient concatenates the pieces' gradients
-    (zeros for a piece that received none)."""
+    """Views of x cut along `axis` at `sizes`; the gradient puts the pieces' gradients back
+    together (zeros for a piece that received none), laid out in memory like x: when x is a
+    transposed view (the heads of a fused qkv projection), the gradient is then the same
+    transposed view of a contiguous array, and the ops before can take it back without a copy."""
 
     @staticmethod
     def forward(ctx, x, sizes, axis):
-        ctx.axis, ctx.sizes = axis, sizes
+        ctx.axis, ctx.sizes, ctx.memory_order = axis, sizes, memory_order(x)
         pieces, start = [], 0
         index = [slice(None)] * x.ndim
         for size in sizes:
@@ -110,15 +112,28 @@ class Split(Function):
     @staticmethod
     def backward(ctx, *grads):
         template = next(g for g in grads if g is not None)
-        xp = array_module(template)
-        filled = []
+        shape = list(template.shape)
+        shape[ctx.axis] = sum(ctx.sizes)
+        dx = empty_in_memory_order(shape, ctx.memory_order, template.dtype, array_module(template))
+        index, start = [slice(None)] * dx.ndim, 0
         for g, size in zip(grads, ctx.sizes):
-            if g is None:
-                shape = list(template.shape)
-                shape[ctx.axis] = size
-                g = xp.zeros(shape, dtype=template.dtype)
-            filled.append(g)
-        return xp.concatenate(filled, axis=ctx.axis), None, None
+            index[ctx.axis] = slice(start, start + size)
+            dx[tuple(index)] = 0 if g is None else g
+            start += size
+        return dx, None, None
+
+
+def memory_order(a):
+    """a's axes from the largest stride to the smallest (ties in axis order): the order in
+    which its elements lie in memory."""
+    return tuple(sorted(range(a.ndim), key=lambda i: -abs(a.strides[i])))
+
+
+def empty_in_memory_order(shape, order, dtype, xp):
+    """An uninitialized array of `shape` whose axes lie in memory in `order` (see memory_order):
+    a contiguous array, seen through a transpose."""
+    a = xp.empty([shape[i] for i in order], dtype)
+    return a.transpose(sorted(range(len(order)), key=order.__getitem__))
 
 
 class Roll(Function):
