@@ -21,6 +21,8 @@ def packages():
 
 
 PACKAGES = packages()
+# Intel MKL for tinytorch.backends.cpu_matmul = "mkl" (tinytorch/cpu_matmul.py): its wheels are x86-64 only
+MKL = "mkl>=2024; platform_machine == 'x86_64' and sys_platform == 'linux'"
 
 setup(
     name="tinytorch",
@@ -39,7 +41,8 @@ setup(
     ],
     extras_require={
         "gpu": ["cupy-cuda12x", "numba-cuda[cu12]"],
-        "test": ["pytest>=7", "hypothesis>=6", "pytest-xdist>=3", "torch==2.13.0", "tiktoken>=0.7"],
-        "bench": ["torch==2.13.0", "tiktoken>=0.7", "psutil"],
+        "mkl": [MKL],
+        "test": ["pytest>=7", "hypothesis>=6", "pytest-xdist>=3", "torch==2.13.0", "tiktoken>=0.7", MKL],
+        "bench": ["torch==2.13.0", "tiktoken>=0.7", "psutil", MKL],
     },
 )

@@ -1,16 +1,18 @@
-"""Training-step speed and memory: tinytorch (NumPy kernels, Numba kernels) against a PyTorch twin.
+"""Training-step speed and memory: tinytorch (NumPy kernels, Numba kernels, MKL matmuls) against a PyTorch twin.
 
     python benchmarks/bench_train.py                       # every CPU model + the RSS-growth check
     python benchmarks/bench_train.py --quick               # fewer steps, RSS check over 300 steps
     python benchmarks/bench_train.py --models mlp wavenet --steps 300
     python benchmarks/bench_train.py --threads 2           # torch, BLAS and Numba get 2 threads each
 
-One process. For each model, three runners start from the same weights and see the same
-batches: tinytorch with `backends.kernels = "numpy"`, tinytorch with `"numba"`, and a PyTorch
-twin (same architecture and parameter names, weights copied in). A step is the lecture's:
+One process. For each model, the runners start from the same weights and see the same
+batches: tinytorch with `backends.kernels = "numpy"`, tinytorch with `"numba"`, tinytorch with
+`"numba"` and `backends.cpu_matmul = "mkl"` (when the optional mkl extra is installed: MKL's
+gemm for the linear layers, the BLAS PyTorch's wheels use), and a PyTorch twin (same
+architecture and parameter names, weights copied in). A step is the lecture's:
 forward, backward, optimizer step (SGD lr 0.1 for the makemore MLP and WaveNet, AdamW with
 clip_grad_norm_ 1.0 for the GPTs) and `loss.item()`. After warm-up steps (where Numba compiles,
-or loads its on-disk cache; timed separately), the runners take turns, A B C A B C ..., with the
+or loads its on-disk cache; timed separately), the runners take turns, A B C D A B C D ..., with the
 order rotated every round, so that a shared, loaded machine slows all of them alike; the ratio
 column is the median over rounds of (tinytorch step / torch step in the same round).
 
@@ -72,6 +74,7 @@ if ARGS is not None:  # before NumPy, torch and Numba start their thread pools
         os.environ["TINYTORCH_DATA"] = os.path.normpath(_SHARED_DATA)
 
 import gc  # noqa: E402
+import importlib.metadata  # noqa: E402
 import json  # noqa: E402
 import time  # noqa: E402
 
@@ -93,7 +96,7 @@ class Runner:
     """One framework training one model: `step(i)` trains on batch i and returns the loss.
 
     `lib` is tinytorch or torch; `backend` holds tinytorch.backends settings applied while it
-    steps (e.g. {"kernels": "numba"}); `batches[i]` is (x, y) as NumPy arrays, `tokens` the
+    steps (e.g. {"kernels": "numba", "cpu_matmul": "mkl"}); `batches[i]` is (x, y) as NumPy arrays, `tokens` the
     targets per step.
     """
 
@@ -150,12 +153,25 @@ def same_weights(torch_model, tiny_model):
     return torch_model
 
 
-def tinytorch_pair(build):
-    """Two tinytorch models with the same weights: one per kernel setting."""
+def tinytorch_copies(build, n):
+    """n tinytorch models with the same weights: one per backend setting."""
     first = build()
-    second = build()
-    second.load_state_dict(first.state_dict())
-    return first, second
+    copies = [first]
+    for _ in range(n - 1):
+        copies.append(build())
+        copies[-1].load_state_dict(first.state_dict())
+    return copies
+
+
+def cpu_settings():
+    """The tinytorch runners on the CPU: name -> tinytorch.backends settings. NumPy's code, the
+    Numba kernels, and (with the optional mkl extra installed) the Numba kernels with MKL's matmuls."""
+    from tinytorch.cpu_matmul import mkl_available
+    settings = {"tinytorch": {"kernels": "numpy", "cpu_matmul": "numpy"},
+                "tinytorch+numba": {"kernels": "numba", "cpu_matmul": "numpy"}}
+    if mkl_available():
+        settings["tinytorch+numba+mkl"] = {"kernels": "numba", "cpu_matmul": "mkl"}
+    return settings
 
 
 # ---- the makemore MLP (lecture 3) and WaveNet (lecture 6) ----------------------------------------
@@ -230,19 +246,18 @@ def makemore_runners(which, n_batches):
     block_size = 3 if which == "mlp" else 8
     vocab_size, batches = makemore_batches(block_size, 32, n_batches)
     tinytorch.manual_seed(42)
+    settings = cpu_settings()
     if which == "mlp":
         config = dict(block_size=3, n_embd=10, n_hidden=200)
-        ours, ours_numba = tinytorch_pair(lambda: MLP(vocab_size, **config))
-        twin = same_weights(TorchMLP(vocab_size, **config), ours)
+        models = tinytorch_copies(lambda: MLP(vocab_size, **config), len(settings))
+        twin = same_weights(TorchMLP(vocab_size, **config), models[0])
     else:
         config = dict(block_size=8, n_embd=24, n_hidden=128)
-        ours, ours_numba = tinytorch_pair(lambda: WaveNet(vocab_size, **config))
-        twin = same_weights(TorchWaveNet(vocab_size, **config), ours)
-    return [Runner("tinytorch", tinytorch, ours, tinytorch.optim.SGD(ours.parameters(), lr=0.1), batches, 32,
-                   backend={"kernels": "numpy"}),
-            Runner("tinytorch+numba", tinytorch, ours_numba, tinytorch.optim.SGD(ours_numba.parameters(), lr=0.1),
-                   batches, 32, backend={"kernels": "numba"}),
-            Runner("torch", torch, twin, torch.optim.SGD(twin.parameters(), lr=0.1), batches, 32)]
+        models = tinytorch_copies(lambda: WaveNet(vocab_size, **config), len(settings))
+        twin = same_weights(TorchWaveNet(vocab_size, **config), models[0])
+    return [Runner(name, tinytorch, m, tinytorch.optim.SGD(m.parameters(), lr=0.1), batches, 32, backend=backend)
+            for (name, backend), m in zip(settings.items(), models)] + \
+        [Runner("torch", torch, twin, torch.optim.SGD(twin.parameters(), lr=0.1), batches, 32)]
 
 
 # ---- GPTs ---------------------------------------------------------------------------------------
@@ -278,14 +293,13 @@ def gpt_runners(preset, n_batches, device="cpu"):
     optimizer = (lambda m: m.configure_optimizers(cfg.weight_decay, cfg.learning_rate, (cfg.beta1, cfg.beta2),
                                                   cfg.eps))
     if device == "cpu":
-        ours, ours_numba = tinytorch_pair(lambda: GPT(config))
-        runners = [Runner("tinytorch", tinytorch, ours, optimizer(ours), batches, tokens, cfg.grad_clip,
-                          {"kernels": "numpy"}),
-                   Runner("tinytorch+numba", tinytorch, ours_numba, optimizer(ours_numba), batches, tokens,
-                          cfg.grad_clip, {"kernels": "numba"})]
-        twin = copy_weights(TorchGPT(config), ours)
+        settings = cpu_settings()
+        models = tinytorch_copies(lambda: GPT(config), len(settings))
+        runners = [Runner(name, tinytorch, m, optimizer(m), batches, tokens, cfg.grad_clip, backend)
+                   for (name, backend), m in zip(settings.items(), models)]
+        twin = copy_weights(TorchGPT(config), models[0])
     else:
-        ours, ours_cupy = tinytorch_pair(lambda: GPT(config))
+        ours, ours_cupy = tinytorch_copies(lambda: GPT(config), 2)
         twin = copy_weights(TorchGPT(config), ours).to(device)
         runners = [Runner("tinytorch", tinytorch, ours.to(device), optimizer(ours), batches, tokens, cfg.grad_clip,
                           {"cuda_kernels": "numba"}, device),
@@ -449,13 +463,22 @@ def markdown(results, info, command):
         lines += ["", f"RSS growth (tinytorch, shakespeare-char-cpu): {rss[first]:.1f} MB after step "
                       f"{RSS_FIRST_STEP}, {rss[last]:.1f} MB after step {rss['steps']}: "
                       f"{100 * rss['growth']:+.2f}% ({'within' if rss['within_5_percent'] else 'NOT within'} 5%)."]
+    runners = {fw for r in results["models"].values() for fw in r.get("runners", {})}
+    if not gpus:
+        lines += ["", "Runners: `tinytorch` runs NumPy's code, whose matrix products are NumPy's BLAS (OpenBLAS in "
+                      "NumPy's wheels); `tinytorch+numba` the Numba CPU kernels (`tinytorch.backends.kernels = "
+                      "\"numba\"`)" + ("; `tinytorch+numba+mkl` also sends the linear layers' matrix products to Intel "
+                                       f"MKL's gemm (`tinytorch.backends.cpu_matmul = \"mkl\"`, mkl {info['mkl']}, "
+                                       "the optional mkl extra), the BLAS inside PyTorch's CPU wheels"
+                                       if "tinytorch+numba+mkl" in runners else "") + "."]
     if gpus:
         lines += ["", "On the GPU: float32, PyTorch eager with TF32 off; tinytorch's matmuls are cuBLAS through CuPy, "
                       "its softmax/layernorm the Numba-CUDA kernels (`tinytorch`) or CuPy running the NumPy "
                       "oracles (`tinytorch+cupy`); a step ends with `loss.item()`, which waits for the GPU. "
                       "Peak step memory on the GPU: torch's `max_memory_allocated` over one step, and CuPy's "
                       "pool after one step (it keeps its peak), both counting parameters and optimizer state."]
-    versions = ", ".join(f"{k} {info[k]}" for k in ("python", "numpy", "torch", "numba", "cupy") if k in info)
+    versions = ", ".join(f"{k} {info[k]}" for k in ("python", "numpy", "torch", "numba", "mkl", "cupy")
+                        if k in info)
     lines += ["", f"Threads: {info['threads']} for torch (`torch.set_num_threads`), OpenBLAS, MKL, OpenMP and "
                   f"Numba (`{'`, `'.join(THREAD_VARIABLES)}`). {versions}. Load average "
                   f"{info['load_average']} at the start, {info['load_average_end']} at the end (a shared machine: "
@@ -496,7 +519,9 @@ def plot(results, path):
 def main(args):
     torch.set_num_threads(args.threads)
     import numba
-    info = machine_info(torch=torch.__version__, numba=numba.__version__, threads=args.threads)
+    from tinytorch.cpu_matmul import mkl_available
+    extra = {"mkl": importlib.metadata.version("mkl")} if mkl_available() else {}
+    info = machine_info(torch=torch.__version__, numba=numba.__version__, threads=args.threads, **extra)
     if "gpt2-124m" in args.models and tinytorch.cuda.is_available():
         import cupy
         info["cupy"] = cupy.__version__

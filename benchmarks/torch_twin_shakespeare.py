@@ -164,7 +164,8 @@ def train_twin(settings, out, progress=True):
 
 def write_comparison(ours, theirs, preset, results_dir):
     from machine_info import describe, machine_info  # benchmarks/ is on sys.path when run as a script
-    rows = [(f"tinytorch (kernels={ours.get('kernels', 'numpy')})", ours), ("PyTorch twin", theirs)]
+    rows = [(f"tinytorch (kernels={ours.get('kernels', 'numpy')}, matmul={ours.get('cpu_matmul', 'numpy')})", ours),
+            ("PyTorch twin", theirs)]
     table = ["| framework | steps | final val loss | best val loss | wall time (s) | ms/step (median) | tokens/s |",
              "|---|---|---|---|---|---|---|"]
     for name, m in rows:
@@ -178,6 +179,7 @@ def write_comparison(ours, theirs, preset, results_dir):
     keep = ("steps", "final_val_loss", "best_val_loss", "seconds", "ms_per_step", "tokens_per_second",
             "eval_steps", "val_loss_curve")
     summary = {"preset": preset, "machine": info, "tinytorch_kernels": ours.get("kernels", "numpy"),
+               "tinytorch_cpu_matmul": ours.get("cpu_matmul", "numpy"),
                **{name: {k: m[k] for k in keep} for (name, m), name in zip(rows, ("tinytorch", "PyTorch twin"))}}
     (results_dir / f"{stem}.json").write_text(json.dumps(summary, indent=1))
     print(text)

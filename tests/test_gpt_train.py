@@ -77,16 +77,21 @@ def test_train_command_takes_the_device(tmp_path, device):
     assert saved["steps"] == 2 and saved["train_config"]["device"] == device
 
 
-def test_kernels_option_trains_with_the_numba_kernels_to_the_same_losses(tmp_path, monkeypatch):
+def test_kernels_and_matmul_options_train_to_the_same_losses(tmp_path, monkeypatch):
     import tinytorch.backends as backends
+    from tinytorch.cpu_matmul import mkl_available
     monkeypatch.setattr(backends, "kernels", "numpy")  # restored after the test: --kernels sets it
+    choices = [("numpy", "numpy"), ("numba", "numpy")] + ([("numba", "mkl")] if mkl_available() else [])
     runs = {}
-    for kernels in ("numpy", "numba"):
-        main(["train", "--preset", "shakespeare-char-cpu", "--out", str(tmp_path / kernels), "--kernels", kernels,
+    for kernels, matmul in choices:
+        out = tmp_path / f"{kernels}-{matmul}"
+        main(["train", "--preset", "shakespeare-char-cpu", "--out", str(out), "--kernels", kernels, "--matmul", matmul,
               "--quiet", *TINY, "--dropout=0.0", "--sample_tokens=0"])
-        runs[kernels] = json.loads((tmp_path / kernels / "metrics.json").read_text())
-    assert runs["numba"]["kernels"] == "numba" and runs["numpy"]["kernels"] == "numpy"
-    assert runs["numba"]["val_loss_curve"] == pytest.approx(runs["numpy"]["val_loss_curve"], rel=1e-4)
+        runs[kernels, matmul] = json.loads((out / "metrics.json").read_text())
+        assert (runs[kernels, matmul]["kernels"], runs[kernels, matmul]["cpu_matmul"]) == (kernels, matmul)
+    assert (backends.kernels, backends.cpu_matmul) == ("numpy", "numpy")   # restored after each command
+    for choice in choices[1:]:
+        assert runs[choice]["val_loss_curve"] == pytest.approx(runs["numpy", "numpy"]["val_loss_curve"], rel=1e-4)
 
 
 def test_sample_command_generates_from_a_run(tmp_path, capsys):

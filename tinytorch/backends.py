@@ -11,10 +11,12 @@ tolerance.
     tinytorch.backends.cuda_kernels = "cupy"   # GPU softmax/layernorm/gelu: "numba" (Numba-CUDA, default)
                                                # or "cupy" (the oracles run by CuPy)
     tinytorch.backends.cuda_matmul = "numba"   # GPU matmul: "cublas" (CuPy, default) or "numba"
+    tinytorch.backends.cpu_matmul = "mkl"      # CPU linear-layer products: "numpy" (NumPy's BLAS,
+                                               # default) or "mkl" (Intel MKL's gemm, see cpu_matmul.py)
 
 All are plain attributes read at every call; their defaults come from the environment
-variables TINYTORCH_KERNELS, TINYTORCH_CUDA_KERNELS and TINYTORCH_CUDA_MATMUL. The Numba-CUDA
-kernels are float32: other dtypes run the oracle in CuPy.
+variables TINYTORCH_KERNELS, TINYTORCH_CUDA_KERNELS, TINYTORCH_CUDA_MATMUL and
+TINYTORCH_CPU_MATMUL. The Numba-CUDA kernels are float32: other dtypes run the oracle in CuPy.
 """
 import functools
 import importlib
@@ -25,10 +27,12 @@ from .kernels import NAMES, reference
 CPU_KERNELS = ("numpy", "numba")
 CUDA_KERNELS = ("numba", "cupy")
 CUDA_MATMULS = ("cublas", "numba")
+CPU_MATMULS = ("numpy", "mkl")
 
 kernels = os.environ.get("TINYTORCH_KERNELS", "numpy")
 cuda_kernels = os.environ.get("TINYTORCH_CUDA_KERNELS", "numba")
 cuda_matmul = os.environ.get("TINYTORCH_CUDA_MATMUL", "cublas")
+cpu_matmul = os.environ.get("TINYTORCH_CPU_MATMUL", "numpy")
 
 
 def _checked(setting, value, choices, env):
@@ -36,6 +40,11 @@ def _checked(setting, value, choices, env):
         raise ValueError(f"tinytorch.backends.{setting} must be one of {choices} "
                          f"(set it or the environment variable {env}), got {value!r}")
     return value
+
+
+def cpu_matmul_choice():
+    """`cpu_matmul`, checked: "numpy" or "mkl"."""
+    return _checked("cpu_matmul", cpu_matmul, CPU_MATMULS, "TINYTORCH_CPU_MATMUL")
 
 
 def get_kernel(name, xp):

@@ -1,10 +1,12 @@
 """Command line: `python -m tinytorch.models.gpt {train,sample,prepare,demo} ...`.
 
-    train   --preset NAME --out DIR [--dataset D] [--device cuda] [--kernels numba] [--resume] [--stop-at K]
+    train   --preset NAME --out DIR [--dataset D] [--device cuda] [--kernels numba] [--matmul mkl] [--resume]
+            [--stop-at K]
             [--key=value ...]
     sample  (--out DIR | --pretrained model.safetensors) [--prompt TEXT] [--max-new-tokens N] ...
     prepare --input PATH --out DIR [--shard-tokens N]
-    demo    trains shakespeare-char-cpu on Tiny Shakespeare (Numba kernels), then prints a sample
+    demo    trains shakespeare-char-cpu on Tiny Shakespeare (Numba kernels, MKL matmuls when installed),
+            then prints a sample
 
 Bad input (a missing dataset, an unknown preset or override key, a checkpoint of another
 config) ends with a one-line `error: ...` message and exit status 2.
@@ -20,16 +22,18 @@ from .presets import PRESETS, resolve
 
 
 @contextlib.contextmanager
-def kernels_setting(choice):
-    """--kernels: tinytorch.backends.kernels while the command runs (None keeps the current setting,
-    the default or $TINYTORCH_KERNELS), restored afterwards."""
+def backend_settings(kernels=None, cpu_matmul=None):
+    """--kernels and --matmul: tinytorch.backends.kernels and .cpu_matmul while the command runs
+    (None keeps the current setting: the default or $TINYTORCH_KERNELS / $TINYTORCH_CPU_MATMUL),
+    restored afterwards."""
     import tinytorch.backends
-    before = tinytorch.backends.kernels
-    tinytorch.backends.kernels = choice or before
+    before = tinytorch.backends.kernels, tinytorch.backends.cpu_matmul
+    tinytorch.backends.kernels = kernels or before[0]
+    tinytorch.backends.cpu_matmul = cpu_matmul or before[1]
     try:
         yield
     finally:
-        tinytorch.backends.kernels = before
+        tinytorch.backends.kernels, tinytorch.backends.cpu_matmul = before
 
 
 def cmd_train(args, overrides):
@@ -38,7 +42,7 @@ def cmd_train(args, overrides):
         if getattr(args, key) is not None:
             overrides = [f"--{key}={getattr(args, key)}", *overrides]
     settings = resolve(args.preset, overrides)
-    with kernels_setting(args.kernels):
+    with backend_settings(args.kernels, args.matmul):
         metrics = train(settings, args.out, resume=args.resume, stop_at=args.stop_at, progress=not args.quiet,
                         profile_steps=args.profile)
     report(metrics, args.out)
@@ -86,9 +90,13 @@ def cmd_demo(args, overrides):
     from .checkpoint import CHECKPOINT, load_model
     from .train import sample_text, train
     settings = resolve("shakespeare-char-cpu", overrides)
+    if args.matmul is None:
+        from tinytorch.cpu_matmul import mkl_available
+        args.matmul = "mkl" if mkl_available() else "numpy"
     print(f"Training GPT shakespeare-char-cpu on Tiny Shakespeare: {settings['model']}, "
-          f"{settings['train'].max_iters} steps, {args.kernels} kernels. Output in {args.out}.")
-    with kernels_setting(args.kernels):
+          f"{settings['train'].max_iters} steps, {args.kernels} kernels, {args.matmul} matmuls. "
+          f"Output in {args.out}.")
+    with backend_settings(args.kernels, args.matmul):
         report(train(settings, args.out), args.out)
     model, tokenizer = load_model(Path(args.out) / CHECKPOINT)
     print("\nSample (500 characters, temperature 0.8, top_k 200):\n")
@@ -100,10 +108,14 @@ def reject_extra(extra):
         raise ValueError(f"unexpected arguments: {' '.join(extra)}")
 
 
-def add_kernels_option(p, default=None):
-    p.add_argument("--kernels", choices=("numpy", "numba"), default=default,
+def add_backend_options(p, kernels=None, matmul_help="default: tinytorch.backends.cpu_matmul, i.e. numpy or "
+                                                          "$TINYTORCH_CPU_MATMUL"):
+    p.add_argument("--kernels", choices=("numpy", "numba"), default=kernels,
                    help=f"CPU kernels: numpy or numba (faster; compiles on first use, about 5 s, then cached); "
-                        f"default: {default or 'tinytorch.backends.kernels, i.e. numpy or $TINYTORCH_KERNELS'}")
+                        f"default: {kernels or 'tinytorch.backends.kernels, i.e. numpy or $TINYTORCH_KERNELS'}")
+    p.add_argument("--matmul", choices=("numpy", "mkl"),
+                   help=f"CPU linear-layer products: NumPy's BLAS or Intel MKL's (faster; the optional mkl extra); "
+                        f"{matmul_help}")
 
 
 def build_parser():
@@ -115,7 +127,7 @@ def build_parser():
     p.add_argument("--preset", required=True, help=f"one of: {', '.join(PRESETS)}")
     p.add_argument("--dataset", help="tinyshakespeare, a text file/folder, or a folder of shards")
     p.add_argument("--device", help="cpu (default) or cuda")
-    add_kernels_option(p)
+    add_backend_options(p)
     p.add_argument("--out", required=True, help="run folder: checkpoint, metrics.json, loss.png")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     p.add_argument("--stop-at", type=int, help="stop (with a checkpoint) at this step")
@@ -146,7 +158,7 @@ def build_parser():
 
     p = sub.add_parser("demo", help="train shakespeare-char-cpu, then print a sample")
     p.add_argument("--out", default="runs/demo")
-    add_kernels_option(p, default="numba")
+    add_backend_options(p, kernels="numba", matmul_help="default: mkl when installed, else numpy")
     p.set_defaults(run=cmd_demo)
     return parser
 

@@ -197,7 +197,8 @@ def train(settings, out_dir, resume=False, stop_at=None, progress=True, profile_
 
 def write_metrics(log, tokens_per_step, params, meta, out):
     """metrics.json and loss.png for the run so far."""
-    metrics = {**log.summary(tokens_per_step, params, meta), "kernels": tinytorch.backends.kernels}
+    metrics = {**log.summary(tokens_per_step, params, meta), "kernels": tinytorch.backends.kernels,
+               "cpu_matmul": tinytorch.backends.cpu_matmul}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     plot_losses(metrics, out / "loss.png")
     return metrics

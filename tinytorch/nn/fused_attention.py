@@ -6,7 +6,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..device import array_module
-from ..ops.movement import empty_in_memory_order, memory_order
+from ..ops.movement import empty_in_memory_order, memory_order, place_in_base, same_view_in
 from .fused_common import exp_rows, one_block, row_blocks
 
 
@@ -116,9 +116,7 @@ class ScaledDotProductAttention(Function):
         # laid out like q, k, v (often views of one (B, T, 3, H, E) projection): the caller's transpose
         # back to (B, T, H, E) is then contiguous, and reshaping it needs no copy
         accumulated = xp.empty_like if len(blocks) == 1 else xp.zeros_like  # several query blocks add into dk, dv
-        dq = xp.empty_like(q) if need_q else None
-        dk = accumulated(k) if need_k else None
-        dv = accumulated(v) if need_v else None
+        dq, dk, dv = _gradient_arrays((q, k, v), (need_q, need_k, need_v), accumulated)
         dbias = xp.zeros(p.shape, p.dtype) if need_bias else None
         for heads, (ds_block, dropped) in row_blocks(p.shape[0], p.shape[1:], xp, p.dtype, 2):
             for q0, q1, k1 in blocks:
@@ -154,6 +152,18 @@ class ScaledDotProductAttention(Function):
         batch = ctx.batch
         shaped = (lambda d: None if d is None else d.reshape(batch + d.shape[-2:]))
         return shaped(dq), shaped(dk), shaped(dv), shaped(dbias), None, None, None, None, None, None
+
+
+def _gradient_arrays(arrays, needs, make):
+    """dq, dk, dv (None where not needed), each made by `make` (empty_like or zeros_like) in
+    the layout of its input. When q, k and v are views of one NumPy array (the heads of a fused
+    qkv projection), they are the same views of one new array shaped like it: the split that
+    made the heads then hands that array back as its gradient without copying (ops/movement.Split)."""
+    places = [place_in_base(a) for a in arrays]
+    if all(places) and all(place[0] is places[0][0] for place in places):
+        whole = make(places[0][0])
+        return [same_view_in(whole, a, place[1]) if need else None for a, place, need in zip(arrays, places, needs)]
+    return [make(a) if need else None for a, need in zip(arrays, needs)]
 
 
 def _softmax_scores(q, k, s, weights, scale, bias, kernels):

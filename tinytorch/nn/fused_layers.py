@@ -3,6 +3,7 @@ import numpy as np
 
 from .. import backends
 from ..autograd import Function
+from ..cpu_matmul import matmul
 from ..device import array_module
 from ..ops.indexing import scatter_add
 from .fused_activation import gelu_array, gelu_backward_array, gelu_naive
@@ -14,7 +15,8 @@ class Linear(Function):
 
     With the leading dims of x flattened into rows X (M, in) and G = dL/dy as (M, out):
     dX = G W,  dW = G^T X,  db = sum over rows of G. One matrix product each, however many
-    leading dims x has (no per-batch products summed afterwards).
+    leading dims x has (no per-batch products summed afterwards), by cpu_matmul.matmul (NumPy's
+    BLAS or MKL's, see tinytorch.backends.cpu_matmul).
     """
 
     @staticmethod
@@ -27,15 +29,15 @@ class Linear(Function):
         need_x, need_w, need_b = ctx.needs_input_grad
         x, w = ctx.x, ctx.w
         g_rows = g.reshape(-1, w.shape[0])
-        dx = (g_rows @ w).reshape(x.shape) if need_x else None
-        dw = g_rows.T @ x.reshape(-1, x.shape[-1]) if need_w else None
+        dx = matmul(g_rows, w).reshape(x.shape) if need_x else None
+        dw = matmul(g_rows.T, x.reshape(-1, x.shape[-1])) if need_w else None
         db = column_sums(g_rows) if need_b else None
         return dx, dw, db
 
 
 def linear_array(x, w, b):
     """x W^T + b for arrays x (..., in), W (out, in), b (out,) or None: one matrix product."""
-    y = x.reshape(-1, x.shape[-1]) @ w.T
+    y = matmul(x.reshape(-1, x.shape[-1]), w.T)
     if b is not None:
         y += b
     return y.reshape(x.shape[:-1] + (w.shape[0],))
@@ -69,7 +71,7 @@ class GELULinear(Function):
         g_rows = g.reshape(-1, w.shape[0])
         dh = a = dw = None
         if need_h:
-            da = (g_rows @ w).reshape(h.shape)
+            da = matmul(g_rows, w).reshape(h.shape)
             if ctx.recompute:
                 dh, a = ctx.recompute(da, h)
             else:
@@ -77,7 +79,7 @@ class GELULinear(Function):
         if need_w:
             if a is None:
                 a = gelu_array(h, ctx.approximate, ctx.kernels)
-            dw = g_rows.T @ a.reshape(-1, h.shape[-1])
+            dw = matmul(g_rows.T, a.reshape(-1, h.shape[-1]))
         db = column_sums(g_rows) if need_b else None
         return dh, dw, db, None, None, None
 

@@ -2,6 +2,8 @@
 
 Their backward passes only move the gradient back to where each input element went.
 """
+import numpy as np
+
 from ..autograd import Function
 from ..device import array_module
 
@@ -96,31 +98,77 @@ class Split(Function):
     """Views of x cut along `axis` at `sizes`; the gradient puts the pieces' gradients back
     together (zeros for a piece that received none), laid out in memory like x: when x is a
     transposed view (the heads of a fused qkv projection), the gradient is then the same
-    transposed view of a contiguous array, and the ops before can take it back without a copy."""
+    transposed view of a contiguous array, and the ops before can take it back without a copy.
+
+    When the pieces' gradients already are those views of one array (attention hands back dq,
+    dk and dv so, see fused_attention), that array is the gradient: no copy at all.
+    """
 
     @staticmethod
     def forward(ctx, x, sizes, axis):
         ctx.axis, ctx.sizes, ctx.memory_order = axis, sizes, memory_order(x)
-        pieces, start = [], 0
-        index = [slice(None)] * x.ndim
-        for size in sizes:
-            index[axis] = slice(start, start + size)
-            pieces.append(x[tuple(index)])
-            start += size
-        return tuple(pieces)
+        place = place_in_base(x)
+        ctx.layout = place and (place[0].shape, place[1], x.shape, x.strides)
+        return tuple(_pieces(x, sizes, axis))
 
     @staticmethod
     def backward(ctx, *grads):
+        joined = _joined_without_copy(ctx, grads)
+        if joined is not None:
+            return joined, None, None
         template = next(g for g in grads if g is not None)
         shape = list(template.shape)
         shape[ctx.axis] = sum(ctx.sizes)
         dx = empty_in_memory_order(shape, ctx.memory_order, template.dtype, array_module(template))
-        index, start = [slice(None)] * dx.ndim, 0
-        for g, size in zip(grads, ctx.sizes):
-            index[ctx.axis] = slice(start, start + size)
-            dx[tuple(index)] = 0 if g is None else g
-            start += size
+        for piece, g in zip(_pieces(dx, ctx.sizes, ctx.axis), grads):
+            piece[...] = 0 if g is None else g
         return dx, None, None
+
+
+def _pieces(x, sizes, axis):
+    index, start = [slice(None)] * x.ndim, 0
+    for size in sizes:
+        index[axis] = slice(start, start + size)
+        yield x[tuple(index)]
+        start += size
+
+
+def _joined_without_copy(ctx, grads):
+    """The gradient of Split's input as a view of the array the pieces' gradients are views
+    of, when they are exactly the pieces of that view (same places, shapes and strides)."""
+    if ctx.layout is None or any(g is None for g in grads):
+        return None
+    base_shape, offset, shape, strides = ctx.layout
+    whole = grads[0].base
+    if not (isinstance(whole, np.ndarray) and whole.shape == base_shape and whole.flags.c_contiguous):
+        return None
+    dx = np.ndarray(shape, whole.dtype, buffer=whole, offset=offset, strides=strides)
+    for piece, g in zip(_pieces(dx, ctx.sizes, ctx.axis), grads):
+        if piece.shape != g.shape or _address(piece) != _address(g) or _steps(piece) != _steps(g):
+            return None
+    return dx
+
+
+def _steps(a):
+    """a's strides along its axes longer than 1 (the others' strides are arbitrary)."""
+    return [stride for stride, n in zip(a.strides, a.shape) if n > 1]
+
+
+def place_in_base(a):
+    """(base, byte offset of a in it) when a is a NumPy view of a C-contiguous NumPy array, else None."""
+    base = getattr(a, "base", None)
+    if not (isinstance(a, np.ndarray) and isinstance(base, np.ndarray) and base.flags.c_contiguous):
+        return None
+    return base, _address(a) - _address(base)
+
+
+def same_view_in(whole, a, offset):
+    """The view of `whole` (shaped like a's base) that a is of its base: a's shape and strides at `offset`."""
+    return np.ndarray(a.shape, whole.dtype, buffer=whole, offset=offset, strides=a.strides)
+
+
+def _address(a):
+    return a.__array_interface__["data"][0]
 
 
 def memory_order(a):
