@@ -506,7 +506,7 @@ def plot(results, path):
     axes[0].axhline(1.0, color="k", lw=0.8)
     axes[0].axhline(0.9, color="k", lw=0.8, ls="--")
     axes[0].set_ylabel("step time / torch's step time (lower is faster)")
-    axes[1].set_ylabel("peak step memory, MB (CPU: RSS rise; GPU: device memory)")
+    axes[1].set_ylabel("peak step memory, MB\n(CPU: RSS rise; GPU: device memory)")
     axes[1].set_yscale("log")
     for ax in axes:
         ax.set_xticks(x, models, fontsize=8)

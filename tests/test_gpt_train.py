@@ -80,7 +80,8 @@ def test_train_command_takes_the_device(tmp_path, device):
 def test_kernels_and_matmul_options_train_to_the_same_losses(tmp_path, monkeypatch):
     import tinytorch.backends as backends
     from tinytorch.cpu_matmul import mkl_available
-    monkeypatch.setattr(backends, "kernels", "numpy")  # restored after the test: --kernels sets it
+    monkeypatch.setattr(backends, "kernels", "numpy")     # restored after the test: --kernels
+    monkeypatch.setattr(backends, "cpu_matmul", "numpy")  # and --matmul set them
     choices = [("numpy", "numpy"), ("numba", "numpy")] + ([("numba", "mkl")] if mkl_available() else [])
     runs = {}
     for kernels, matmul in choices:
