@@ -324,6 +324,7 @@ OPS = [
     Op("contiguous", lambda m, a: a.contiguous(), unary()),
     Op("split", lambda m, a, size, dim: a.split(size, dim=dim), split_inputs),
     Op("split_sections", lambda m, a, sections, dim: m.split(a, sections, dim), sections_inputs),
+    Op("unbind", lambda m, a, dim: a.unbind(dim), unary(min_dims=1, dim=dim_of)),
     Op("chunk", lambda m, a, chunks, dim: a.chunk(chunks, dim),
        unary(min_dims=1, chunks=st.integers(1, 5), dim=dim_of)),
     Op("cat", lambda m, a, b, c, dim: m.cat([a, b, c], dim=dim), cat_inputs),

@@ -202,6 +202,29 @@ def test_attention_output_is_laid_out_like_the_queries(kernels, monkeypatch):
     tinytorch.testing.assert_close(out, expected, atol=1e-5, rtol=1e-4)
 
 
+@pytest.mark.parametrize("kernels", ["numpy", "numba"])
+def test_qkv_split_takes_attentions_gradients_back_without_a_copy(kernels, monkeypatch):
+    """GPT's heads: qkv (B, T, 3C) -> view -> permute -> unbind -> attention. Attention hands back
+    dq, dk, dv as views of one (B T, 3C) array and the unbind returns that array as qkv's
+    gradient (no concatenation); the gradients match torch's."""
+    import tinytorch.backends as backends
+    from tinytorch.ops import movement
+    monkeypatch.setattr(backends, "kernels", kernels)
+    joined = []
+    real = movement._joined_without_copy
+    monkeypatch.setattr(movement, "_joined_without_copy", lambda ctx, grads: joined.append(real(ctx, grads)) or joined[-1])
+    B, T, H, E = 2, 5, 3, 4
+    rng = np.random.default_rng(8)
+    x, w = rng.standard_normal((B, T, 7)).astype(np.float32), rng.standard_normal((3 * H * E, 7)).astype(np.float32)
+
+    def heads(m, F_, x, w):
+        q, k, v = F_.linear(x, w).view(B, T, 3, H, E).permute(2, 0, 3, 1, 4).unbind(0)
+        return F_.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, H * E)
+    three_way(lambda x, w: heads(tinytorch, F, x, w), lambda x, w: heads(tinytorch, F, x, w),
+              lambda x, w: heads(torch, TF, x, w), [x, w], atol=1e-5, rtol=1e-4)
+    assert joined and all(j is not None and j.base.shape == (B * T, 3 * H * E) for j in joined)
+
+
 @pytest.mark.parametrize("n_queries,n_keys", [(5, 9), (9, 5)])
 def test_float32_causal_attention_with_more_or_fewer_keys_than_queries_under_numba(n_queries, n_keys, monkeypatch):
     """torch's top-left causal mask (query i sees keys j <= i) through the in-place kernels."""

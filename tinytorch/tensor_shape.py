@@ -129,7 +129,7 @@ class ShapeMixin:
 
     def unbind(self, dim=0):
         axis = _one_axis(dim, self.ndim, "unbind")
-        return tuple(p.squeeze(axis) for p in self.split(1, axis))
+        return M.Split.apply(self, (1,) * self._data.shape[axis], axis, True)
 
     def roll(self, shifts, dims=None):
         if dims is None:

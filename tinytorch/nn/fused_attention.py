@@ -25,8 +25,9 @@ def causal_mask(n_queries, n_keys, xp):
 
 def _heads(a, batch, lead):
     """a (..., n, e) broadcast to the batch dims and seen as lead + (n, e) (a view if it can be)."""
-    xp = array_module(a)
-    return xp.broadcast_to(a, batch + a.shape[-2:]).reshape(lead + a.shape[-2:])
+    if a.shape[:-2] != batch:
+        a = array_module(a).broadcast_to(a, batch + a.shape[-2:])
+    return a.reshape(lead + a.shape[-2:])
 
 
 _QUERY_BLOCK = 128

@@ -95,34 +95,38 @@ class Stack(Function):
 
 
 class Split(Function):
-    """Views of x cut along `axis` at `sizes`; the gradient puts the pieces' gradients back
-    together (zeros for a piece that received none), laid out in memory like x: when x is a
-    transposed view (the heads of a fused qkv projection), the gradient is then the same
-    transposed view of a contiguous array, and the ops before can take it back without a copy.
+    """Views of x cut along `axis` at `sizes` (with `squeeze`, pieces of size 1 without that
+    axis: unbind); the gradient puts the pieces' gradients back together (zeros for a piece
+    that received none), laid out in memory like x: when x is a transposed view (the heads of
+    a fused qkv projection), the gradient is then the same transposed view of a contiguous
+    array, and the ops before can take it back without a copy.
 
     When the pieces' gradients already are those views of one array (attention hands back dq,
     dk and dv so, see fused_attention), that array is the gradient: no copy at all.
     """
 
     @staticmethod
-    def forward(ctx, x, sizes, axis):
-        ctx.axis, ctx.sizes, ctx.memory_order = axis, sizes, memory_order(x)
+    def forward(ctx, x, sizes, axis, squeeze=False):
+        ctx.axis, ctx.sizes, ctx.squeeze, ctx.memory_order = axis, sizes, squeeze, memory_order(x)
         place = place_in_base(x)
         ctx.layout = place and (place[0].shape, place[1], x.shape, x.strides)
-        return tuple(_pieces(x, sizes, axis))
+        pieces = _pieces(x, sizes, axis)
+        return tuple(piece.squeeze(axis) for piece in pieces) if squeeze else tuple(pieces)
 
     @staticmethod
     def backward(ctx, *grads):
+        if ctx.squeeze:
+            grads = [None if g is None else array_module(g).expand_dims(g, ctx.axis) for g in grads]
         joined = _joined_without_copy(ctx, grads)
         if joined is not None:
-            return joined, None, None
+            return joined, None, None, None
         template = next(g for g in grads if g is not None)
         shape = list(template.shape)
         shape[ctx.axis] = sum(ctx.sizes)
         dx = empty_in_memory_order(shape, ctx.memory_order, template.dtype, array_module(template))
         for piece, g in zip(_pieces(dx, ctx.sizes, ctx.axis), grads):
             piece[...] = 0 if g is None else g
-        return dx, None, None
+        return dx, None, None, None
 
 
 def _pieces(x, sizes, axis):
