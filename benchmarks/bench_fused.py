@@ -10,8 +10,8 @@ shared, so the minimum is the least noisy statistic; the median is recorded too)
 rise of the process's peak resident set (VmHWM, reset through /proc/self/clear_refs) during one
 forward + backward, for all three; plus, for tinytorch, tracemalloc's peak of NumPy allocations.
 Targets: fused at least 2x faster than naive, and at most 1.5x slower than torch. softmax,
-layer_norm and attention (its softmax) also run with `tinytorch.backends.kernels = "numba"`
-(the float32 Numba kernels).
+layer_norm, attention (its softmax) and gelu_linear (its GELU) also run with
+`tinytorch.backends.kernels = "numba"` (the float32 Numba kernels).
 Writes benchmarks/results/fused.{json,md,png}.
 """
 import argparse
@@ -49,7 +49,7 @@ import tinytorch.nn.functional as F  # noqa: E402
 from machine_info import machine_info, reset_peak_rss, rss_kb  # noqa: E402  (benchmarks/ is sys.path[0])
 
 TARGET_VS_NAIVE, TARGET_VS_TORCH = 2.0, 1.5
-KERNEL_OPS = ("softmax", "layer_norm", "attention")  # float32 ops that backends.kernels = "numba" switches
+KERNEL_OPS = ("softmax", "layer_norm", "attention", "gelu_linear")  # float32 ops that kernels = "numba" switches
 
 
 # ---- cases: (op, shape label, make(rng) -> (arrays, needs_grad, fused, naive, reference), naive note) ----
@@ -103,12 +103,24 @@ def attention_case(shape):
     return make
 
 
+def gelu_linear_case(h_shape, n_out):
+    def make(rng):
+        arrays = [rng.standard_normal(h_shape, dtype=np.float32),
+                  0.02 * rng.standard_normal((n_out, h_shape[-1]), dtype=np.float32),
+                  0.02 * rng.standard_normal(n_out, dtype=np.float32)]
+        return (arrays, [True] * 3, lambda h, w, b: F.gelu_linear(h, w, b, approximate="tanh"),
+                lambda h, w, b: F.gelu_linear_naive(h, w, b, approximate="tanh"),
+                lambda h, w, b: TF.linear(TF.gelu(h, approximate="tanh"), w, b))
+    return make
+
+
 SMALL = [
     ("cross_entropy", "logits (768, 65): B=12 T=64 vocab 65", cross_entropy_case(768, 65), None),
     ("layer_norm", "x (12, 64, 128)", layer_norm_case((12, 64, 128)), None),
     ("batch_norm", "x (768, 128) = (B*T, C)", batch_norm_case((768, 128)), None),
     ("softmax", "scores (12, 4, 64, 64) over the last dim", softmax_case((12, 4, 64, 64)), None),
     ("attention", "causal, q k v (12, 4, 64, 32)", attention_case((12, 4, 64, 32)), None),
+    ("gelu_linear", "h (12, 64, 512) -> 128: a GPT MLP's GELU + c_proj", gelu_linear_case((12, 64, 512), 128), None),
 ]
 BIG = [
     ("cross_entropy", "logits (1024, 50257): B=1 T=1024 vocab 50257", cross_entropy_case(1024, 50257), None),
@@ -118,6 +130,7 @@ BIG = [
     ("batch_norm", "x (8192, 768) = (B*T, C)", batch_norm_case((8192, 768)), None),
     ("softmax", "scores (8, 12, 1024, 1024) over the last dim", softmax_case((8, 12, 1024, 1024)), None),
     ("attention", "causal, q k v (8, 12, 1024, 64)", attention_case((8, 12, 1024, 64)), None),
+    ("gelu_linear", "h (8, 1024, 3072) -> 768: GPT-2's GELU + c_proj", gelu_linear_case((8, 1024, 3072), 768), None),
 ]
 
 
@@ -222,7 +235,8 @@ def markdown(rows, info, command):
              f"{info['load_average'][0]:.1f} on a shared machine). Time: min over repeats. Memory: rise of peak RSS "
              "(NumPy-tracked peak for tinytorch in brackets). Targets: naive/fused >= 2, fused/torch <= 1.5. "
              "The fused column uses the default kernels (the NumPy code); the last column is the same fused op "
-             "with `tinytorch.backends.kernels = \"numba\"` (softmax, layer_norm and attention's softmax).",
+             "with `tinytorch.backends.kernels = \"numba\"` (softmax, layer_norm, attention's softmax and "
+             "gelu_linear's GELU).",
              "", f"Command: `{command}`", "",
              "| op | shape | fused ms | naive ms | torch ms | naive / fused | fused / torch | fused MB | naive MB "
              "| torch MB | fused, Numba kernels: ms, / torch |",

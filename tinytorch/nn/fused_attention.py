@@ -92,14 +92,15 @@ class ScaledDotProductAttention(Function):
         keep = generator.uniform(p.shape, p.dtype) >= dropout_p if dropout_p > 0 else None
         drop_scale = 1.0 / (1.0 - dropout_p) if dropout_p < 1 else 0.0
         for heads, (scores, dropped) in row_blocks(lead[0], p.shape[1:], xp, q.dtype, 2):
+            k_t = _transposed(kh[heads])                 # once per block of heads; query blocks take :k1
             for q0, q1, k1 in blocks:
                 block = (Ellipsis, slice(q0, q1), slice(0, k1))
                 s, weights = scores[..., :q1 - q0, :k1], p[heads][block]
                 if in_place:
-                    xp.matmul(qh[heads], _transposed(kh[heads]), out=weights)
+                    xp.matmul(qh[heads], k_t, out=weights)
                     in_place[0](weights, scale, causal)
                 else:
-                    _softmax_scores(qh[heads][..., q0:q1, :], kh[heads][..., :k1, :], s, weights, scale,
+                    _softmax_scores(qh[heads][..., q0:q1, :], k_t[..., :k1], s, weights, scale,
                                     None if bias_h is None else bias_h[heads][block], kernels)
                 if keep is not None:
                     weights = _dropped(weights, keep[heads][block], drop_scale, dropped[..., :q1 - q0, :k1])
@@ -120,6 +121,7 @@ class ScaledDotProductAttention(Function):
         dq, dk, dv = _gradient_arrays((q, k, v), (need_q, need_k, need_v), accumulated)
         dbias = xp.zeros(p.shape, p.dtype) if need_bias else None
         for heads, (ds_block, dropped) in row_blocks(p.shape[0], p.shape[1:], xp, p.dtype, 2):
+            v_t = _transposed(v[heads]) if need_q or need_k or need_bias else None
             for q0, q1, k1 in blocks:
                 block = (Ellipsis, slice(q0, q1), slice(0, k1))
                 ph, gh, kh = p[heads][block], g[heads][..., q0:q1, :], k[heads][..., :k1, :]
@@ -130,7 +132,7 @@ class ScaledDotProductAttention(Function):
                 if not (need_q or need_k or need_bias):
                     continue
                 ds = ds_block[..., :q1 - q0, :k1]
-                xp.matmul(gh, _transposed(v[heads][..., :k1, :]), out=ds)          # dD
+                xp.matmul(gh, v_t[..., :k1], out=ds)                                  # dD
                 if keep is not None:
                     ds *= keep[heads][block]
                     ds *= ctx.drop_scale                                               # dP
@@ -167,10 +169,10 @@ def _gradient_arrays(arrays, needs, make):
     return [make(a) if need else None for a, need in zip(arrays, needs)]
 
 
-def _softmax_scores(q, k, s, weights, scale, bias, kernels):
-    """weights = softmax(q k^T * scale + bias) over the keys, through the scores buffer s."""
+def _softmax_scores(q, k_t, s, weights, scale, bias, kernels):
+    """weights = softmax(q k^T * scale + bias) over the keys (k_t = k^T), through the scores buffer s."""
     xp = array_module(q)
-    xp.matmul(q, _transposed(k), out=s)
+    xp.matmul(q, k_t, out=s)
     s *= scale
     if bias is not None:
         s += bias
