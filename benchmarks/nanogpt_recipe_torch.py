@@ -18,6 +18,7 @@ Writes benchmarks/results/nanogpt_recipe_torch.{json,md} with the machine's desc
 import argparse
 import json
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -26,9 +27,11 @@ import torch
 import torch.nn as nn
 
 from machine_info import describe, machine_info
-from torch_twin_shakespeare import TorchGPT
 from tinytorch.data import read_text
 from tinytorch.models.gpt import GPTConfig
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from twins.gpt import TorchGPT  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 B, T, ITERS, WARMUP, LR, MIN_LR, EVAL_EVERY, EVAL_BATCHES = 12, 64, 2000, 100, 1e-3, 1e-4, 250, 20

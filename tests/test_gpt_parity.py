@@ -1,9 +1,7 @@
-"""GPT against its PyTorch twin (benchmarks/torch_twin_shakespeare.py, same architecture, copied weights):
+"""GPT against its PyTorch twin (tests/twins/gpt.py, same architecture, copied weights):
 logits, loss and every parameter gradient in float64; three AdamW steps of the training recipe;
 and GPT.from_pretrained on a file written from the twin's weights in Hugging Face GPT-2's layout."""
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +10,7 @@ from safetensors.numpy import save_file
 
 import tinytorch
 from devices import on_devices
+from twins.gpt import TorchGPT, copy_weights
 from tinytorch.models.gpt import GPT, GPTConfig, TrainConfig
 from tinytorch.models.gpt.train import grad_accum_steps, train_step
 
@@ -21,21 +20,12 @@ CONFIG = dict(block_size=12, vocab_size=29, n_layer=2, n_head=2, n_embd=16)
 HF_CONV1D = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
 
 
-def load_twin_module():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "torch_twin_shakespeare.py"
-    spec = importlib.util.spec_from_file_location("torch_twin_shakespeare", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-twin_module = load_twin_module()
 
 
 def gpt_and_twin(bias, seed=0, device="cpu"):
     tinytorch.manual_seed(seed)
     model = GPT(GPTConfig(**CONFIG, bias=bias)).double()
-    twin = twin_module.copy_weights(twin_module.TorchGPT(model.config), model, torch.float64)
+    twin = copy_weights(TorchGPT(model.config), model, torch.float64)
     return model.to(device), twin
 
 
@@ -125,7 +115,7 @@ def hugging_face_layout(twin, prefix, with_lm_head):
 @pytest.mark.parametrize("prefix, with_lm_head", [("", False), ("transformer.", True)])
 def test_from_pretrained_reads_hugging_face_gpt2_safetensors(tmp_path, prefix, with_lm_head):
     torch.manual_seed(0)
-    twin = twin_module.TorchGPT(GPTConfig(**CONFIG, bias=True)).eval()  # torch's own random init
+    twin = TorchGPT(GPTConfig(**CONFIG, bias=True)).eval()  # torch's own random init
     save_file(hugging_face_layout(twin, prefix, with_lm_head), str(tmp_path / "model.safetensors"),
               metadata={"format": "pt"})
     (tmp_path / "config.json").write_text(json.dumps({"n_head": CONFIG["n_head"], "n_layer": CONFIG["n_layer"]}))

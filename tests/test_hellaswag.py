@@ -1,8 +1,5 @@
 """HellaSwag: both readers, rendering, and completion-style scoring checked against a hand computation
 (tiktoken tokens, a PyTorch twin's log-softmax) on the two raw items of hellaswag_val_head2.jsonl."""
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -65,24 +62,16 @@ def tiktoken_gpt2():
                              special_tokens={"<|endoftext|>": 50256}, explicit_n_vocab=50257)
 
 
-def torch_twin():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "torch_twin_shakespeare.py"
-    spec = importlib.util.spec_from_file_location("torch_twin_shakespeare", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.torch
 def test_scoring_matches_a_hand_computation_on_the_two_raw_items():
     import torch
-    twin_module = torch_twin()
+    from twins.gpt import TorchGPT, copy_weights
     tinytorch.manual_seed(0)
     model = GPT(GPTConfig(block_size=64, vocab_size=50257, n_layer=2, n_head=2, n_embd=32)).eval()
     with tinytorch.no_grad():
         for p in model.parameters():  # weights far from the 0.02 init, so the endings' losses differ clearly
             p.normal_(0.0, 0.3)
-    twin = twin_module.copy_weights(twin_module.TorchGPT(model.config), model).eval()
+    twin = copy_weights(TorchGPT(model.config), model).eval()
     enc = tiktoken_gpt2()
     items = list(read_examples(head2()))
     expected_sum, expected_mean = [], []
