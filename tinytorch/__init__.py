@@ -3,20 +3,22 @@
 `import tinytorch as torch` and write PyTorch: tensors with autograd, `nn`, `optim`,
 `nn.functional` with hand-derived fused backward passes, and safe safetensors checkpoints.
 """
+import importlib
+
 from . import dtypes as _dtypes
 from .autograd import Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal,
                        ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor,
                        zeros, zeros_like)
-from .device import cuda, device
+from .device import device
 from .dtypes import get_default_dtype, set_default_dtype
 from .functions import *  # noqa: F401,F403  (torch-namespace functions)
-from .functions import _METHODS
 from .ops.errors import DeviceError, ShapeError
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .serialization import load, save
 from .tensor import Size, Tensor
 
-from . import autograd, data, functions, testing  # noqa: E402
+from . import autograd, cuda, data, functions, nn, testing  # noqa: E402  (nn installs Tensor.softmax, ...)
 
 dtype = _dtypes.dtype
 float16 = half = _dtypes.float16
@@ -33,14 +35,10 @@ int = _dtypes.int32
 
 __version__ = "0.1.0"
 
-_LAZY = {"nn", "optim", "utils", "backends", "kernels", "models", "tokenizers", "engine", "profiler"}
+_LAZY = {"optim", "utils", "backends", "kernels", "models", "tokenizers", "engine", "profiler"}
 
 
 def __getattr__(name):
-    import importlib
     if name in _LAZY:
         return importlib.import_module(f"{__name__}.{name}")
-    if name in ("save", "load"):
-        from . import serialization
-        return getattr(serialization, name)
     raise AttributeError(f"tinytorch does not support 'torch.{name}' yet")

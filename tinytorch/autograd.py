@@ -5,16 +5,25 @@ A `Function` subclass implements `forward(ctx, *args)` and `backward(ctx, *grads
 (NumPy or CuPy). `Function.apply` unwraps tensors, runs `forward`, wraps the result and, when a
 gradient is needed, keeps the `Context` as the result's `_ctx`: the node of the graph.
 
+`TensorBase` is what the engine needs of a tensor: its array, its node and its gradient. The
+Tensor class (tensor.py) derives from it and adds the API; `Function.apply` wraps its results
+through the type of its tensor inputs, so this layer never imports the Tensor layer.
+
 The engine (`run_backward`) walks the graph in reverse topological order (nodes found by an
 iterative search, so there is no recursion limit, then ordered by creation), sums the gradients
 that reach a reused node, reduces broadcast gradients back to each input's shape
 (`unbroadcast`), stores `.grad` on leaves (and on tensors that asked for `retain_grad()`), and
 frees the arrays that nodes saved for backward.
 """
+import builtins
 import functools
 import itertools
 import operator
 from types import GeneratorType
+
+import numpy as np
+
+from . import device as _device
 
 _grad_enabled = True
 _created = itertools.count()  # numbers the graph nodes in order of creation
@@ -98,6 +107,31 @@ class inference_mode(_GradMode):
         self.mode = not mode
 
 
+class TensorBase:
+    """A raw array (NumPy or CuPy) with its place in the graph: `_ctx` is the node that produced it
+    (None for a leaf), `_out_index` which of that node's outputs it is, `grad` its accumulated gradient."""
+
+    __slots__ = ("_data", "requires_grad", "grad", "_ctx", "_out_index", "__weakref__", "__dict__")
+
+    @classmethod
+    def _wrap(cls, data, node=None, index=0):
+        """A tensor around a raw array; `node` is the graph node that produced it, if any (only
+        floating-point results join the graph)."""
+        if type(data) is not np.ndarray and isinstance(data, (np.generic, builtins.float, builtins.int)):
+            data = np.asarray(data)
+        t = object.__new__(cls)
+        t._data = data
+        t.grad = None
+        t._out_index = index
+        if node is not None and data.dtype.kind in "fc":
+            t._ctx = node
+            t.requires_grad = True
+        else:
+            t._ctx = None
+            t.requires_grad = False
+        return t
+
+
 class Context:
     """What `forward` leaves for `backward`, and the node of the graph.
 
@@ -137,9 +171,11 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        raw, needs, record = [], [], False
+        raw, needs, record, wrap = [], [], False, None
         for a in args:
-            if isinstance(a, Tensor):
+            if isinstance(a, TensorBase):
+                if wrap is None:
+                    wrap = type(a)._wrap
                 raw.append(a._data)
                 if a.requires_grad:
                     record = True
@@ -148,21 +184,23 @@ class Function:
             else:
                 raw.append(a)
             needs.append(False)
+        if wrap is None:
+            raise TypeError(f"{cls.__name__}.apply: expected at least one tensor argument")
         ctx = Context()
         if not (record and _grad_enabled and cls.differentiable):
             ctx.needs_input_grad = (False,) * len(args)
             out = cls.forward(ctx, *raw, **kwargs)
             if type(out) is tuple:
-                return tuple([_wrap(o) for o in out])
-            return _wrap(out)
+                return tuple([wrap(o) for o in out])
+            return wrap(out)
         ctx.needs_input_grad = tuple(needs)
         out = cls.forward(ctx, *raw, **kwargs)
         ctx.fn, ctx.inputs, ctx.retained, ctx.freed, ctx.seq = cls, args, None, False, next(_created)
         if type(out) is tuple:
             ctx.grads = [None] * len(out)
-            return tuple([_wrap(o, ctx, i) for i, o in enumerate(out)])
+            return tuple([wrap(o, ctx, i) for i, o in enumerate(out)])
         ctx.grads = [None]
-        return _wrap(out, ctx, 0)
+        return wrap(out, ctx, 0)
 
     @staticmethod
     def forward(ctx, *args):
@@ -296,7 +334,7 @@ def _collect_non_leaves(node, grads, found, capture):
 def _free(node):
     """Drop the arrays forward saved; a second backward through a node that saved some raises."""
     saved = node.__dict__
-    types = _device.ARRAY_TYPES
+    types = _device.ARRAY_TYPES  # grows when CuPy loads
     for k, v in list(saved.items()):
         if isinstance(v, types) or type(v) is tuple and _has_array(v, types):
             del saved[k]
@@ -326,7 +364,7 @@ def _accumulate(t, g, taken):
         g = g.copy()
         base = id(g)
     taken.add(base)
-    t.grad = _wrap(g)
+    t.grad = type(t)._wrap(g)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
@@ -334,9 +372,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     without touching any `.grad`."""
     if create_graph:
         raise RuntimeError("tinytorch: higher-order gradients (create_graph=True) are not supported")
-    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
-    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+    outputs = (outputs,) if isinstance(outputs, TensorBase) else tuple(outputs)
+    inputs = (inputs,) if isinstance(inputs, TensorBase) else tuple(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, TensorBase):
         grad_outputs = (grad_outputs,) * len(outputs)
     capture = {id(t): t for t in inputs}
     totals = {}
@@ -350,11 +388,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if id(t) not in totals and not allow_unused:
             raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
                                "Set allow_unused=True if this is the desired behavior.")
-        result.append(_wrap(totals[id(t)].copy()) if id(t) in totals else None)
+        result.append(type(t)._wrap(totals[id(t)].copy()) if id(t) in totals else None)
     return tuple(result)
 
-
-from . import device as _device  # noqa: E402
-from .tensor import Tensor  # noqa: E402  (tensor.py imports this module first)
-
-_wrap = Tensor._wrap

@@ -16,8 +16,9 @@ tolerance.
 
 All are plain attributes read at every call; their defaults come from the environment
 variables TINYTORCH_KERNELS, TINYTORCH_CUDA_KERNELS, TINYTORCH_CUDA_MATMUL and
-TINYTORCH_CPU_MATMUL. The Numba-CUDA kernels are float32: other dtypes run the oracle in CuPy.
+TINYTORCH_CPU_MATMUL. `with tinytorch.backends.using(kernels="numba"):` switches them for a block. The Numba-CUDA kernels are float32: other dtypes run the oracle in CuPy.
 """
+import contextlib
 import functools
 import importlib
 import os
@@ -33,6 +34,24 @@ kernels = os.environ.get("TINYTORCH_KERNELS", "numpy")
 cuda_kernels = os.environ.get("TINYTORCH_CUDA_KERNELS", "numba")
 cuda_matmul = os.environ.get("TINYTORCH_CUDA_MATMUL", "cublas")
 cpu_matmul = os.environ.get("TINYTORCH_CPU_MATMUL", "numpy")
+
+
+SETTINGS = ("kernels", "cuda_kernels", "cuda_matmul", "cpu_matmul")
+
+
+@contextlib.contextmanager
+def using(**settings):
+    """Switch settings for the block and restore them after it: `with using(kernels="numba"):`.
+    A setting given as None keeps its current value."""
+    unknown = sorted(settings.keys() - set(SETTINGS))
+    if unknown:
+        raise ValueError(f"tinytorch.backends.using: unknown setting {unknown[0]!r}, expected one of {SETTINGS}")
+    before = {name: globals()[name] for name in settings}
+    globals().update({name: value for name, value in settings.items() if value is not None})
+    try:
+        yield
+    finally:
+        globals().update(before)
 
 
 def _checked(setting, value, choices, env):

@@ -6,7 +6,8 @@ import numpy as np
 from . import dtypes as _dt
 from .device import xp_for
 from .random import generator_for
-from .tensor import Tensor, _shape_args
+from .tensor import Tensor
+from .tensor_data import array_from_data, filled_array, new_shape
 
 
 def _finish(data, requires_grad):
@@ -16,42 +17,9 @@ def _finish(data, requires_grad):
     return t
 
 
-def _infer_dtype(data):
-    """torch.tensor's dtype for Python data: floats -> default float, ints -> int64, bools -> bool.
-    Arrays (NumPy's or CuPy's) keep their own."""
-    if hasattr(data, "__cuda_array_interface__"):
-        return data.dtype
-    arr = np.asarray(data)
-    if arr.dtype.kind == "f" and not isinstance(data, np.ndarray):
-        return _dt.get_default_dtype().np
-    if arr.dtype.kind in "iu" and not isinstance(data, np.ndarray):
-        return np.int64
-    if arr.dtype.kind == "O":
-        raise TypeError(f"tensor(): could not infer a dtype for data of type {type(data).__name__}")
-    return arr.dtype
-
-
-def _unwrap_nested(data):
-    if isinstance(data, Tensor):
-        return data._host()
-    if isinstance(data, (list, tuple)) and any(isinstance(d, (Tensor, list, tuple)) for d in data):
-        return [_unwrap_nested(d) for d in data]
-    return data
-
-
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of `data` (nested lists, scalars, NumPy arrays or tensors)."""
-    if isinstance(data, Tensor):
-        dev = device if device is not None else data.device
-        return _finish(xp_for(dev).array(data._data if dev == data.device else data._host(),
-                                         dtype=_dt.to_numpy(dtype) or data._data.dtype), requires_grad)
-    data = _unwrap_nested(data)
-    if hasattr(data, "__cuda_array_interface__"):  # a CuPy array: stays on the GPU unless told otherwise
-        device = "cuda" if device is None else device
-        data = data if xp_for(device) is not np else data.get()
-    np_dtype = _dt.to_numpy(dtype) or _infer_dtype(data)
-    _dt.from_numpy(np_dtype)
-    return _finish(xp_for(device).array(data, dtype=np_dtype), requires_grad)
+    return _finish(array_from_data(data, dtype, device), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -70,23 +38,8 @@ def from_numpy(array):
     return Tensor._wrap(array)
 
 
-def _sizes(size, op):
-    """The shape of a new tensor: ints given as f(2, 3), f((2, 3)) or f(Size), none negative."""
-    shape = _shape_args(size, op)
-    if any(s < 0 for s in shape):
-        raise RuntimeError(f"{op}: Dimension size must be non-negative (got {shape})")
-    return shape
-
-
 def _filled(size, fill, dtype, device, requires_grad, op):
-    shape = _sizes(size, op)
-    np_dtype = _dt.to_numpy(dtype) or _dt.get_default_dtype().np
-    xp = xp_for(device)
-    if fill is None:
-        return _finish(xp.empty(shape, dtype=np_dtype), requires_grad)
-    if fill == 0:
-        return _finish(xp.zeros(shape, dtype=np_dtype), requires_grad)
-    return _finish(xp.full(shape, fill, dtype=np_dtype), requires_grad)
+    return _finish(filled_array(size, fill, dtype, device, op), requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
@@ -148,14 +101,14 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples (float32 by default) from the device's generator."""
-    shape = _sizes(size, "randn")
+    shape = new_shape(size, "randn")
     np_dtype = _dt.to_numpy(dtype) or _dt.get_default_dtype().np
     return _finish(generator_for(device or "cpu", generator).normal(shape, np_dtype), requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples in [0, 1)."""
-    shape = _sizes(size, "rand")
+    shape = new_shape(size, "rand")
     np_dtype = _dt.to_numpy(dtype) or _dt.get_default_dtype().np
     return _finish(generator_for(device or "cpu", generator).uniform(shape, np_dtype), requires_grad)
 
@@ -171,7 +124,7 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
     lo, hi = (0, bounds[0]) if len(bounds) == 1 else bounds
     if hi <= lo:
         raise RuntimeError(f"randint: expected low < high, but got low={lo}, high={hi}")
-    shape = _sizes((size,), "randint")
+    shape = new_shape((size,), "randint")
     np_dtype = _dt.to_numpy(dtype) or np.int64
     return _finish(generator_for(device or "cpu", generator).integers(lo, hi, shape, np_dtype), requires_grad)
 

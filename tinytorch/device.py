@@ -36,7 +36,7 @@ def keep_freed_memory(limit=1 << 30):
 keep_freed_memory()
 
 
-def _import_cupy():
+def import_cupy():
     global _cupy
     if _cupy is None:
         try:
@@ -98,7 +98,7 @@ def xp_for(dev):
     if kind == "cpu":
         return np
     if kind == "cuda":
-        return _import_cupy()
+        return import_cupy()
     raise RuntimeError(f"tinytorch: unknown device '{dev}' (expected 'cpu' or 'cuda')")
 
 
@@ -113,40 +113,7 @@ def device_of(a):
     return CPU if isinstance(a, (np.ndarray, np.generic)) else CUDA
 
 
-class cuda:
-    """`tinytorch.cuda.is_available()` and `synchronize()`, as in torch.cuda."""
 
-    @staticmethod
-    def is_available():
-        try:
-            _import_cupy()
-        except RuntimeError:
-            return False
-        return True
-
-    @staticmethod
-    def synchronize():
-        if _cupy is not None:
-            _cupy.cuda.Device().synchronize()
-
-    @staticmethod
-    def device_count():
-        return _cupy.cuda.runtime.getDeviceCount() if cuda.is_available() else 0
-
-    @staticmethod
-    def manual_seed(seed):
-        from .random import generator_for
-        if cuda.is_available():
-            generator_for("cuda").manual_seed(seed)
-
-    @staticmethod
-    def get_rng_state():
-        from .random import get_cuda_rng_state
-        return get_cuda_rng_state()
-
-    @staticmethod
-    def set_rng_state(state):
-        from .random import set_cuda_rng_state
-        set_cuda_rng_state(state)
-
-    manual_seed_all = manual_seed
+def loaded_cupy():
+    """CuPy if a tensor has already been put on the GPU (so CuPy is imported), else None."""
+    return _cupy

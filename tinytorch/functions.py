@@ -5,11 +5,16 @@ take several tensors (cat, stack) and live here.
 """
 import builtins
 
+import numpy as np
+
+from . import dtypes as _dt
 from .ops import movement as M
 from .ops.errors import devices_error, shapes_error
-from .ops.sampling import multinomial, one_hot  # noqa: F401  (re-exported)
-from .tensor import Tensor, _cast, _normalize_axis, _one_axis, matmul, where  # noqa: F401
-from . import dtypes as _dt
+from .ops.sampling import one_hot_array
+from .tensor import Tensor
+from .tensor_arithmetic import matmul  # noqa: F401  (torch.matmul)
+from .tensor_helpers import _cast, _one_axis
+from .tensor_math import where  # noqa: F401  (torch.where)
 
 _METHODS = (
     "add sub subtract mul multiply div divide true_divide neg negative exp log log2 log10 log1p sqrt "
@@ -18,7 +23,7 @@ _METHODS = (
     "greater less greater_equal less_equal not_equal sum mean var std max min amax amin argmax argmin "
     "logsumexp cumsum prod all any count_nonzero nonzero norm clamp_min clamp_max reshape transpose swapaxes swapdims t permute "
     "squeeze unsqueeze flatten unflatten split chunk unbind roll flip tril triu gather index_select "
-    "topk sort argsort dot mm bmm clone detach numel softmax log_softmax broadcast_to"
+    "topk sort argsort multinomial dot mm bmm clone detach numel softmax log_softmax broadcast_to"
 ).split()
 
 
@@ -35,10 +40,18 @@ def _as_function(name):
 for _name in _METHODS:
     globals()[_name] = _as_function(_name)
 
+__all__ = [*_METHODS, "matmul", "where", "pow", "one_hot", "cat", "concat", "concatenate", "stack", "hstack", "vstack",
+           "is_tensor", "allclose", "equal", "is_floating_point"]
+
 
 def pow(input, exponent):
     """input ** exponent, where either may be a Python number (torch.pow(2, t) works)."""
     return input ** exponent
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 one-hot encoding with a new last axis of size num_classes (max + 1 when -1)."""
+    return tensor._wrap(one_hot_array(tensor._data, num_classes))
 
 
 def _same_device_and_dtype(tensors, op):
@@ -96,7 +109,6 @@ def numel(input):
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    import numpy as np
     return builtins.bool(np.allclose(input.numpy(force=True), other.numpy(force=True), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 

@@ -9,7 +9,7 @@ import time
 from collections import defaultdict
 
 from .autograd import Function
-from .device import cuda
+from . import cuda
 
 
 def _all_functions(cls=Function):

@@ -3,25 +3,26 @@
 Arithmetic follows PyTorch: broadcasting, torch's type promotion (a float32 tensor times a
 Python float stays float32; int / int is float), and errors that name the op and the shapes.
 
-This file holds the core (construction, attributes, conversion, autograd) and assembles the
-class from mixins: `tensor_arithmetic` (operators, in-place updates), `tensor_math` (unary
-math, reductions) and `tensor_shape` (views, indexing), with helpers in `tensor_helpers`.
+This file holds the core (construction, attributes, conversion, autograd) on top of
+`autograd.TensorBase` (the array, the graph node, the gradient) and assembles the class from
+mixins: `tensor_arithmetic` (operators, in-place updates), `tensor_math` (unary math,
+reductions) and `tensor_shape` (views, indexing, sorting, sampling), with helpers in
+`tensor_helpers` and `tensor_data`. `nn.functional` installs the methods it owns (softmax, ...).
 """
 import builtins
-import functools
 import numbers
 
 import numpy as np
 
-from . import dtypes as _dt, tensor_arithmetic, tensor_helpers, tensor_math
-from .autograd import run_backward
+from . import dtypes as _dt
+from .autograd import TensorBase, run_backward
 from .device import array_module, device as _device, device_of, xp_for
 from .ops import elementwise as E, movement as M
 from .ops.errors import shapes_error
-# matmul, where and the helpers that functions.py, creation.py and ops/sampling.py import from here: re-exported
-from .tensor_arithmetic import ArithmeticMixin, matmul  # noqa: F401
-from .tensor_helpers import _cast, _format, _normalize_axis, _one_axis, _raw, _shape_args  # noqa: F401
-from .tensor_math import MathMixin, _ValuesIndices, where  # noqa: F401
+from .tensor_arithmetic import ArithmeticMixin
+from .tensor_data import array_from_data, filled_array
+from .tensor_helpers import _format, _one_axis, _raw, _shape_args
+from .tensor_math import MathMixin
 from .tensor_shape import ShapeMixin
 
 
@@ -31,7 +32,7 @@ def parse_to_args(args, kwargs, op):
     for a in args:
         if isinstance(a, _dt.dtype):
             dt = a
-        elif isinstance(a, Tensor):
+        elif isinstance(a, TensorBase):
             dev, dt = a.device, a.dtype
         elif isinstance(a, (str, _device)):
             dev = a
@@ -68,45 +69,26 @@ class Size(tuple):
         return f"tinytorch.Size({list(self)})"
 
 
-class Tensor(ArithmeticMixin, MathMixin, ShapeMixin, _dt.ConversionShortcuts):
-    __slots__ = ("_data", "requires_grad", "grad", "_ctx", "_out_index", "__weakref__", "__dict__")
+class Tensor(TensorBase, ArithmeticMixin, MathMixin, ShapeMixin, _dt.ConversionShortcuts):
+    __slots__ = ()
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
 
     def __init__(self, *data, dtype=None, device=None, requires_grad=False):
         """The legacy constructor, as torch's: Tensor([1, 2]) copies data as the default float
         dtype, Tensor(2, 3) or Tensor(Size([2, 3])) is a zero-filled tensor of that shape."""
-        from .creation import tensor, zeros
         dtype = dtype or _dt.get_default_dtype()
         if all(isinstance(d, numbers.Integral) for d in data) or len(data) == 1 and isinstance(data[0], Size):
-            t = zeros(*data, dtype=dtype, device=device)
+            self._data = filled_array(data, 0, dtype, device, "Tensor")
         elif len(data) == 1:
-            t = tensor(data[0], dtype=dtype, device=device)
+            self._data = array_from_data(data[0], dtype, device)
         else:
             raise TypeError(f"Tensor(): expected data or a shape of ints, got {data!r}")
-        self._data = t._data
         self.grad = None
         self._ctx = None
         self._out_index = 0
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
-
-    @classmethod
-    def _wrap(cls, data, node=None, index=0):
-        """A tensor around a raw array; `node` is the graph node that produced it, if any."""
-        if type(data) is not np.ndarray and isinstance(data, (np.generic, builtins.float, builtins.int)):
-            data = np.asarray(data)
-        t = object.__new__(cls)
-        t._data = data
-        t.grad = None
-        t._out_index = index
-        if node is not None and data.dtype.kind in "fc":
-            t._ctx = node
-            t.requires_grad = True
-        else:
-            t._ctx = None
-            t.requires_grad = False
-        return t
 
     # ---- attributes -------------------------------------------------------------------------
     @property
@@ -170,7 +152,7 @@ class Tensor(ArithmeticMixin, MathMixin, ShapeMixin, _dt.ConversionShortcuts):
 
     @data.setter
     def data(self, value):
-        self._data = value._data if isinstance(value, Tensor) else xp_for(self.device).asarray(value)
+        self._data = value._data if isinstance(value, TensorBase) else xp_for(self.device).asarray(value)
 
     @property
     def T(self):
@@ -269,7 +251,7 @@ class Tensor(ArithmeticMixin, MathMixin, ShapeMixin, _dt.ConversionShortcuts):
         if create_graph:
             raise RuntimeError("tinytorch: higher-order gradients (create_graph=True) are not supported")
         if inputs is not None:
-            inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+            inputs = (inputs,) if isinstance(inputs, TensorBase) else tuple(inputs)
         run_backward(self, self._seed_gradient(gradient, "backward"), builtins.bool(retain_graph), inputs)
 
     def _seed_gradient(self, gradient, op):
@@ -320,42 +302,23 @@ class Tensor(ArithmeticMixin, MathMixin, ShapeMixin, _dt.ConversionShortcuts):
         return self if self._data.flags.c_contiguous else E.Copy.apply(self)
 
     # ---- new tensors like this one ------------------------------------------------------------
+    def _new(self, data, requires_grad):
+        t = Tensor._wrap(data)
+        return t.requires_grad_(True) if requires_grad else t
+
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        from .creation import zeros
-        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+        return self._new(filled_array(size, 0, dtype or self.dtype, device or self.device, "new_zeros"), requires_grad)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        from .creation import ones
-        return ones(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+        return self._new(filled_array(size, 1, dtype or self.dtype, device or self.device, "new_ones"), requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-        from .creation import full
-        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+        size = (size,) if isinstance(size, numbers.Integral) else size
+        return self._new(filled_array(size, fill_value, dtype or self.dtype, device or self.device, "new_full"),
+                         requires_grad)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
         return self.new_zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-        from .creation import tensor
-        return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
-
-
-def _numpy_argument_names(method):
-    """Accept NumPy's argument names as torch does: axis= for dim=, keepdims= for keepdim=."""
-    @functools.wraps(method)
-    def accepting(self, *args, **kwargs):
-        if kwargs:
-            if "axis" in kwargs:
-                kwargs["dim"] = kwargs.pop("axis")
-            if "keepdims" in kwargs:
-                kwargs["keepdim"] = kwargs.pop("keepdims")
-        return method(self, *args, **kwargs)
-    return accepting
-
-
-for _name in ("sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp", "cumsum",
-              "prod", "all", "any", "squeeze", "count_nonzero", "norm"):
-    setattr(Tensor, _name, _numpy_argument_names(getattr(Tensor, _name)))
-
-# The mixins and helpers name Tensor inside their functions, which first run after this line.
-tensor_arithmetic.Tensor = tensor_helpers.Tensor = tensor_math.Tensor = Tensor
+        return self._new(array_from_data(data, dtype or self.dtype, device or self.device), requires_grad)

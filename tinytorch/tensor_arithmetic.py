@@ -3,14 +3,14 @@ updates (`add_`, `x += y`, `fill_`, ...), and `matmul`."""
 import numpy as np
 
 from . import dtypes as _dt
-from .autograd import is_grad_enabled
+from .autograd import TensorBase, is_grad_enabled
 from .device import array_module
 from .ops import elementwise as E, linalg as L
 from .ops.errors import shapes_error
+from .random import generator_for
 from .tensor_helpers import (_SCALARS, _as_tensor, _binary, _item, _raw, _raw_binary, _raw_operand, _same_device,
                              _scalar, _shape_of)
 
-Tensor = None  # tinytorch.tensor.Tensor, set by tensor.py once the class is built (it imports this module first)
 
 
 class ArithmeticMixin:
@@ -76,7 +76,7 @@ class ArithmeticMixin:
     def __invert__(self):
         if self._data.dtype.kind not in "biu":
             raise TypeError(f"bitwise_not: not supported for {self.dtype} tensors")
-        return Tensor._wrap(~self._data)
+        return self._wrap(~self._data)
 
     def __and__(self, other):
         return _raw_binary(np.bitwise_and, self, other, "bitwise_and")
@@ -164,7 +164,7 @@ class ArithmeticMixin:
 
     def _inplace(self, op, result):
         self._check_inplace(op)
-        r = result._data if isinstance(result, Tensor) else result
+        r = result._data if isinstance(result, TensorBase) else result
         if r.shape != self._data.shape:
             try:
                 r = array_module(r).broadcast_to(r, self._data.shape)
@@ -187,7 +187,7 @@ class ArithmeticMixin:
             raise RuntimeError(f"{op}: result type {_dt.from_numpy(result).name} can't be cast to the desired "
                                f"output type {self.dtype.name}") from None
         except ValueError:
-            raise shapes_error(op, _shape_of(other) if isinstance(other, Tensor) else np.shape(o), self.shape,
+            raise shapes_error(op, _shape_of(other) if isinstance(other, TensorBase) else np.shape(o), self.shape,
                                why="do not match for an in-place op (other must broadcast to self)") from None
         return self
 
@@ -198,16 +198,16 @@ class ArithmeticMixin:
         return self._update(op, ufunc, other)
 
     def __iadd__(self, other):
-        return self._iop("add_", "add", other, Tensor.__add__)
+        return self._iop("add_", "add", other, ArithmeticMixin.__add__)
 
     def __isub__(self, other):
-        return self._iop("sub_", "subtract", other, Tensor.__sub__)
+        return self._iop("sub_", "subtract", other, ArithmeticMixin.__sub__)
 
     def __imul__(self, other):
-        return self._iop("mul_", "multiply", other, Tensor.__mul__)
+        return self._iop("mul_", "multiply", other, ArithmeticMixin.__mul__)
 
     def __itruediv__(self, other):
-        return self._iop("div_", "true_divide", other, Tensor.__truediv__)
+        return self._iop("div_", "true_divide", other, ArithmeticMixin.__truediv__)
 
     def add_(self, other, alpha=1):
         return self._update("add_", "add", other, alpha)
@@ -234,7 +234,7 @@ class ArithmeticMixin:
         return self._inplace("fill_", array_module(self._data).asarray(_item(value), dtype=self._data.dtype))
 
     def copy_(self, src):
-        src_data = src._data if isinstance(src, Tensor) else src
+        src_data = src._data if isinstance(src, TensorBase) else src
         moved = E._transfer(src_data, array_module(self._data)).astype(self._data.dtype, copy=False)
         return self._inplace("copy_", moved)
 
@@ -243,23 +243,20 @@ class ArithmeticMixin:
                                                                              self._data))
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
-        from .random import generator_for
         draw = generator_for(self.device, generator).normal(self._data.shape, self._data.dtype)
         return self._inplace("normal_", draw * std + mean)
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
-        from .random import generator_for
         draw = generator_for(self.device, generator).uniform(self._data.shape, self._data.dtype)
         return self._inplace("uniform_", draw * (b - a) + a)
 
     def bernoulli_(self, p=0.5, generator=None):
-        from .random import generator_for
         draw = generator_for(self.device, generator).uniform(self._data.shape, np.float32)
         return self._inplace("bernoulli_", (draw < p).astype(self._data.dtype))
 
 
 def matmul(a, b):
-    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+    if not isinstance(a, TensorBase) or not isinstance(b, TensorBase):
         raise TypeError(f"matmul: expected Tensors, got {type(a).__name__} and {type(b).__name__}")
     L.check_matmul_shapes(a._data.shape, b._data.shape)
     _same_device("matmul", a, b)

@@ -1,18 +1,21 @@
-"""Helpers shared by `Tensor` and its mixins: dim and shape arguments, operands converted with
-torch's type promotion, device checks, index keys, and the torch-like repr."""
+"""Helpers shared by `Tensor` and its mixins: dim and shape arguments (and NumPy's names for them),
+operands converted with torch's type promotion, device checks, index keys, the torch-like repr, and
+the named (values, indices) pairs that max, min, topk and sort return."""
 import builtins
+import collections
+import functools
 import numbers
 import operator
 
 import numpy as np
 
 from . import dtypes as _dt
-from .device import array_module
+from .autograd import TensorBase
+from .device import array_module, xp_for
 from .ops import elementwise as E
 from .ops.errors import devices_error, shapes_error
 
 _SCALARS = (builtins.int, builtins.float, builtins.bool, np.number, np.bool_)
-Tensor = None  # tinytorch.tensor.Tensor, set by tensor.py once the class is built (it imports this module first)
 
 
 def _normalize_axis(dim, ndim, op="dim", unique=True):
@@ -57,9 +60,22 @@ def _shape_args(args, op):
         raise TypeError(f"{op}(): argument 'size' must be a tuple of ints, got {args!r}") from None
 
 
+def numpy_argument_names(method):
+    """Accept NumPy's argument names as torch does: axis= for dim=, keepdims= for keepdim=."""
+    @functools.wraps(method)
+    def accepting(self, *args, **kwargs):
+        if kwargs:
+            if "axis" in kwargs:
+                kwargs["dim"] = kwargs.pop("axis")
+            if "keepdims" in kwargs:
+                kwargs["keepdim"] = kwargs.pop("keepdims")
+        return method(self, *args, **kwargs)
+    return accepting
+
+
 # ---- helpers ------------------------------------------------------------------------------
 def _item(v):
-    return v.item() if isinstance(v, Tensor) else v
+    return v.item() if isinstance(v, TensorBase) else v
 
 
 def _same_device(op, *tensors):
@@ -72,7 +88,7 @@ def _same_device(op, *tensors):
 
 def _raw(v, like=None, op="op"):
     """The raw array behind v (a Tensor, array, list or scalar), on like's device if given."""
-    if isinstance(v, Tensor):
+    if isinstance(v, TensorBase):
         if like is not None:
             _same_device(op, like, v)
         return v._data
@@ -82,18 +98,18 @@ def _raw(v, like=None, op="op"):
 
 def _as_tensor(v, like, op="op"):
     """v as a Tensor on like's device; Python scalars take torch's promoted dtype."""
-    if isinstance(v, Tensor):
+    if isinstance(v, TensorBase):
         _same_device(op, like, v)
         return v
     if isinstance(v, (str, bytes)) or v is None:
         raise TypeError(f"unsupported operand: a tensor and {type(v).__name__} {v!r}")
     xp = array_module(like._data)
     if isinstance(v, _SCALARS):
-        return Tensor._wrap(xp.asarray(v, dtype=_dt.promote(like._data.dtype, _scalar(v))))
+        return like._wrap(xp.asarray(v, dtype=_dt.promote(like._data.dtype, _scalar(v))))
     arr = xp.asarray(v)
     if arr.dtype == np.float64 and not isinstance(v, np.ndarray):
         arr = arr.astype(_dt.get_default_dtype().np)
-    return Tensor._wrap(arr)
+    return like._wrap(arr)
 
 
 def _scalar(v):
@@ -110,14 +126,14 @@ def _operand_dtype(t):
 
 def _binary(fn, a, b, name, true_divide=False):
     """Apply a differentiable binary Function with torch's promotion and clear shape errors."""
-    if isinstance(a, Tensor) and isinstance(b, Tensor):
+    if isinstance(a, TensorBase) and isinstance(b, TensorBase):
         ad, bd = a._data, b._data
         if type(ad) is not type(bd):
             raise devices_error(name, a.device, b.device)
         if ad.dtype != bd.dtype:
             dt = _dt.promote(_operand_dtype(a), _operand_dtype(b))
             a, b = _cast(a, dt), _cast(b, dt)
-    elif isinstance(b, Tensor):
+    elif isinstance(b, TensorBase):
         if not isinstance(a, _SCALARS):
             a = _as_tensor(a, b, name)
             return _binary(fn, a, b, name, true_divide)
@@ -132,11 +148,11 @@ def _binary(fn, a, b, name, true_divide=False):
         dt = _dt.promote(a._data.dtype, b)
         a = _cast(a, dt)
     if true_divide:
-        t = a if isinstance(a, Tensor) else b
+        t = a if isinstance(a, TensorBase) else b
         if t._data.dtype.kind in "biu":
             f = _dt.get_default_dtype().np
-            a = _cast(a, f) if isinstance(a, Tensor) else builtins.float(a)
-            b = _cast(b, f) if isinstance(b, Tensor) else builtins.float(b)
+            a = _cast(a, f) if isinstance(a, TensorBase) else builtins.float(a)
+            b = _cast(b, f) if isinstance(b, TensorBase) else builtins.float(b)
     try:
         return fn.apply(a, b)
     except ValueError:
@@ -144,28 +160,28 @@ def _binary(fn, a, b, name, true_divide=False):
 
 
 def _shape_of(x):
-    return tuple(x._data.shape) if isinstance(x, Tensor) else ()
+    return tuple(x._data.shape) if isinstance(x, TensorBase) else ()
 
 
 def _cast(t, np_dtype):
-    if not isinstance(t, Tensor) or t._data.dtype == np_dtype:
+    if not isinstance(t, TensorBase) or t._data.dtype == np_dtype:
         return t
     return E.Cast.apply(t, np_dtype)
 
 
 def _raw_binary(ufunc, a, b, name):
     """A non-differentiable binary op (comparison, bitwise, floor division) on raw arrays."""
-    t = a if isinstance(a, Tensor) else b
+    t = a if isinstance(a, TensorBase) else b
     ad, bd = _raw_operand(a, t), _raw_operand(b, t)
     f = getattr(array_module(t._data), ufunc.__name__) if isinstance(ufunc, np.ufunc) else ufunc
     try:
-        return Tensor._wrap(f(ad, bd))
+        return t._wrap(f(ad, bd))
     except ValueError:
         raise shapes_error(name, _shape_of(a), _shape_of(b), why="cannot be broadcast together") from None
 
 
 def _raw_operand(v, t):
-    if isinstance(v, Tensor) or not isinstance(v, _SCALARS):
+    if isinstance(v, TensorBase) or not isinstance(v, _SCALARS):
         return _raw(v, t)
     return _scalar(v)
 
@@ -209,7 +225,7 @@ def _index_key(key, t):
         key = (key,)
     out = []
     for k in key:
-        if isinstance(k, Tensor):
+        if isinstance(k, TensorBase):
             _same_device("index", t, k)
             out.append(k._data)
         elif isinstance(k, (list, np.ndarray)):
@@ -241,3 +257,22 @@ def _format(t):
     elif t.requires_grad:
         extras.append("requires_grad=True")
     return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+def _return_type(name):
+    """torch.return_types.<name>: a named (values, indices) pair, e.g. what max(dim) returns."""
+    pair = collections.namedtuple(name, ("values", "indices"))
+
+    def __repr__(self):
+        return f"tinytorch.return_types.{name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
+    return type(name, (pair,), {"__slots__": (), "__repr__": __repr__, "__module__": "tinytorch.return_types"})
+
+
+_RETURN_TYPES = {name: _return_type(name) for name in ("max", "min", "topk", "sort")}
+
+
+def _ValuesIndices(values, indices, name="max"):
+    kind = _RETURN_TYPES.get(name)
+    if kind is None:
+        kind = _RETURN_TYPES[name] = _return_type(name)
+    return kind(values, indices)

@@ -1,18 +1,16 @@
 """`MathMixin`: Tensor's unary math (exp, tanh, clamp, masked_fill, ...) and reductions (sum,
-max, argmax, ...); `where`; and the named (values, indices) pairs that max, min, topk and sort return."""
+max, argmax, ...); and `where`."""
 import builtins
-import collections
 
 import numpy as np
 
 from . import dtypes as _dt
+from .autograd import TensorBase
 from .device import array_module
 from .ops import elementwise as E, reduction as R
 from .ops.errors import shapes_error
-from .tensor_helpers import (_as_tensor, _binary, _cast, _item, _normalize_axis, _one_axis, _operand_dtype,
-                             _raw_binary, _same_device, _scalar, _shape_of)
-
-Tensor = None  # tinytorch.tensor.Tensor, set by tensor.py once the class is built (it imports this module first)
+from .tensor_helpers import (_ValuesIndices, _as_tensor, _binary, _cast, _item, _normalize_axis, _one_axis,
+                             _operand_dtype, _raw_binary, _same_device, _scalar, _shape_of, numpy_argument_names)
 
 
 class MathMixin:
@@ -74,28 +72,28 @@ class MathMixin:
         return self * self
 
     def sign(self):
-        return Tensor._wrap(array_module(self._data).sign(self._data))
+        return self._wrap(array_module(self._data).sign(self._data))
 
     def floor(self):
-        return Tensor._wrap(array_module(self._data).floor(self._data))
+        return self._wrap(array_module(self._data).floor(self._data))
 
     def ceil(self):
-        return Tensor._wrap(array_module(self._data).ceil(self._data))
+        return self._wrap(array_module(self._data).ceil(self._data))
 
     def round(self):
-        return Tensor._wrap(array_module(self._data).round(self._data))
+        return self._wrap(array_module(self._data).round(self._data))
 
     def isnan(self):
-        return Tensor._wrap(array_module(self._data).isnan(self._data))
+        return self._wrap(array_module(self._data).isnan(self._data))
 
     def isinf(self):
-        return Tensor._wrap(array_module(self._data).isinf(self._data))
+        return self._wrap(array_module(self._data).isinf(self._data))
 
     def isfinite(self):
-        return Tensor._wrap(array_module(self._data).isfinite(self._data))
+        return self._wrap(array_module(self._data).isfinite(self._data))
 
     def logical_not(self):
-        return Tensor._wrap(array_module(self._data).logical_not(self._data))
+        return self._wrap(array_module(self._data).logical_not(self._data))
 
     def logical_and(self, other):
         return _raw_binary(np.logical_and, self, other, "logical_and")
@@ -106,7 +104,7 @@ class MathMixin:
     def clamp(self, min=None, max=None):
         if min is None and max is None:
             raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
-        if isinstance(min, Tensor) or isinstance(max, Tensor):
+        if isinstance(min, TensorBase) or isinstance(max, TensorBase):
             out = self if min is None else self.maximum(_as_tensor(min, self))
             return out if max is None else out.minimum(_as_tensor(max, self))
         lo, hi = _item(min), _item(max)
@@ -123,6 +121,7 @@ class MathMixin:
     def clamp_max(self, max):
         return self.clamp(max=max)
 
+    @numpy_argument_names
     def norm(self, p="fro", dim=None, keepdim=False):
         """The p-norm (p = 2 or "fro", 1, or inf) over dim (everything when None)."""
         if p in ("fro", 2):
@@ -146,9 +145,9 @@ class MathMixin:
         mask = _as_tensor(mask, self, "masked_fill")
         if mask._data.dtype != np.bool_:
             raise RuntimeError(f"masked_fill: expected a bool mask, got {mask.dtype}")
-        if isinstance(value, Tensor) and value.ndim == 0 and not value.requires_grad:
+        if isinstance(value, TensorBase) and value.ndim == 0 and not value.requires_grad:
             value = value.item()
-        if isinstance(value, Tensor):
+        if isinstance(value, TensorBase):
             return where(mask, value, self)
         value = _item(value)
         fill = np.asarray(value, dtype=self._data.dtype) if isinstance(self._data, np.ndarray) else value
@@ -161,12 +160,14 @@ class MathMixin:
         return self if self._data.dtype.kind in "fc" else self.to(_dt.get_default_dtype())
 
     # ---- reductions -------------------------------------------------------------------------
+    @numpy_argument_names
     def sum(self, dim=None, keepdim=False, dtype=None):
         x = self.to(dtype) if dtype is not None else self
         if x._data.dtype.kind in "bi" and dtype is None and x._data.dtype != np.int64:
             x = x.to(_dt.int64)
         return R.Sum.apply(x, _normalize_axis(dim, x.ndim, "sum"), keepdim)
 
+    @numpy_argument_names
     def mean(self, dim=None, keepdim=False, dtype=None):
         x = self.to(dtype) if dtype is not None else self
         if x._data.dtype.kind not in "fc":
@@ -174,6 +175,7 @@ class MathMixin:
                                f"or complex dtype. Got: {x.dtype.name.capitalize()}")
         return R.Mean.apply(x, _normalize_axis(dim, x.ndim, "mean"), keepdim)
 
+    @numpy_argument_names
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         if isinstance(unbiased, builtins.bool) or unbiased is None:
             c = 1 if correction is None and unbiased is None else (correction if correction is not None else builtins.int(unbiased))
@@ -181,11 +183,12 @@ class MathMixin:
             raise TypeError(f"var(): 'unbiased' must be a bool, got {unbiased!r}")
         return R.Var.apply(self._floating(), _normalize_axis(dim, self.ndim, "var"), c, keepdim)
 
+    @numpy_argument_names
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
     def _minmax(self, dim, keepdim, is_max, op):
-        if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
+        if isinstance(dim, TensorBase):  # torch.max(a, b) is the elementwise maximum
             return self.maximum(dim) if is_max else self.minimum(dim)
         if dim is None:
             if self._data.size == 0:
@@ -198,15 +201,19 @@ class MathMixin:
         values, indices = R.MaxDim.apply(self, axis, keepdim, is_max)
         return _ValuesIndices(values, indices, op)
 
+    @numpy_argument_names
     def max(self, dim=None, keepdim=False):
         return self._minmax(dim, keepdim, True, "max")
 
+    @numpy_argument_names
     def min(self, dim=None, keepdim=False):
         return self._minmax(dim, keepdim, False, "min")
 
+    @numpy_argument_names
     def amax(self, dim=(), keepdim=False):
         return self._amaxmin(dim, keepdim, True)
 
+    @numpy_argument_names
     def amin(self, dim=(), keepdim=False):
         return self._amaxmin(dim, keepdim, False)
 
@@ -221,9 +228,11 @@ class MathMixin:
         out = self._minmax(axis[0], True, is_max, "amax").values
         return out if keepdim else out.squeeze(axis[0])
 
+    @numpy_argument_names
     def argmax(self, dim=None, keepdim=False):
         return self._arg(dim, keepdim, True)
 
+    @numpy_argument_names
     def argmin(self, dim=None, keepdim=False):
         return self._arg(dim, keepdim, False)
 
@@ -231,16 +240,18 @@ class MathMixin:
         a = self._data
         if dim is None:
             idx = a.argmax() if is_max else a.argmin()
-            return Tensor._wrap(array_module(a).asarray(idx, dtype=np.int64).reshape((1,) * a.ndim if keepdim else ()))
+            return self._wrap(array_module(a).asarray(idx, dtype=np.int64).reshape((1,) * a.ndim if keepdim else ()))
         if a.ndim == 0:
             return self._as_vector("argmax", dim)._arg(0, False, is_max)
         axis = _one_axis(dim, a.ndim, "argmax")
         idx = a.argmax(axis=axis) if is_max else a.argmin(axis=axis)
-        return Tensor._wrap(array_module(a).expand_dims(idx, axis) if keepdim else idx)
+        return self._wrap(array_module(a).expand_dims(idx, axis) if keepdim else idx)
 
+    @numpy_argument_names
     def logsumexp(self, dim, keepdim=False):
         return R.LogSumExp.apply(self._floating(), _normalize_axis(dim, self.ndim, "logsumexp"), keepdim)
 
+    @numpy_argument_names
     def cumsum(self, dim, dtype=None):
         x = self.to(dtype) if dtype is not None else self
         if x.ndim == 0:
@@ -252,74 +263,50 @@ class MathMixin:
         _normalize_axis(dim, 0, op)
         return self.reshape(1)
 
+    @numpy_argument_names
     def prod(self, dim=None, keepdim=False, dtype=None):
         x = self.to(dtype) if dtype is not None else self
         if x._data.dtype.kind in "bi" and dtype is None and x._data.dtype != np.int64:
             x = x.to(_dt.int64)
         return R.Prod.apply(x, None if dim is None else _one_axis(dim, x.ndim, "prod"), keepdim)
 
+    @numpy_argument_names
     def all(self, dim=None, keepdim=False):
-        return Tensor._wrap(array_module(self._data).asarray(self._data.all(axis=_normalize_axis(dim, self.ndim), keepdims=keepdim)))
+        return self._wrap(array_module(self._data).asarray(self._data.all(axis=_normalize_axis(dim, self.ndim), keepdims=keepdim)))
 
+    @numpy_argument_names
     def any(self, dim=None, keepdim=False):
-        return Tensor._wrap(array_module(self._data).asarray(self._data.any(axis=_normalize_axis(dim, self.ndim), keepdims=keepdim)))
+        return self._wrap(array_module(self._data).asarray(self._data.any(axis=_normalize_axis(dim, self.ndim), keepdims=keepdim)))
 
+    @numpy_argument_names
     def count_nonzero(self, dim=None):
-        return Tensor._wrap(array_module(self._data).asarray(
+        return self._wrap(array_module(self._data).asarray(
             array_module(self._data).count_nonzero(self._data, axis=_normalize_axis(dim, self.ndim)), dtype=np.int64))
 
     def nonzero(self, as_tuple=False):
         idx = array_module(self._data).nonzero(self._data)
         if as_tuple:
-            return tuple(Tensor._wrap(i) for i in idx)
-        return Tensor._wrap(array_module(self._data).stack(idx, axis=1).astype(np.int64))
-
-    # ---- nn shortcuts (defined in nn.functional) --------------------------------------------
-    def softmax(self, dim, dtype=None):
-        from .nn import functional as F
-        return F.softmax(self, dim, dtype=dtype)
-
-    def log_softmax(self, dim, dtype=None):
-        from .nn import functional as F
-        return F.log_softmax(self, dim, dtype=dtype)
+            return tuple(self._wrap(i) for i in idx)
+        return self._wrap(array_module(self._data).stack(idx, axis=1).astype(np.int64))
 
 
 def where(condition, input=None, other=None):
     """where(cond, x, y): x where cond, else y (x, y tensors or scalars); where(cond): nonzero."""
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
-    like = next(v for v in (input, other, condition) if isinstance(v, Tensor))
-    _same_device("where", *[v for v in (condition, input, other) if isinstance(v, Tensor)])
+    like = next(v for v in (input, other, condition) if isinstance(v, TensorBase))
+    _same_device("where", *[v for v in (condition, input, other) if isinstance(v, TensorBase)])
     cond = _as_tensor(condition, like, "where")
     if cond._data.dtype != np.bool_:
         raise RuntimeError(f"where: expected a bool condition, got {cond.dtype}")
-    x = input if isinstance(input, Tensor) else None
-    y = other if isinstance(other, Tensor) else None
+    x = input if isinstance(input, TensorBase) else None
+    y = other if isinstance(other, TensorBase) else None
     parts = [p for p in (x, y) if p is not None]
-    dt = _dt.promote(*[_operand_dtype(p) for p in parts], *[_scalar(v) for v in (input, other) if not isinstance(v, Tensor)])
+    dt = _dt.promote(*[_operand_dtype(p) for p in parts], *[_scalar(v) for v in (input, other) if not isinstance(v, TensorBase)])
     xa = _cast(x, dt) if x is not None else array_module(like._data).asarray(input, dtype=dt)
     ya = _cast(y, dt) if y is not None else array_module(like._data).asarray(other, dtype=dt)
     try:
         return E.Where.apply(cond, xa, ya)
     except ValueError:
-        raise shapes_error("where", cond.shape, _shape_of(xa) if isinstance(xa, Tensor) else xa.shape,
-                           _shape_of(ya) if isinstance(ya, Tensor) else ya.shape, why="cannot be broadcast together") from None
-
-
-def _return_type(name):
-    """torch.return_types.<name>: a named (values, indices) pair, e.g. what max(dim) returns."""
-    pair = collections.namedtuple(name, ("values", "indices"))
-
-    def __repr__(self):
-        return f"tinytorch.return_types.{name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
-    return type(name, (pair,), {"__slots__": (), "__repr__": __repr__, "__module__": "tinytorch.return_types"})
-
-
-_RETURN_TYPES = {name: _return_type(name) for name in ("max", "min", "topk", "sort")}
-
-
-def _ValuesIndices(values, indices, name="max"):
-    kind = _RETURN_TYPES.get(name)
-    if kind is None:
-        kind = _RETURN_TYPES[name] = _return_type(name)
-    return kind(values, indices)
+        raise shapes_error("where", cond.shape, _shape_of(xa) if isinstance(xa, TensorBase) else xa.shape,
+                           _shape_of(ya) if isinstance(ya, TensorBase) else ya.shape, why="cannot be broadcast together") from None

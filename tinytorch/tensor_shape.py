@@ -1,14 +1,17 @@
-"""`ShapeMixin`: Tensor's shape methods (view, reshape, permute, expand, split, ...) and
-indexing (`t[key]`, `t[key] = v`, gather, index_select, topk, sort, multinomial)."""
+"""`ShapeMixin`: Tensor's shape methods (view, reshape, permute, expand, split, ...),
+indexing (`t[key]`, `t[key] = v`, gather, index_select), sorting (topk, sort) and multinomial."""
 import builtins
 import numbers
 
 import numpy as np
 
 from . import dtypes as _dt
-from .ops import indexing as I, movement as M
+from .device import array_module
+from .ops import indexing as I, movement as M, sampling as S
 from .ops.errors import shapes_error
-from .tensor_helpers import _index_key, _normalize_axis, _one_axis, _raw, _resolve_shape, _shape_args, _viewable
+from .random import generator_for
+from .tensor_helpers import (_ValuesIndices, _index_key, _normalize_axis, _one_axis, _raw, _resolve_shape, _shape_args,
+                             _viewable, numpy_argument_names)
 
 
 class ShapeMixin:
@@ -53,6 +56,7 @@ class ShapeMixin:
             raise RuntimeError(f"permute: dims {dims} are not a permutation of the {self.ndim} dimensions of shape {tuple(self.shape)}")
         return M.Permute.apply(self, axes)
 
+    @numpy_argument_names
     def squeeze(self, dim=None):
         shape = self._data.shape
         if dim is None:
@@ -189,16 +193,28 @@ class ShapeMixin:
                                     _raw(index, self, "index_select"))
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
-        from .ops.sampling import topk
-        return topk(self, k, dim, largest, sorted)
+        """The k largest (or smallest) entries along dim, as (values, indices), largest first."""
+        return self._sorted_pick(k, dim, largest, "topk")
 
     def sort(self, dim=-1, descending=False):
-        from .ops.sampling import sort
-        return sort(self, dim, descending)
+        n = self.shape[dim] if self.ndim else 1
+        return self._sorted_pick(n, dim, descending, "sort")
+
+    def _sorted_pick(self, k, dim, descending, op):
+        a = self._data
+        if a.ndim == 0:
+            return _ValuesIndices(self, self._wrap(array_module(a).zeros((), dtype=np.int64)), op)
+        axis = _one_axis(dim, a.ndim, op)
+        n = a.shape[axis]
+        if not 0 <= k <= n:
+            raise RuntimeError(f"{op}: k ({k}) must be between 0 and the size of dimension {dim} ({n})")
+        index = S.sorted_indices(a, k, axis, descending)
+        return _ValuesIndices(S.TakeAlong.apply(self, index, axis), self._wrap(index), op)
 
     def argsort(self, dim=-1, descending=False):
         return self.sort(dim, descending).indices
 
     def multinomial(self, num_samples, replacement=False, generator=None):
-        from .ops.sampling import multinomial
-        return multinomial(self, num_samples, replacement, generator=generator)
+        """Category indices drawn from each row of non-negative weights (ops/sampling.py)."""
+        gen = generator_for(self.device, generator)
+        return self._wrap(S.multinomial_indices(self._data, num_samples, replacement, gen))

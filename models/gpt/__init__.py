@@ -1,8 +1,7 @@
 """GPT from scratch (lecture 7) and GPT-2 124M (lecture 10) on tinytorch.
 
-    model.py       GPTConfig, GPT (nanoGPT semantics, Hugging Face GPT-2 names), generate
+    model.py       GPTConfig, GPT (nanoGPT semantics, Hugging Face GPT-2 names), generate, from_pretrained
     kv_cache.py    keys/values of past positions for incremental decoding
-    pretrained.py  GPT.from_pretrained: Hugging Face GPT-2 model.safetensors
     presets.py     TrainConfig (build-nanogpt's recipe) and the presets
     data.py        Tiny Shakespeare by characters, text with GPT-2 BPE, samplers
     shards.py      uint16 token shards: writing and streaming (rank / world_size)

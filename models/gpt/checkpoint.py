@@ -38,7 +38,7 @@ def load_checkpoint(path, model, optimizer, stream, meta):
         if ckpt["meta"][key] != meta[key]:
             raise ValueError(f"checkpoint {path} has a different {key.replace('_', ' ')}: "
                              f"{describe_difference(ckpt['meta'][key], meta[key])}")
-    load_parameters(model, ckpt["model"], source=str(path))
+    model.load_state_dict(ckpt["model"])
     optimizer.load_state_dict(ckpt["optimizer"])
     tinytorch.set_rng_state(ckpt["rng"])
     if "cuda_rng" in ckpt:
@@ -51,7 +51,7 @@ def load_model(path, device="cpu"):
     """(GPT in eval mode, tokenizer) from a training checkpoint, for sampling or evaluation."""
     ckpt = read_checkpoint(path)
     model = GPT(GPTConfig.from_dict(ckpt["meta"]["model_config"]))
-    load_parameters(model, ckpt["model"], source=str(path))
+    model.load_state_dict(ckpt["model"])
     if device != "cpu":
         model.to(device)
     return model.eval(), tokenizer_from_meta(ckpt["meta"]["tokenizer"])
@@ -63,17 +63,3 @@ def describe_difference(saved, wanted):
         return ", ".join(f"{k}={saved.get(k)!r} in the checkpoint but {wanted.get(k)!r} here" for k in keys)
     return f"{saved!r} in the checkpoint but {wanted!r} here"
 
-
-def load_parameters(model, arrays, source):
-    """Copy arrays (name -> array or Tensor) into the model's parameters: same names, same shapes."""
-    params = dict(model.named_parameters())
-    missing, unexpected = params.keys() - arrays.keys(), arrays.keys() - params.keys()
-    if missing or unexpected:
-        raise ValueError(f"{source}: parameter names differ from the model's "
-                         f"(missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]})")
-    with tinytorch.no_grad():
-        for name, p in params.items():
-            a = arrays[name]
-            if tuple(a.shape) != tuple(p.shape):
-                raise ValueError(f"{source}: {name} has shape {tuple(a.shape)}, the model expects {tuple(p.shape)}")
-            p.copy_(a)

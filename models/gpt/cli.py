@@ -12,28 +12,14 @@ Bad input (a missing dataset, an unknown preset or override key, a checkpoint of
 config) ends with a one-line `error: ...` message and exit status 2.
 """
 import argparse
-import contextlib
 import sys
 from pathlib import Path
 
 from tqdm import tqdm
 
+import tinytorch
+
 from .presets import PRESETS, resolve
-
-
-@contextlib.contextmanager
-def backend_settings(kernels=None, cpu_matmul=None):
-    """--kernels and --matmul: tinytorch.backends.kernels and .cpu_matmul while the command runs
-    (None keeps the current setting: the default or $TINYTORCH_KERNELS / $TINYTORCH_CPU_MATMUL),
-    restored afterwards."""
-    import tinytorch.backends
-    before = tinytorch.backends.kernels, tinytorch.backends.cpu_matmul
-    tinytorch.backends.kernels = kernels or before[0]
-    tinytorch.backends.cpu_matmul = cpu_matmul or before[1]
-    try:
-        yield
-    finally:
-        tinytorch.backends.kernels, tinytorch.backends.cpu_matmul = before
 
 
 def cmd_train(args, overrides):
@@ -42,7 +28,7 @@ def cmd_train(args, overrides):
         if getattr(args, key) is not None:
             overrides = [f"--{key}={getattr(args, key)}", *overrides]
     settings = resolve(args.preset, overrides)
-    with backend_settings(args.kernels, args.matmul):
+    with tinytorch.backends.using(kernels=args.kernels, cpu_matmul=args.matmul):
         metrics = train(settings, args.out, resume=args.resume, stop_at=args.stop_at, progress=not args.quiet,
                         profile_steps=args.profile)
     report(metrics, args.out)
@@ -96,7 +82,7 @@ def cmd_demo(args, overrides):
     print(f"Training GPT shakespeare-char-cpu on Tiny Shakespeare: {settings['model']}, "
           f"{settings['train'].max_iters} steps, {args.kernels} kernels, {args.matmul} matmuls. "
           f"Output in {args.out}.")
-    with backend_settings(args.kernels, args.matmul):
+    with tinytorch.backends.using(kernels=args.kernels, cpu_matmul=args.matmul):
         report(train(settings, args.out), args.out)
     model, tokenizer = load_model(Path(args.out) / CHECKPOINT)
     print("\nSample (500 characters, temperature 0.8, top_k 200):\n")

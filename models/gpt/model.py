@@ -5,18 +5,25 @@
     attn:   causal multi-head self-attention through F.scaled_dot_product_attention
     mlp:    c_fc (C -> 4C), GELU (tanh form, as GPT-2), c_proj (4C -> C)
 
-`lm_head.weight` is `transformer.wte.weight` (tied). Init as GPT-2: N(0, 0.02) for weights and
+`lm_head.weight` is `transformer.wte.weight` (tied). `GPT.from_pretrained` reads Hugging Face
+GPT-2 weights (`model.safetensors`, never a pickle), as nanoGPT's does. Init as GPT-2: N(0, 0.02) for weights and
 embeddings, zeros for biases, and N(0, 0.02 / sqrt(2 n_layer)) for the two residual projections
 (`attn.c_proj`, `mlp.c_proj`), so the residual stream's variance does not grow with depth.
 """
+import json
 import math
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 
 import tinytorch
 from tinytorch import nn
 from tinytorch.nn import functional as F
 
 from .kv_cache import KVCache
+
+TIED = ("transformer.wte.weight", "lm_head.weight")  # one matrix under two names
+HF_CONV1D = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
+HF_BUFFERS = (".attn.bias", ".attn.masked_bias")  # Hugging Face's causal-mask buffers (not c_attn.bias)
 
 
 @dataclass
@@ -218,11 +225,52 @@ class GPT(nn.Module):
             cache.advance(idx.shape[1])
         return self.lm_head(x[:, -1, :])
 
+    def load_state_dict(self, state_dict, strict=True):
+        """Module.load_state_dict, with the tied matrix under either of its names or both (training
+        checkpoints and Hugging Face files keep it once)."""
+        state = dict(state_dict)
+        for name, other in (TIED, TIED[::-1]):
+            if name in state and other not in state:
+                state[other] = state[name]
+        return super().load_state_dict(state, strict)
+
     @classmethod
     def from_pretrained(cls, path, n_head=None):
-        """A GPT with the weights of a Hugging Face GPT-2 `model.safetensors` (file or its folder)."""
-        from .pretrained import load_hf_gpt2
-        return load_hf_gpt2(cls, path, n_head)
+        """A GPT with the weights of a Hugging Face GPT-2 `model.safetensors` (the file or its folder).
+
+        Hugging Face names match ours (`h.0.attn.c_attn.weight`, ...), with or without the
+        `transformer.` prefix (GPT2Model vs GPT2LMHeadModel files). `attn.c_attn`, `attn.c_proj`,
+        `mlp.c_fc` and `mlp.c_proj` are Conv1D layers storing the weight as (in, out), so those four
+        are transposed; the causal-mask buffers `attn.bias` / `attn.masked_bias` are skipped. The
+        config comes from the shapes; n_head from `config.json` beside the file when there is one,
+        else n_embd / 64 (GPT-2's head size at every size)."""
+        path = Path(path)
+        file = path / "model.safetensors" if path.is_dir() else path
+        if not file.is_file():
+            raise FileNotFoundError(f"GPT.from_pretrained: no safetensors file at {file}")
+        config_json = file.parent / "config.json"
+        if n_head is None and config_json.is_file():
+            n_head = json.loads(config_json.read_text()).get("n_head")
+        raw = tinytorch.load(file, map_location="cpu")
+        if not all(isinstance(v, tinytorch.Tensor) for v in raw.values()):
+            raise ValueError(f"GPT.from_pretrained: {file} is not a Hugging Face safetensors file of tensors")
+        state = {}
+        for name, tensor in raw.items():
+            short = name.removeprefix("transformer.")
+            if not short.endswith(HF_BUFFERS):
+                state[short if short == "lm_head.weight" else f"transformer.{short}"] = (
+                    tensor.t() if short.endswith(HF_CONV1D) else tensor)
+        missing = {"transformer.wte.weight", "transformer.wpe.weight"} - state.keys()
+        if missing:
+            raise ValueError(f"GPT.from_pretrained: {file} is not a GPT-2 checkpoint (missing {sorted(missing)})")
+        vocab_size, n_embd = state["transformer.wte.weight"].shape
+        config = GPTConfig(block_size=state["transformer.wpe.weight"].shape[0], vocab_size=vocab_size,
+                           n_layer=len({k.split(".")[2] for k in state if k.startswith("transformer.h.")}),
+                           n_head=n_head or n_embd // 64, n_embd=n_embd, dropout=0.0,
+                           bias="transformer.h.0.attn.c_attn.bias" in state)
+        model = cls(config)
+        model.load_state_dict(state)
+        return model
 
 
 def pick_next_token(logits, temperature=1.0, top_k=None, generator=None):

@@ -15,7 +15,7 @@ from ..autograd import is_grad_enabled
 from ..device import array_module
 from ..kernels import reference
 from ..ops.errors import DeviceError, shapes_error
-from ..ops.sampling import one_hot  # noqa: F401  (torch.nn.functional.one_hot)
+from ..functions import one_hot  # noqa: F401  (torch.nn.functional.one_hot)
 from ..random import generator_for
 from ..tensor import Tensor
 from .fused_activation import (GELU, Dropout, LogSoftmax, SiLU, Softmax, dropout_naive, gelu_naive,  # noqa: F401
@@ -378,6 +378,25 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     except ValueError:
         raise shapes_error(op, query.shape, key.shape, value.shape,
                            why="have batch dimensions that cannot be broadcast together") from None
+
+
+def _softmax_method(self, dim, dtype=None):
+    """t.softmax(dim): softmax(t, dim)."""
+    return softmax(self, dim, dtype=dtype)
+
+
+def _log_softmax_method(self, dim, dtype=None):
+    """t.log_softmax(dim): log_softmax(t, dim)."""
+    return log_softmax(self, dim, dtype=dtype)
+
+
+def install_tensor_methods(cls):
+    """Put the Tensor methods this module owns onto the class (as chainer's install_variable_arithmetics)."""
+    cls.softmax = _softmax_method
+    cls.log_softmax = _log_softmax_method
+
+
+install_tensor_methods(Tensor)
 
 
 def __getattr__(name):

@@ -11,7 +11,6 @@ import numpy as np
 from ..autograd import Function
 from ..device import array_module
 from ..ops.elementwise import _sigmoid
-from ..tensor import where
 from .fused_common import exp_rows, row_blocks
 from .special import _erfc_series, normal_cdf_block
 
@@ -284,14 +283,13 @@ def _normal_cdf_naive(x):
     for c in powers[1:]:
         p = p * s + c
     half_tail = t * (p - z * z).exp() / 2
-    return where(x < 0, half_tail, 1 - half_tail)
+    return half_tail.where(x < 0, 1 - half_tail)
 
 
 def dropout_naive(input, p=0.5, training=True, inplace=False):
     """x * [u >= p] / (1 - p) with u drawn like Dropout's (same generator, same order)."""
-    from ..creation import rand_like
     if not training or p == 0:
         return input
     if p == 1:
         return input * 0
-    return input * (rand_like(input) >= p) / (1 - p)
+    return input * (input.new_empty(input.shape).uniform_() >= p) / (1 - p)

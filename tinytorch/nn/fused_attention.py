@@ -6,7 +6,10 @@ import numpy as np
 
 from ..autograd import Function
 from ..device import array_module
+from ..dtypes import bool_
+from ..ops.errors import shapes_error
 from ..ops.movement import empty_in_memory_order, memory_order, place_in_base, same_view_in
+from .fused_activation import softmax_naive
 from .fused_common import exp_rows, one_block, row_blocks
 
 
@@ -230,7 +233,6 @@ def causal_bias(n_queries, n_keys, dtype, xp):
 def repeat_kv_heads(query, key, value):
     """Grouped-query attention: repeat each of key's and value's H_kv heads (dim -3) H_q / H_kv
     times so they line up with query's heads (torch's enable_gqa)."""
-    from ..ops.errors import shapes_error
     n_q, n_kv = query.shape[-3], key.shape[-3]
     if n_q % n_kv or value.shape[-3] != n_kv:
         raise shapes_error("scaled_dot_product_attention", query.shape, key.shape, value.shape,
@@ -245,15 +247,13 @@ def repeat_kv_heads(query, key, value):
 def scaled_dot_product_attention_naive(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
                                        scale=None, enable_gqa=False):
     """Lecture 7's attention head: wei = q @ k^T * scale, masked_fill(-inf), softmax, @ v."""
-    from ..creation import rand_like, tensor
-    from .fused_activation import softmax_naive
     if enable_gqa:
         key, value = repeat_kv_heads(query, key, value)
     scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
     wei = query @ key.transpose(-2, -1) * scale
     n_queries, n_keys = query.shape[-2], key.shape[-2]
     if is_causal:
-        attn_mask = tensor(causal_mask(n_queries, n_keys, array_module(query._data)), device=query.device)
+        attn_mask = query.new_ones(n_queries, n_keys, dtype=bool_).tril()
     if attn_mask is not None and attn_mask.dtype.name == "bool":
         wei = wei.masked_fill(attn_mask.logical_not(), float("-inf"))
         attends = attn_mask.any(-1, keepdim=True)
@@ -264,5 +264,5 @@ def scaled_dot_product_attention_naive(query, key, value, attn_mask=None, dropou
     if attn_mask is not None and attn_mask.dtype.name == "bool":
         wei = wei * attends
     if dropout_p > 0:
-        wei = wei * (rand_like(wei) >= dropout_p) / (1 - dropout_p)
+        wei = wei * (wei.new_empty(wei.shape).uniform_() >= dropout_p) / (1 - dropout_p)
     return wei @ value

@@ -147,6 +147,5 @@ def embedding_naive(input, weight, padding_idx=None, max_norm=None, norm_type=2.
     """weight[input]: indexing's own backward scatter-adds (padding_idx: its row is cut off the graph)."""
     if padding_idx is None:
         return weight[input]
-    from ..tensor import where
     is_pad = (input == padding_idx).unsqueeze(-1)
-    return where(is_pad, weight.detach()[input], weight[input])
+    return weight.detach()[input].where(is_pad, weight[input])

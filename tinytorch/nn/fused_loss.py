@@ -1,9 +1,10 @@
 """Fused losses: cross_entropy (softmax + negative log-likelihood in one Function), nll_loss and
 mse_loss, each next to its `*_naive` twin built from Tensor primitives."""
+import numpy as np
+
 from ..autograd import Function
 from ..device import array_module
 from ..ops.errors import shapes_error
-from ..tensor import where
 from .fused_activation import log_softmax_naive
 from .fused_common import exp_rows, fits_in_cache, loss_grad_per_element, reduce_loss, row_blocks, row_sums
 
@@ -170,28 +171,26 @@ def _reduce_naive(loss, reduction, denominator):
 def cross_entropy_naive(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """log_softmax, then each row's log-probability at its target (lecture 4), with torch's
     weights, ignore_index and label smoothing spelled out in Tensor ops."""
-    from ..creation import arange, ones
     x, t, out_shape = classes_last("cross_entropy", input, target)
     n, n_classes = x.shape
     logp = log_softmax_naive(x, 1)
     valid = t != ignore_index
-    safe = where(valid, t, 0)
-    w = ones(n_classes, dtype=x.dtype, device=x.device) if weight is None else weight
+    safe = t.where(valid, 0)
+    w = x.new_ones(n_classes) if weight is None else weight
     w_t = w[safe] * valid
-    loss = -logp[arange(n, device=x.device), safe] * w_t * (1 - label_smoothing)
+    loss = -logp[t.new_tensor(np.arange(n)), safe] * w_t * (1 - label_smoothing)
     if label_smoothing:
         loss = loss - (logp * w).sum(1) * valid * (label_smoothing / n_classes)
     return _reduce_naive(loss.reshape(out_shape), reduction, w_t.sum())
 
 
 def nll_loss_naive(input, target, weight=None, ignore_index=-100, reduction="mean"):
-    from ..creation import arange, ones
     x, t, out_shape = classes_last("nll_loss", input, target)
     valid = t != ignore_index
-    safe = where(valid, t, 0)
-    w = ones(x.shape[1], dtype=x.dtype, device=x.device) if weight is None else weight
+    safe = t.where(valid, 0)
+    w = x.new_ones(x.shape[1]) if weight is None else weight
     w_t = w[safe] * valid
-    loss = -x[arange(x.shape[0], device=x.device), safe] * w_t
+    loss = -x[t.new_tensor(np.arange(x.shape[0])), safe] * w_t
     return _reduce_naive(loss.reshape(out_shape), reduction, w_t.sum())
 
 

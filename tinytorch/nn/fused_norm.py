@@ -17,7 +17,7 @@ trailing axes of each sample, batch_norm over the batch (and length) for each ch
 import functools
 import operator
 
-from ..autograd import Function
+from ..autograd import Function, no_grad
 from ..device import array_module
 from .fused_common import column_sums, one_block, row_blocks, row_sums
 
@@ -229,7 +229,6 @@ def layer_norm_naive(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 def batch_norm_naive(input, running_mean, running_var, weight=None, bias=None, training=False,
                      momentum=0.1, eps=1e-5):
     """Lecture 4's batch norm: bnmean, bnvar over the batch, then gain and bias."""
-    from ..autograd import no_grad
     dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
     if training:

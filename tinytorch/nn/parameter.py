@@ -11,8 +11,7 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
-            from ..creation import empty
-            data = empty(0)
+            data = Tensor(0)
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter: expected a Tensor, got {type(data).__name__}")
         self._data = data._data
@@ -21,6 +20,11 @@ class Parameter(Tensor):
         self._out_index = 0
         self.requires_grad = False
         self.requires_grad_(requires_grad)
+
+    @staticmethod
+    def _wrap(data, node=None, index=0):
+        """What ops on parameters return: plain tensors, as in torch."""
+        return Tensor._wrap(data, node, index)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()

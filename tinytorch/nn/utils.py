@@ -2,7 +2,9 @@
 import math
 
 from ..autograd import no_grad
+from ..creation import tensor
 from ..device import array_module
+from ..functions import cat
 from ..tensor import Tensor
 
 
@@ -33,7 +35,6 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     norm_type = float(norm_type)
     grads = [p.grad._data for p in _as_list(parameters) if p.grad is not None]
     if not grads:
-        from ..creation import tensor
         return tensor(0.0)
     xp = array_module(grads[0])
     norms = xp.stack([_vector_norm(g, norm_type).astype(grads[0].dtype) for g in grads])
@@ -59,7 +60,6 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
 
 def parameters_to_vector(parameters):
     """All parameters flattened and concatenated into one 1-D tensor (a copy)."""
-    from ..functions import cat
     params = _as_list(parameters)
     return cat([p.reshape(-1) for p in params])
 

@@ -1,6 +1,7 @@
 """Adam and AdamW (Kingma & Ba 2015; Loshchilov & Hutter 2019), as torch computes them."""
 import numpy as np
 
+from .. import backends
 from ..device import array_module
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_nonnegative
@@ -80,7 +81,6 @@ class Adam(Optimizer):
     def _fused_update(group, p, g, state):
         """Run the whole update as one Numba kernel when the backend offers it (kernels="numba",
         a contiguous NumPy parameter, no amsgrad); True if it ran."""
-        from .. import backends
         kernel = backends.cpu_only_kernel("adam_update_", array_module(p))
         m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         if kernel is None or group["amsgrad"] or not (p.flags.c_contiguous and g.flags.c_contiguous):

@@ -15,6 +15,7 @@ import sys
 import time
 from datetime import datetime
 
+from ..compat import NotSupportedAttributeError
 from ..tensor import Tensor
 
 SCALARS_FILE = "scalars.csv"
@@ -83,7 +84,6 @@ class SummaryWriter:
 
     def __getattr__(self, name):
         if name.startswith("add_"):
-            from ..compat import NotSupportedAttributeError
             raise NotSupportedAttributeError(
                 f"tinytorch does not support 'SummaryWriter.{name}' yet (it logs scalars and text only)")
         raise AttributeError(f"'SummaryWriter' object has no attribute '{name}'")

@@ -1,0 +1,41 @@
+"""`tinytorch.cuda`, as torch.cuda: whether a GPU is there, synchronisation, and the CUDA random state."""
+from . import random
+from .device import import_cupy, loaded_cupy
+
+
+def is_available():
+    """Whether CuPy imports and sees a CUDA GPU."""
+    try:
+        import_cupy()
+    except RuntimeError:
+        return False
+    return True
+
+
+def synchronize():
+    """Wait for the GPU's queued work (nothing to wait for before CuPy is first used)."""
+    cupy = loaded_cupy()
+    if cupy is not None:
+        cupy.cuda.Device().synchronize()
+
+
+def device_count():
+    return import_cupy().cuda.runtime.getDeviceCount() if is_available() else 0
+
+
+def manual_seed(seed):
+    """Seed the default CUDA generator (a no-op without a GPU, as in torch)."""
+    if is_available():
+        random.generator_for("cuda").manual_seed(seed)
+
+
+manual_seed_all = manual_seed
+
+
+def get_rng_state():
+    """The default CUDA generator's state, or None if nothing has drawn on the GPU yet."""
+    return random.get_cuda_rng_state()
+
+
+def set_rng_state(state):
+    random.set_cuda_rng_state(state)
