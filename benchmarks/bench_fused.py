@@ -5,40 +5,32 @@
     python benchmarks/bench_fused.py --threads 2   # let torch / BLAS use 2 threads
 
 For each op and shape, each implementation runs forward and then backward with a fixed random
-upstream gradient, in float32. Time: the minimum over repeats after one warm-up (the machine is
-shared, so the minimum is the least noisy statistic; the median is recorded too). Memory: the
-rise of the process's peak resident set (VmHWM, reset through /proc/self/clear_refs) during one
-forward + backward, for all three; plus, for tinytorch, tracemalloc's peak of NumPy allocations.
-Targets: fused at least 2x faster than naive, and at most 1.5x slower than torch. softmax,
-layer_norm, attention (its softmax) and gelu_linear (its GELU) also run with
+upstream gradient, in float32. The implementations of a case take turns (harness.interleave),
+so a load change on the shared machine hits them alike. Time: the minimum over rounds after one
+warm-up (the least noisy statistic on a shared machine; the median is recorded too); the ratios
+are the median over rounds of the ratio within a round, with their interquartile spread. Memory:
+the rise of the process's peak resident set (VmHWM, reset through /proc/self/clear_refs) during
+one forward + backward, for all three; plus, for tinytorch, tracemalloc's peak of NumPy
+allocations. Targets: fused at least 2x faster than naive, and at most 1.5x slower than torch.
+softmax, layer_norm, attention (its softmax) and gelu_linear (its GELU) also run with
 `tinytorch.backends.kernels = "numba"` (the float32 Numba kernels).
-Writes benchmarks/results/fused.{json,md,png}.
+Writes OUT/fused.{json,md,png} (--update-results: benchmarks/results/).
 """
-import argparse
-import os
-import sys
+import harness
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python benchmarks/bench_fused.py", description=__doc__.split("\n")[0])
+def parse_args():
+    parser = harness.cli(__doc__, threads=1)
     parser.add_argument("--quick", action="store_true", help="only the small shapes (B=12, T=64, C=128)")
-    parser.add_argument("--threads", type=int, default=1, help="threads for torch, BLAS and Numba (default 1)")
-    parser.add_argument("--min-time", type=float, default=1.0, help="seconds of repeats per measurement")
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
-    return parser.parse_args(argv)
+    parser.add_argument("--min-time", type=float, default=1.0, help="seconds of rounds per implementation")
+    return harness.start(parser)
 
 
-ARGS = parse_args() if __name__ == "__main__" else None
-if ARGS is not None:  # before NumPy and torch load their thread pools
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        os.environ[var] = str(ARGS.threads)
+ARGS = parse_args() if __name__ == "__main__" else None  # before NumPy and torch load their thread pools
 
 import gc  # noqa: E402
-import json  # noqa: E402
 import platform  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-import tracemalloc  # noqa: E402
+import sys  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -46,7 +38,6 @@ import torch.nn.functional as TF  # noqa: E402
 
 import tinytorch  # noqa: E402
 import tinytorch.nn.functional as F  # noqa: E402
-from machine_info import machine_info, reset_peak_rss, rss_kb  # noqa: E402  (benchmarks/ is sys.path[0])
 
 TARGET_VS_NAIVE, TARGET_VS_TORCH = 2.0, 1.5
 KERNEL_OPS = ("softmax", "layer_norm", "attention", "gelu_linear")  # float32 ops that kernels = "numba" switches
@@ -136,161 +127,104 @@ BIG = [
 
 # ---- measuring ----
 
-class Runner:
-    """One implementation on one case: leaves, an upstream gradient, and a forward+backward step
-    (with `kernels` as tinytorch.backends.kernels while it runs)."""
+def forward_backward(lib, fn, arrays, needs_grad, upstream):
+    """A step of one implementation: fn forward on leaves of `lib` (sharing `arrays`' memory), then
+    backward from `upstream` (None for a scalar output); the gradients are dropped at the end."""
+    wrap = torch.from_numpy if lib is torch else tinytorch.from_numpy
+    leaves = [wrap(a) for a in arrays]
+    for t, g in zip(leaves, needs_grad):
+        t.requires_grad_(g)
+    gradient = None if upstream is None else wrap(upstream)
 
-    def __init__(self, lib, fn, arrays, needs_grad, kernels="numpy"):
-        self.kernels = kernels
-        wrap = torch.from_numpy if lib is torch else tinytorch.from_numpy
-        self.leaves = [wrap(a) for a in arrays]
-        for t, g in zip(self.leaves, needs_grad):
-            t.requires_grad_(g)
-        self.fn = fn
-        tinytorch.backends.kernels = kernels
-        out = fn(*self.leaves)
-        tinytorch.backends.kernels = "numpy"
-        upstream = np.random.default_rng(1).standard_normal(tuple(out.shape)).astype(np.float32)
-        self.upstream = wrap(upstream) if out.ndim else None
-        del out
-
-    def step(self):
-        for t in self.leaves:
+    def step(_):
+        out = fn(*leaves)
+        if gradient is None:
+            out.backward()
+        else:
+            out.backward(gradient)
+        for t in leaves:
             t.grad = None
-        tinytorch.backends.kernels = self.kernels
-        try:
-            out = self.fn(*self.leaves)
-            if self.upstream is None:
-                out.backward()
-            else:
-                out.backward(self.upstream)
-        finally:
-            tinytorch.backends.kernels = "numpy"
-
-    def time(self, min_time):
-        self.step()  # warm-up
-        times = []
-        start = time.perf_counter()
-        while len(times) < 3 or (time.perf_counter() - start < min_time and len(times) < 200):
-            t0 = time.perf_counter()
-            self.step()
-            times.append(time.perf_counter() - t0)
-        return min(times), statistics.median(times), len(times)
-
-    def memory(self, track_numpy):
-        for t in self.leaves:
-            t.grad = None
-        reset_peak_rss()
-        _, base = rss_kb()
-        if track_numpy:
-            tracemalloc.start()
-        self.step()
-        traced = tracemalloc.get_traced_memory()[1] if track_numpy else None
-        if track_numpy:
-            tracemalloc.stop()
-        peak, _ = rss_kb()
-        return (peak - base) / 1024, None if traced is None else traced / 2 ** 20
+    return step
 
 
 def run_case(op, label, make, naive_note, min_time):
     arrays, needs_grad, fused, naive, reference = make(np.random.default_rng(0))
+    shape = tuple(fused(*[tinytorch.from_numpy(a) for a in arrays]).shape)
+    upstream = np.random.default_rng(1).standard_normal(shape).astype(np.float32) if shape else None
+    impls = [("fused", tinytorch, fused, {"kernels": "numpy"}), ("fused_numba", tinytorch, fused, {"kernels": "numba"}),
+             ("naive", tinytorch, naive, {"kernels": "numpy"}), ("torch", torch, reference, None)]
+    runners = [harness.Runner(name, forward_backward(lib, fn, arrays, needs_grad, upstream), backend)
+               for name, lib, fn, backend in impls
+               if not (name == "fused_numba" and op not in KERNEL_OPS) and not (name == "naive" and naive_note)]
+    harness.interleave(runners, rounds=3, budget_s=min_time * len(runners), max_rounds=200)
     row = {"op": op, "shape": label}
-    impls = [("fused", tinytorch, fused, "numpy"), ("naive", tinytorch, naive, "numpy"), ("torch", torch, reference, None)]
-    if op in KERNEL_OPS:
-        impls.insert(1, ("fused_numba", tinytorch, fused, "numba"))
-    for name, lib, fn, kernels in impls:
-        if name == "naive" and naive_note:
-            row["naive_note"] = naive_note
-            continue
-        runner = Runner(lib, fn, arrays, needs_grad, kernels or "numpy")
-        best, median, n = runner.time(min_time)
-        rss, traced = runner.memory(lib is tinytorch)
-        row[name] = {"ms": best * 1e3, "median_ms": median * 1e3, "repeats": n, "peak_rss_mb": rss,
-                     "numpy_peak_mb": traced}
-        del runner
-        gc.collect()
-        print(f"  {op:14s} {name:11s} {best * 1e3:10.3f} ms (median {median * 1e3:.3f}, n={n})  "
+    for r in runners:
+        rss, traced = r.peak_memory_mb(0, trace=r.name != "torch")
+        ms = harness.spread([t * 1e3 for t in r.times])
+        row[r.name] = {"ms": ms["min"], "median_ms": ms["median"], "repeats": ms["n"], "peak_rss_mb": rss,
+                       "numpy_peak_mb": traced}
+        print(f"  {op:14s} {r.name:11s} {ms['min']:10.3f} ms (median {ms['median']:.3f}, n={ms['n']})  "
               f"peak RSS +{rss:.1f} MB" + ("" if traced is None else f", NumPy peak {traced:.1f} MB"), flush=True)
-    if "naive" in row:
-        row["naive_over_fused"] = row["naive"]["ms"] / row["fused"]["ms"]
-    row["fused_over_torch"] = row["fused"]["ms"] / row["torch"]["ms"]
+    by_name = {r.name: r for r in runners}
+    if naive_note:
+        row["naive_note"] = naive_note
+    else:
+        row["naive_over_fused"] = harness.ratios(by_name["naive"], by_name["fused"])
+    row["fused_over_torch"] = harness.ratios(by_name["fused"], by_name["torch"])
+    if "fused_numba" in by_name:
+        row["fused_numba_over_torch"] = harness.ratios(by_name["fused_numba"], by_name["torch"])
+    del runners, by_name
+    gc.collect()
     return row
 
 
 # ---- reporting ----
 
-def _ms(row, name):
-    return f"{row[name]['ms']:.3g}" if name in row else "—"
+def against_target(key, met):
+    """A ratio cell: median (interquartile spread) and whether the median meets its target."""
+    def cell(row):
+        if key not in row:
+            return "—"
+        return f"{harness.with_spread(row[key])} {'✓' if met(row[key]['median']) else '✗'}"
+    return cell
 
 
-def _mb(row, name, key="peak_rss_mb"):
-    if name not in row or row[name][key] is None:
-        return "—"
-    return f"{row[name][key]:.1f}"
+COLUMNS = [("op", "{op}"), ("shape", "{shape}"), ("fused ms", "{fused[ms]:.3g}"), ("naive ms", "{naive[ms]:.3g}"),
+           ("torch ms", "{torch[ms]:.3g}"),
+           ("naive / fused", against_target("naive_over_fused", lambda x: x >= TARGET_VS_NAIVE)),
+           ("fused / torch", against_target("fused_over_torch", lambda x: x <= TARGET_VS_TORCH)),
+           ("fused MB", "{fused[peak_rss_mb]:.1f} ({fused[numpy_peak_mb]:.1f})"),
+           ("naive MB", "{naive[peak_rss_mb]:.1f} ({naive[numpy_peak_mb]:.1f})"),
+           ("torch MB", "{torch[peak_rss_mb]:.1f}"),
+           ("fused, Numba kernels: ms, / torch", "{fused_numba[ms]:.3g}, {fused_numba_over_torch[median]:.2f}")]
 
-
-def markdown(rows, info, command):
-    lines = [f"Forward + backward, float32, {info['cpu']} ({info['cores']} cores, {info['threads']} thread(s) for "
-             f"torch/BLAS; NumPy {info['numpy']}, torch {info['torch']}; load average at start "
-             f"{info['load_average'][0]:.1f} on a shared machine). Time: min over repeats. Memory: rise of peak RSS "
-             "(NumPy-tracked peak for tinytorch in brackets). Targets: naive/fused >= 2, fused/torch <= 1.5. "
-             "The fused column uses the default kernels (the NumPy code); the last column is the same fused op "
-             "with `tinytorch.backends.kernels = \"numba\"` (softmax, layer_norm, attention's softmax and "
-             "gelu_linear's GELU).",
-             "", f"Command: `{command}`", "",
-             "| op | shape | fused ms | naive ms | torch ms | naive / fused | fused / torch | fused MB | naive MB "
-             "| torch MB | fused, Numba kernels: ms, / torch |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        vs_naive = f"{r['naive_over_fused']:.2f}" if "naive_over_fused" in r else "—"
-        vs_naive += "" if "naive_over_fused" not in r else (" ✓" if r["naive_over_fused"] >= TARGET_VS_NAIVE else " ✗")
-        vs_torch = f"{r['fused_over_torch']:.2f}" + (" ✓" if r["fused_over_torch"] <= TARGET_VS_TORCH else " ✗")
-        mem = [f"{_mb(r, n)} ({_mb(r, n, 'numpy_peak_mb')})" if n != "torch" else _mb(r, n)
-               for n in ("fused", "naive", "torch")]
-        numba = "—"
-        if "fused_numba" in r:
-            numba = f"{_ms(r, 'fused_numba')}, {r['fused_numba']['ms'] / r['torch']['ms']:.2f}"
-        lines.append(f"| {r['op']} | {r['shape']} | {_ms(r, 'fused')} | {_ms(r, 'naive')} | {_ms(r, 'torch')} | "
-                     f"{vs_naive} | {vs_torch} | " + " | ".join(mem) + f" | {numba} |")
-    notes = [f"- {r['op']} {r['shape']}: naive {r['naive_note']}" for r in rows if "naive_note" in r]
-    return "\n".join(lines + ([""] + notes if notes else [])) + "\n"
-
-
-def plot(rows, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    labels = [f"{r['op']}\n{r['shape'].split(':')[0][:24]}" for r in rows]
-    x = np.arange(len(rows))
-    fig, ax = plt.subplots(figsize=(max(8, 1.3 * len(rows)), 5))
-    for i, name in enumerate(("fused", "naive", "torch")):
-        values = [r[name]["ms"] if name in r else np.nan for r in rows]
-        ax.bar(x + (i - 1) * 0.27, values, 0.27, label=name if name != "torch" else "torch (CPU)")
-    ax.set_yscale("log")
-    ax.set_ylabel("forward + backward, ms (log)")
-    ax.set_xticks(x, labels, fontsize=7)
-    ax.legend()
-    ax.set_title("tinytorch fused ops vs naive twins vs torch, float32")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+HOW = ("Forward + backward, float32. Time: min over interleaved rounds (the implementations of a case take turns); "
+       "ratios: median over rounds of the ratio within a round (interquartile spread in brackets). Memory: rise of "
+       "peak RSS (NumPy-tracked peak for tinytorch in brackets). Targets: naive/fused >= 2, fused/torch <= 1.5. "
+       "The fused column uses the NumPy kernels; the last column is the same fused op with "
+       "`tinytorch.backends.kernels = \"numba\"` (softmax, layer_norm, attention's softmax and gelu_linear's GELU).")
 
 
 def main(args):
     torch.set_num_threads(args.threads)
-    info = machine_info(threads=args.threads, torch=torch.__version__, tinytorch=tinytorch.__version__,
-                        kernels=tinytorch.backends.kernels, platform=platform.platform())
-    command = "python benchmarks/bench_fused.py" + (" --quick" if args.quick else "") + \
-        (f" --threads {args.threads}" if args.threads != 1 else "")
-    print(f"{info['cpu']}, {info['cores']} cores, {args.threads} thread(s), load {info['load_average'][0]:.1f}")
-    rows = [run_case(*case, args.min_time) for case in SMALL + ([] if args.quick else BIG)]
-    info["load_average_end"] = list(os.getloadavg())
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "fused.json"), "w") as f:
-        json.dump({"machine": info, "command": command, "rows": rows}, f, indent=1)
-    with open(os.path.join(args.out, "fused.md"), "w") as f:
-        f.write(markdown(rows, info, command))
-    plot(rows, os.path.join(args.out, "fused.png"))
-    print(markdown(rows, info, command))
+    results = harness.Results("fused", args, "Fused ops vs their naive twins vs torch (CPU)", threads=args.threads,
+                              torch=torch.__version__, tinytorch=tinytorch.__version__,
+                              kernels=tinytorch.backends.kernels, platform=platform.platform())
+    print(f"{results.machine['cpu']}, {results.machine['cores']} cores, {args.threads} thread(s), "
+          f"load {results.machine['load_average'][0]:.1f}", flush=True)
+    results.text(HOW).table("rows", COLUMNS, labels=2)
+    for case in SMALL + ([] if args.quick else BIG):
+        results.row(**run_case(*case, args.min_time))
+    rows = results.rows("rows")
+    notes = [f"- {r['op']} {r['shape']}: naive {r['naive_note']}" for r in rows if "naive_note" in r]
+    if notes:
+        results.text("\n".join(notes))
+    series = {label: [r[name]["ms"] if name in r else None for r in rows]
+              for name, label in (("fused", "fused"), ("naive", "naive"), ("torch", "torch (CPU)"))}
+    results.plot(harness.bars([f"{r['op']}\n{r['shape'].split(':')[0][:24]}" for r in rows], series,
+                              "forward + backward, ms (log)", log=True),
+                 title="tinytorch fused ops vs naive twins vs torch, float32", width=max(8, 1.3 * len(rows)))
+    results.write()
 
 
 if __name__ == "__main__":

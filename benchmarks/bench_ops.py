@@ -10,33 +10,41 @@ torch's eager overhead is (torch - NumPy).
 
 Targets (issue 2): at 8x8, tinytorch's overhead <= torch's; at 1024x1024, tinytorch within 10% of
 NumPy. Timing: each repeat runs the step enough times to take >= `--min-time` seconds, the three
-libraries taking turns; the best of `--repeats` repeats is reported (per step), as tinygrad's
-speed tests do. The clock is the process's CPU time: on one thread it equals wall time, but it
-does not count the moments a busy shared machine gives the core to someone else. Every library runs
-on one thread (BLAS and torch alike; set BENCH_THREADS to change it), which keeps a shared
-machine's noise out and compares the libraries' own code rather than their thread pools.
+libraries taking turns (harness.interleave); the best of `--repeats` repeats is reported (per
+step), as tinygrad's speed tests do. The clock is the process's CPU time: on one thread it equals
+wall time, but it does not count the moments a busy shared machine gives the core to someone else.
+Every library runs on one thread (BLAS, Numba and torch alike; --threads changes it), which keeps a
+shared machine's noise out and compares the libraries' own code rather than their thread pools.
 
     python benchmarks/bench_ops.py [--sizes 8 1024] [--ops add mul ...] [--repeats 5]
+    python benchmarks/bench_ops.py --quick            # 8x8 and 64x64, short repeats
 
-Writes benchmarks/results/ops.json, ops.md and ops.png.
+Writes OUT/ops.{json,md,png} (--update-results: benchmarks/results/).
 """
-import argparse
-import json
-import os
-import sys
-import time
-from pathlib import Path
+import harness
 
-THREADS = os.environ.setdefault("BENCH_THREADS", "1")
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = THREADS  # before NumPy and torch load their thread pools
+QUICK_SIZES = [8, 64]
+
+
+def parse_args():
+    parser = harness.cli(__doc__, threads=1)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[8, 1024])
+    parser.add_argument("--ops", nargs="+", help="ops to run (default: all)")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--min-time", type=float, default=0.1, help="seconds per repeat and library")
+    parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--quick", action="store_true", help=f"sizes {QUICK_SIZES}, 3 repeats of 0.02 s")
+    args = harness.start(parser)
+    if args.quick:
+        args.sizes, args.repeats, args.min_time = QUICK_SIZES, 3, 0.02
+    return args
+
+
+ARGS = parse_args() if __name__ == "__main__" else None  # before NumPy and torch load their thread pools
 
 import numpy as np  # noqa: E402
 
 import tinytorch  # noqa: E402
-from machine_info import describe, machine_info  # noqa: E402  (benchmarks/ is sys.path[0] when run as a script)
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 # ---- the ops: (inputs, tensor code written once for torch and tinytorch, NumPy by hand) --------
@@ -145,15 +153,20 @@ OPS = {
 
 
 # ---- timing ------------------------------------------------------------------------------------
+def repeated(step, loops):
+    """A step of `loops` calls of step()."""
+    def run(_=None):
+        for _ in range(loops):
+            step()
+    return run
+
+
 def calibrate(step, min_time):
-    """How many calls of step() last at least min_time seconds."""
+    """How many calls of step() last at least min_time seconds of CPU time."""
     step()
     loops = 1
     while True:
-        start = time.process_time()
-        for _ in range(loops):
-            step()
-        elapsed = time.process_time() - start
+        elapsed, _ = harness.cpu_clock(repeated(step, loops))
         if elapsed >= min_time:
             return loops
         loops = max(loops * 2, int(loops * min_time / max(elapsed, 1e-9) * 1.2))
@@ -163,14 +176,9 @@ def best_times(steps, min_time, repeats):
     """Seconds per call of each step: the best of `repeats` rounds, the libraries taking turns
     within each round so that a busy moment on the machine hits all of them alike."""
     loops = {lib: calibrate(step, min_time) for lib, step in steps.items()}
-    best = {lib: float("inf") for lib in steps}
-    for _ in range(repeats):
-        for lib, step in steps.items():
-            start = time.process_time()
-            for _ in range(loops[lib]):
-                step()
-            best[lib] = min(best[lib], (time.process_time() - start) / loops[lib])
-    return best
+    runners = [harness.Runner(lib, repeated(step, loops[lib])) for lib, step in steps.items()]
+    harness.interleave(runners, rounds=repeats, warmup=0, clock=harness.cpu_clock)
+    return {r.name: min(r.times) / loops[r.name] for r in runners}
 
 
 def framework_step(m, fn, arrays, g):
@@ -207,81 +215,58 @@ def measure(name, n, libraries, min_time, repeats):
 
 
 # ---- reporting ---------------------------------------------------------------------------------
-def markdown(rows, info, command):
-    lines = [f"Forward+backward per op, float32, best of repeats, every library on {THREADS} thread; `{command}`", "",
-             "| op | size | NumPy µs | tinytorch µs | torch µs | tinytorch overhead µs | torch overhead µs "
-             "| tinytorch / NumPy |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        lines.append(f"| {r['op']} | {r['size']} | {r['numpy_us']:.1f} | {r['tinytorch_us']:.1f} | "
-                     f"{r.get('torch_us', float('nan')):.1f} | {r['tinytorch_overhead_us']:.1f} | "
-                     f"{r.get('torch_overhead_us', float('nan')):.1f} | {r['tinytorch_vs_numpy']:.2f} |")
-    return "\n".join(lines + ["", describe(info)]) + "\n"
+COLUMNS = [("op", "{op}"), ("size", "{size}"), ("NumPy µs", "{numpy_us:.1f}"), ("tinytorch µs", "{tinytorch_us:.1f}"),
+           ("torch µs", "{torch_us:.1f}"), ("tinytorch overhead µs", "{tinytorch_overhead_us:.1f}"),
+           ("torch overhead µs", "{torch_overhead_us:.1f}"), ("tinytorch / NumPy", "{tinytorch_vs_numpy:.2f}")]
 
 
-def plot(rows, path):
+def panels(rows):
     """Small size: overhead per op in µs (the target: tinytorch's bar below torch's). Larger
     sizes: time relative to NumPy (the target: tinytorch below the dashed 1.10 line)."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     sizes = sorted({r["size"] for r in rows}, key=lambda s: int(s.split("x")[0]))
-    fig, axes = plt.subplots(1, len(sizes), figsize=(6 * len(sizes), 4), squeeze=False)
-    for k, (ax, size) in enumerate(zip(axes[0], sizes)):
+    found = []
+    for k, size in enumerate(sizes):
         sub = [r for r in rows if r["size"] == size]
-        x = np.arange(len(sub))
+        ops = [r["op"] for r in sub]
         if k == 0:
-            ours = [r["tinytorch_overhead_us"] for r in sub]
-            theirs = [r.get("torch_overhead_us", np.nan) for r in sub]
-            ax.set_ylabel("overhead per op over NumPy (µs)")
-            ax.set_title(f"forward+backward overhead, {size}")
+            found.append(harness.bars(ops, {"tinytorch": [r["tinytorch_overhead_us"] for r in sub],
+                                            "torch": [r.get("torch_overhead_us") for r in sub]},
+                                      "overhead per op over NumPy (µs)", f"forward+backward overhead, {size}",
+                                      rotate=45))
         else:
-            ours = [r["tinytorch_vs_numpy"] for r in sub]
-            theirs = [r.get("torch_us", np.nan) / r["numpy_us"] for r in sub]
-            ax.axhline(1.10, color="gray", linestyle="--", linewidth=1, label="NumPy + 10%")
-            ax.set_ylabel("time / NumPy's")
-            ax.set_title(f"forward+backward time relative to NumPy, {size}")
-        ax.bar(x - 0.2, ours, 0.4, label="tinytorch")
-        ax.bar(x + 0.2, theirs, 0.4, label="torch")
-        ax.set_xticks(x, [r["op"] for r in sub], rotation=45, ha="right")
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+            found.append(harness.bars(ops, {"tinytorch": [r["tinytorch_vs_numpy"] for r in sub],
+                                            "torch": [r["torch_us"] / r["numpy_us"] if "torch_us" in r else None
+                                                      for r in sub]},
+                                      "time / NumPy's", f"forward+backward time relative to NumPy, {size}",
+                                      lines=((1.10, "--", "NumPy + 10%"),), rotate=45))
+    return found
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[8, 1024])
-    parser.add_argument("--ops", nargs="+", default=list(OPS), choices=list(OPS))
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--min-time", type=float, default=0.1, help="seconds per repeat and library")
-    parser.add_argument("--no-torch", action="store_true")
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args()
+def main(args):
+    ops = args.ops or list(OPS)
+    if set(ops) - set(OPS):
+        raise SystemExit(f"bench_ops: --ops takes names from {', '.join(OPS)}; got {' '.join(ops)}")
     try:
         import torch
     except ImportError:
         torch = None
     libraries = {"numpy": np, "tinytorch": tinytorch}
     if torch is not None and not args.no_torch:
-        torch.set_num_threads(int(THREADS))
+        torch.set_num_threads(args.threads)
         libraries["torch"] = torch
-    rows = []
+    results = harness.Results("ops", args, f"Forward+backward per op, float32, best of repeats, every library on "
+                              f"{args.threads} thread(s)", tinytorch=tinytorch.__version__, threads=args.threads,
+                              **({"torch": torch.__version__} if torch is not None else {}))
+    results.table("rows", COLUMNS, labels=2)
     for n in args.sizes:
-        for name in args.ops:
-            rows.append(measure(name, n, libraries, args.min_time, args.repeats))
-            r = rows[-1]
+        for name in ops:
+            r = measure(name, n, libraries, args.min_time, args.repeats)
+            results.row(**r)
             print(f"{name:18s} {r['size']:>10s}  numpy {r['numpy_us']:10.1f} µs  tinytorch {r['tinytorch_us']:10.1f} µs"
                   f"  torch {r.get('torch_us', float('nan')):10.1f} µs", flush=True)
-    info = machine_info(tinytorch=tinytorch.__version__, threads=int(THREADS),
-                        **({"torch": torch.__version__} if torch is not None else {}))
-    command = "python benchmarks/bench_ops.py " + " ".join(sys.argv[1:])
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "ops.json").write_text(json.dumps({"machine": info, "command": command, "rows": rows}, indent=2))
-    (args.out / "ops.md").write_text(markdown(rows, info, command.strip()))
-    plot(rows, args.out / "ops.png")
-    print(markdown(rows, info, command.strip()))
+    results.plot(*panels(results.rows("rows")))
+    results.write()
 
 
 if __name__ == "__main__":
-    main()
+    main(ARGS)

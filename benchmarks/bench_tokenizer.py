@@ -1,6 +1,7 @@
 """Tokenizer benchmark: BPE training speed and encoding throughput.
 
     python benchmarks/bench_tokenizer.py
+    python benchmarks/bench_tokenizer.py --quick    # vocab 276 and 300, one run each (smoke test)
 
 1. Training, vocab 512 on taylorswift.txt (BasicTokenizer and RegexTokenizer with the GPT-4
    pattern), against a straightforward minbpe-style trainer written below (it recounts every
@@ -13,12 +14,10 @@
 
 tinytorch timings are the best of several runs after one warm-up call, which loads the Numba
 kernels (their time is reported separately as "first call"); the baseline runs once (~20 s).
-tiktoken runs offline from the TINYTORCH_DATA files. Writes benchmarks/results/tokenizer.json,
-tokenizer.md and tokenizer.png.
+The three encoders take turns (harness.interleave). tiktoken runs offline from the
+TINYTORCH_DATA files. Writes OUT/tokenizer.{json,md,png} (--update-results: benchmarks/results/).
 """
-import argparse
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -27,12 +26,13 @@ from pathlib import Path
 
 import numba
 import regex
+import tiktoken
 
-from machine_info import describe, machine_info
+import harness
 from tinytorch.data import get_path, read_text
 from tinytorch.tokenizers import GPT4_SPLIT_PATTERN, BasicTokenizer, GPT2Tokenizer, GPT4Tokenizer, RegexTokenizer
 
-RESULTS = Path(__file__).resolve().parent / "results"
+VOCABS, QUICK_VOCABS = (512, 4096), (276, 300)  # (vs the baseline on taylorswift.txt, on tinyshakespeare.txt)
 OPENAI = "https://openaipublic.blob.core.windows.net/"
 TIKTOKEN_FILES = {"vocab.bpe": OPENAI + "gpt-2/encodings/main/vocab.bpe",
                   "encoder.json": OPENAI + "gpt-2/encodings/main/encoder.json",
@@ -68,20 +68,12 @@ def baseline_train(text, vocab_size, pattern=""):
 
 
 # ------------------------------------------------------------------ measurements
-def best_time(fn, repeats):
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def make_tokenizer(kind):
     return BasicTokenizer() if kind == "basic" else RegexTokenizer(GPT4_SPLIT_PATTERN)
 
 
-def training_rows(repeats):
+def training_rows(repeats, vocabs):
+    small, big = vocabs
     rows = []
     first_call = {}
     for kind in ("basic", "regex"):  # the first call in the process loads the compiled kernels
@@ -92,37 +84,38 @@ def training_rows(repeats):
     for kind, name in (("basic", "BasicTokenizer"), ("regex", "RegexTokenizer (GPT-4 pattern)")):
         pattern = "" if kind == "basic" else GPT4_SPLIT_PATTERN
         start = time.perf_counter()
-        expected = baseline_train(taylorswift, 512, pattern)
+        expected = baseline_train(taylorswift, small, pattern)
         baseline = time.perf_counter() - start
         tok = make_tokenizer(kind)
-        ours = best_time(lambda: tok.train(taylorswift, 512), repeats)
-        rows.append({"task": f"train {name}, vocab 512", "data": "taylorswift.txt", "bytes": len(taylorswift.encode()),
+        ours, _ = harness.best_time(lambda: tok.train(taylorswift, small), repeats)
+        rows.append({"task": f"train {name}, vocab {small}", "data": "taylorswift.txt",
+                     "bytes": len(taylorswift.encode()),
                      "baseline_s": baseline, "tinytorch_s": ours, "speedup": baseline / ours,
                      "identical_merges": tok.merges == expected, "first_call_s": first_call[kind],
                      "target": ">= 100x faster", "met": baseline / ours >= 100 and tok.merges == expected})
     for kind, name in (("basic", "BasicTokenizer"), ("regex", "RegexTokenizer (GPT-4 pattern)")):
         tok = make_tokenizer(kind)
-        ours = best_time(lambda: tok.train(shakespeare, 4096), repeats)
-        rows.append({"task": f"train {name}, vocab 4096", "data": "tinyshakespeare.txt",
+        ours, _ = harness.best_time(lambda: tok.train(shakespeare, big), repeats)
+        rows.append({"task": f"train {name}, vocab {big}", "data": "tinyshakespeare.txt",
                      "bytes": len(shakespeare.encode()), "tinytorch_s": ours, "target": "< 5 s", "met": ours < 5})
     return rows
 
 
 def tiktoken_encodings():
-    import tiktoken
+    """tiktoken's "gpt2" and "cl100k_base", loaded offline from the TINYTORCH_DATA files."""
     cache = Path(tempfile.mkdtemp(prefix="tiktoken-cache-"))
     try:
         for name, url in TIKTOKEN_FILES.items():
             shutil.copyfile(get_path(name), cache / hashlib.sha1(url.encode()).hexdigest())
         os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
-        return tiktoken, tiktoken.get_encoding("gpt2"), tiktoken.get_encoding("cl100k_base")
+        return tiktoken.get_encoding("gpt2"), tiktoken.get_encoding("cl100k_base")
     finally:
         os.environ.pop("TIKTOKEN_CACHE_DIR", None)
         shutil.rmtree(cache)
 
 
 def encoding_rows(repeats):
-    tiktoken, gpt2, cl100k = tiktoken_encodings()
+    gpt2, cl100k = tiktoken_encodings()
     text = read_text("tinyshakespeare.txt")
     megabytes = len(text.encode()) / 1e6
     rows = []
@@ -135,85 +128,68 @@ def encoding_rows(repeats):
             ours.clear_cache()
             ours.encode(text)
 
-        times = {"tiktoken": [], "cold": [], "warm": []}
-        for _ in range(repeats):  # interleaved, so that load from other processes hits all three
-            times["tiktoken"].append(best_time(lambda: theirs.encode(text), 1))
-            times["cold"].append(best_time(cold, 1))
-            times["warm"].append(best_time(lambda: ours.encode(text), 1))
-        speed = {k: megabytes / min(v) for k, v in times.items()}
+        runners = [harness.Runner("tiktoken", lambda _: theirs.encode(text)), harness.Runner("cold", lambda _: cold()),
+                   harness.Runner("warm", lambda _: ours.encode(text))]
+        speed = {r.name: megabytes / min(r.times) for r in harness.interleave(runners, rounds=repeats, warmup=0)}
         ratio = speed["cold"] / speed["tiktoken"]
         rows.append({"task": f"encode {type(ours).__name__} vs tiktoken {theirs.name}", "data": "tinyshakespeare.txt",
                      "bytes": len(text.encode()), "tiktoken_MBps": speed["tiktoken"], "cold_MBps": speed["cold"],
                      "warm_MBps": speed["warm"], "cold_vs_tiktoken": ratio, "identical_ids": identical,
                      "target": ">= 0.5x tiktoken" if target else "(reference)",
                      "met": (ratio >= target and identical) if target else identical})
-    return rows, tiktoken.__version__
+    return rows
 
 
 # ------------------------------------------------------------------ reporting
-def markdown(train, encode, info):
-    lines = ["# Tokenizer benchmark", "", "Command: `python benchmarks/bench_tokenizer.py`", "",
-             "| task | data | minbpe-style baseline | tinytorch | speedup | target | met |",
-             "|---|---|---:|---:|---:|---|---|"]
-    for r in train:
-        baseline = f"{r['baseline_s']:.2f} s" if "baseline_s" in r else "-"
-        speedup = f"{r['speedup']:.0f}x" if "speedup" in r else "-"
-        lines.append(f"| {r['task']} | {r['data']} ({r['bytes']:,} B) | {baseline} | {r['tinytorch_s']:.3f} s | "
-                     f"{speedup} | {r['target']} | {'yes' if r['met'] else 'NO'} |")
-    lines += ["", "| task | data | tiktoken (1 thread) | tinytorch, cold cache | tinytorch, warm cache | "
-                  "cold / tiktoken | identical ids | target | met |",
-              "|---|---|---:|---:|---:|---:|---|---|---|"]
-    for r in encode:
-        lines.append(f"| {r['task']} | {r['data']} | {r['tiktoken_MBps']:.1f} MB/s | {r['cold_MBps']:.1f} MB/s | "
-                     f"{r['warm_MBps']:.1f} MB/s | {r['cold_vs_tiktoken']:.2f} | {'yes' if r['identical_ids'] else 'NO'} | "
-                     f"{r['target']} | {'yes' if r['met'] else 'NO'} |")
-    merges_ok = all(r["identical_merges"] for r in train if "identical_merges" in r)
-    first = ", ".join(f"{r['first_call_s']:.2f} s" for r in train if "first_call_s" in r)
-    lines += ["", f"Merges identical to the baseline's: {'yes' if merges_ok else 'NO'}. First training call in a "
-                  f"fresh process (loads Numba's cached kernels; compiles them if no cache): {first} "
-                  f"(Basic, Regex). Times are the best of the runs after it.", "", describe(info)]
-    return "\n".join(lines) + "\n"
+def yes_no(key):
+    return lambda r: "yes" if r[key] else "NO"
 
 
-def plot(train, encode, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
-    labels = [r["task"].replace("train ", "").replace("RegexTokenizer (GPT-4 pattern)", "Regex")
-              .replace("BasicTokenizer", "Basic") for r in train]
-    x = range(len(train))
-    left.bar([i - 0.2 for i in x], [r.get("baseline_s", 0) for r in train], 0.4, label="minbpe-style baseline")
-    left.bar([i + 0.2 for i in x], [r["tinytorch_s"] for r in train], 0.4, label="tinytorch")
-    left.set_yscale("log")
-    left.set_xticks(list(x), labels, rotation=15, fontsize=8)
-    left.set_ylabel("training time (s, log scale)")
-    left.legend()
-    names = [r["task"].split(" vs ")[1] for r in encode]
-    x = range(len(encode))
-    for offset, key, label in ((-0.27, "tiktoken_MBps", "tiktoken"), (0, "cold_MBps", "tinytorch cold cache"),
-                               (0.27, "warm_MBps", "tinytorch warm cache")):
-        right.bar([i + offset for i in x], [r[key] for r in encode], 0.27, label=label)
-    right.set_xticks(list(x), names)
-    right.set_ylabel("encoding MB/s, tinyshakespeare.txt")
-    right.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+TRAIN_COLUMNS = [("task", "{task}"), ("data", "{data} ({bytes:,} B)"), ("minbpe-style baseline", "{baseline_s:.2f} s"),
+                 ("tinytorch", "{tinytorch_s:.3f} s"), ("speedup", "{speedup:.0f}x"), ("target", "{target}"),
+                 ("met", yes_no("met"))]
+ENCODE_COLUMNS = [("task", "{task}"), ("data", "{data}"), ("tiktoken (1 thread)", "{tiktoken_MBps:.1f} MB/s"),
+                  ("tinytorch, cold cache", "{cold_MBps:.1f} MB/s"), ("tinytorch, warm cache", "{warm_MBps:.1f} MB/s"),
+                  ("cold / tiktoken", "{cold_vs_tiktoken:.2f}"), ("identical ids", yes_no("identical_ids")),
+                  ("target", "{target}"), ("met", yes_no("met"))]
+
+
+def panels(train, encode):
+    short = [r["task"].replace("train ", "").replace("RegexTokenizer (GPT-4 pattern)", "Regex")
+             .replace("BasicTokenizer", "Basic") for r in train]
+    return (harness.bars(short, {"minbpe-style baseline": [r.get("baseline_s") for r in train],
+                                 "tinytorch": [r["tinytorch_s"] for r in train]},
+                         "training time (s, log scale)", log=True, rotate=15),
+            harness.bars([r["task"].split(" vs ")[1] for r in encode],
+                         {"tiktoken": [r["tiktoken_MBps"] for r in encode],
+                          "tinytorch cold cache": [r["cold_MBps"] for r in encode],
+                          "tinytorch warm cache": [r["warm_MBps"] for r in encode]},
+                         "encoding MB/s, tinyshakespeare.txt"))
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = harness.cli(__doc__)
     parser.add_argument("--repeats", type=int, default=5, help="timed runs of each tinytorch measurement")
-    args = parser.parse_args()
-    train = training_rows(args.repeats)
-    encode, tiktoken_version = encoding_rows(args.repeats)
-    info = machine_info(numba=numba.__version__, regex=regex.__version__, tiktoken=tiktoken_version)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "tokenizer.json").write_text(json.dumps({"machine": info, "train": train, "encode": encode}, indent=2))
-    table = markdown(train, encode, info)
-    (RESULTS / "tokenizer.md").write_text(table)
-    plot(train, encode, RESULTS / "tokenizer.png")
-    print(table)
+    parser.add_argument("--quick", action="store_true", help=f"vocab sizes {QUICK_VOCABS} and one run each")
+    args = harness.start(parser)
+    results = harness.Results("tokenizer", args, "Tokenizer benchmark", numba=numba.__version__,
+                              regex=regex.__version__, tiktoken=tiktoken.__version__)
+    repeats = 1 if args.quick else args.repeats
+    train = training_rows(repeats, QUICK_VOCABS if args.quick else VOCABS)
+    encode = encoding_rows(repeats)
+    results.table("train", TRAIN_COLUMNS, labels=2)
+    for row in train:
+        results.row(**row)
+    results.table("encode", ENCODE_COLUMNS, labels=2)
+    for row in encode:
+        results.row(**row)
+    merges_ok = all(r["identical_merges"] for r in train if "identical_merges" in r)
+    first = ", ".join(f"{r['first_call_s']:.2f} s" for r in train if "first_call_s" in r)
+    results.text(f"Merges identical to the baseline's: {'yes' if merges_ok else 'NO'}. First training call in a "
+                 f"fresh process (loads Numba's cached kernels; compiles them if no cache): {first} (Basic, Regex). "
+                 f"Times are the best of the runs after it.")
+    results.plot(*panels(train, encode))
+    results.write()
 
 
 if __name__ == "__main__":

@@ -13,8 +13,9 @@ architecture and parameter names, weights copied in). A step is the lecture's:
 forward, backward, optimizer step (SGD lr 0.1 for the makemore MLP and WaveNet, AdamW with
 clip_grad_norm_ 1.0 for the GPTs) and `loss.item()`. After warm-up steps (where Numba compiles,
 or loads its on-disk cache; timed separately), the runners take turns, A B C D A B C D ..., with the
-order rotated every round, so that a shared, loaded machine slows all of them alike; the ratio
-column is the median over rounds of (tinytorch step / torch step in the same round).
+order rotated every round (harness.interleave), so that a shared, loaded machine slows all of them
+alike; the ratio column is the median over rounds of (tinytorch step / torch step in the same round),
+with its interquartile spread.
 
 Memory: the rise of the process's peak RSS (VmHWM, reset through /proc/self/clear_refs after
 freeing what can be freed) during one training step of each runner: activations, gradients and
@@ -25,13 +26,12 @@ the last step must agree within 5%.
 gpt2-124m (B=8, T=1024, float32, PyTorch with TF32 off) runs only where a CUDA GPU is available
 to both CuPy and torch; elsewhere it is reported as skipped. There the runners are tinytorch with
 the Numba-CUDA kernels, tinytorch with CuPy running the oracles, and the twin. Writes
-benchmarks/results/<name>.{json,md,png} (default name: train) with the machine's description:
+OUT/<name>.{json,md,png} (default name: train; --update-results: benchmarks/results/) with the
+machine's description:
 
     python benchmarks/bench_train.py --models gpt2-124m --name train_gpu   # on a GPU machine
 """
-import argparse
-import os
-import sys
+import harness
 
 MODELS = ("mlp", "wavenet", "shakespeare-char-cpu", "gpt2-124m")
 DEFAULT_STEPS = {"mlp": 600, "wavenet": 400, "shakespeare-char-cpu": 60, "gpt2-124m": 10}
@@ -40,107 +40,65 @@ RSS_TOLERANCE = 0.05
 RSS_FIRST_STEP = 100
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python benchmarks/bench_train.py", description=__doc__.split("\n")[0])
+def parse_args():
+    parser = harness.cli(__doc__, threads=1)
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     parser.add_argument("--steps", type=int, help="timed steps per runner (default: per model, see DEFAULT_STEPS)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps per runner first (default 3)")
-    parser.add_argument("--threads", type=int, default=1, help="threads for torch, BLAS and Numba (default 1)")
     parser.add_argument("--rss-steps", type=int, default=1000,
                         help="steps of the RSS-growth check (0 skips it; default 1000)")
     parser.add_argument("--quick", action="store_true", help="fewer steps and a 300-step RSS check")
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
     parser.add_argument("--name", default="train", help="output file stem (default train; e.g. train_gpu)")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="then profile N more steps of each tinytorch runner per op (tinytorch.profiler; "
                              "synchronising the GPU after every op): OUT/<name>_profile_<model>_<runner>.txt")
-    args = parser.parse_args(argv)
+    args = harness.start(parser)
     if args.quick and args.rss_steps == 1000:
         args.rss_steps = 300
-    if args.threads < 1 or args.warmup < 1 or (args.steps is not None and args.steps < 1):
-        parser.error("--threads, --warmup and --steps must be at least 1")
+    if args.warmup < 1 or (args.steps is not None and args.steps < 1):
+        parser.error("--warmup and --steps must be at least 1")
     if args.rss_steps and args.rss_steps <= RSS_FIRST_STEP:
         parser.error(f"--rss-steps must exceed {RSS_FIRST_STEP} (or be 0)")
     return args
 
 
-ARGS = parse_args() if __name__ == "__main__" else None
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
-if ARGS is not None:  # before NumPy, torch and Numba start their thread pools
-    for var in THREAD_VARIABLES:
-        os.environ[var] = str(ARGS.threads)
-    _SHARED_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
-    if not os.environ.get("TINYTORCH_DATA") and os.path.isdir(_SHARED_DATA):  # as tests/conftest.py does
-        os.environ["TINYTORCH_DATA"] = os.path.normpath(_SHARED_DATA)
+ARGS = parse_args() if __name__ == "__main__" else None  # before NumPy, torch and Numba start their thread pools
 
 import gc  # noqa: E402
 import importlib.metadata  # noqa: E402
-import json  # noqa: E402
-import time  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import tinytorch  # noqa: E402
-from machine_info import machine_info, reset_peak_rss, rss_kb  # noqa: E402  (benchmarks/ is sys.path[0] when run as a script)
+from machine_info import THREAD_VARIABLES, rss_kb  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from twins.gpt import TorchGPT, copy_weights  # noqa: E402
 from twins.makemore import TorchMLP, TorchWaveNet  # noqa: E402
 
 
-# ---- memory -----------------------------------------------------------------------------------
-
 # ---- runners ----------------------------------------------------------------------------------
 
-class Runner:
-    """One framework training one model: `step(i)` trains on batch i and returns the loss.
+def trainer(name, lib, model, optimizer, batches, clip=0.0, backend=None, device="cpu"):
+    """A harness.Runner training `model` with `lib` (tinytorch or torch): step(i) trains on
+    batches[i] ((x, y) as NumPy arrays) and returns the loss. `backend`: tinytorch.backends settings
+    (e.g. {"kernels": "numba", "cpu_matmul": "mkl"}); a tinytorch runner may fail while warming up."""
+    params = list(model.parameters())
 
-    `lib` is tinytorch or torch; `backend` holds tinytorch.backends settings applied while it
-    steps (e.g. {"kernels": "numba", "cpu_matmul": "mkl"}); `batches[i]` is (x, y) as NumPy arrays, `tokens` the
-    targets per step.
-    """
-
-    def __init__(self, name, lib, model, optimizer, batches, tokens, clip=0.0, backend=None, device="cpu"):
-        self.name, self.lib, self.model, self.optimizer = name, lib, model, optimizer
-        self.batches, self.tokens, self.clip, self.device = batches, tokens, clip, device
-        self.backend = backend or {}
-        self.params = list(model.parameters())
-        self.times = []
-
-    def step(self, i):
-        x, y = self.batches[i % len(self.batches)]
-        defaults = {k: getattr(tinytorch.backends, k) for k in self.backend}
-        for k, v in self.backend.items():
-            setattr(tinytorch.backends, k, v)
-        try:
-            x, y = self.lib.from_numpy(x).to(self.device), self.lib.from_numpy(y).to(self.device)
-            _, loss = self.model(x, y)
-            self.model.zero_grad(set_to_none=True)
-            loss.backward()
-            if self.clip:
-                self.lib.nn.utils.clip_grad_norm_(self.params, self.clip)
-            self.optimizer.step()
-            return loss.item()
-        finally:
-            for k, v in defaults.items():
-                setattr(tinytorch.backends, k, v)
-
-    def timed_step(self, i):
-        t0 = time.perf_counter()
-        self.step(i)
-        self.times.append(time.perf_counter() - t0)
-
-    def peak_step_mb(self, i, repeats=3):
-        """The largest rise of peak RSS over `repeats` single steps (CPU), in MB."""
-        rises = []
-        for r in range(repeats):
-            reset_peak_rss()
-            _, before = rss_kb()
-            self.step(i + r)
-            peak, _ = rss_kb()
-            rises.append((peak - before) / 1024)
-        return max(rises)
+    def step(i):
+        x, y = batches[i % len(batches)]
+        x, y = lib.from_numpy(x).to(device), lib.from_numpy(y).to(device)
+        _, loss = model(x, y)
+        model.zero_grad(set_to_none=True)
+        loss.backward()
+        if clip:
+            lib.nn.utils.clip_grad_norm_(params, clip)
+        optimizer.step()
+        return loss.item()
+    return harness.Runner(name, step, backend, may_fail=lib is tinytorch)
 
 
 def same_weights(torch_model, tiny_model):
@@ -190,6 +148,7 @@ def makemore_batches(block_size, batch_size, count, seed=0):
 
 
 def makemore_runners(which, n_batches):
+    """(runners, targets per step, parameters) of the makemore MLP or WaveNet."""
     from tinytorch.models.mlp import MLP
     from tinytorch.models.wavenet import WaveNet
     block_size = 3 if which == "mlp" else 8
@@ -204,9 +163,10 @@ def makemore_runners(which, n_batches):
         config = dict(block_size=8, n_embd=24, n_hidden=128)
         models = tinytorch_copies(lambda: WaveNet(vocab_size, **config), len(settings))
         twin = same_weights(TorchWaveNet(vocab_size, **config), models[0])
-    return [Runner(name, tinytorch, m, tinytorch.optim.SGD(m.parameters(), lr=0.1), batches, 32, backend=backend)
-            for (name, backend), m in zip(settings.items(), models)] + \
-        [Runner("torch", torch, twin, torch.optim.SGD(twin.parameters(), lr=0.1), batches, 32)]
+    runners = [trainer(name, tinytorch, m, tinytorch.optim.SGD(m.parameters(), lr=0.1), batches, backend=backend)
+               for (name, backend), m in zip(settings.items(), models)]
+    runners.append(trainer("torch", torch, twin, torch.optim.SGD(twin.parameters(), lr=0.1), batches))
+    return runners, 32, sum(p.numel() for p in models[0].parameters())
 
 
 # ---- GPTs ---------------------------------------------------------------------------------------
@@ -230,7 +190,8 @@ def gpt_runners(preset, n_batches, device="cpu"):
     """tinytorch GPT (on the CPU with NumPy or Numba kernels; on a GPU with Numba-CUDA or CuPy
     softmax/layernorm kernels, cuBLAS matmuls) and the PyTorch twin, with the
     preset's AdamW (weight decay on 2-D parameters) at its peak learning rate and clipping 1.0.
-    The vocabulary is the dataset's (65 characters) or GPT-2's 50257 tokens (ids from characters)."""
+    The vocabulary is the dataset's (65 characters) or GPT-2's 50257 tokens (ids from characters).
+    Returns (runners, tokens per step, parameters)."""
     from tinytorch.models.gpt import GPT
     from tinytorch.models.gpt.presets import model_config
     settings = gpt_settings(preset)
@@ -244,18 +205,19 @@ def gpt_runners(preset, n_batches, device="cpu"):
     if device == "cpu":
         settings = cpu_settings()
         models = tinytorch_copies(lambda: GPT(config), len(settings))
-        runners = [Runner(name, tinytorch, m, optimizer(m), batches, tokens, cfg.grad_clip, backend)
+        runners = [trainer(name, tinytorch, m, optimizer(m), batches, cfg.grad_clip, backend)
                    for (name, backend), m in zip(settings.items(), models)]
         twin = copy_weights(TorchGPT(config), models[0])
     else:
-        ours, ours_cupy = tinytorch_copies(lambda: GPT(config), 2)
+        models = tinytorch_copies(lambda: GPT(config), 2)
+        ours, ours_cupy = models
         twin = copy_weights(TorchGPT(config), ours).to(device)
-        runners = [Runner("tinytorch", tinytorch, ours.to(device), optimizer(ours), batches, tokens, cfg.grad_clip,
-                          {"cuda_kernels": "numba"}, device),
-                   Runner("tinytorch+cupy", tinytorch, ours_cupy.to(device), optimizer(ours_cupy), batches, tokens,
-                          cfg.grad_clip, {"cuda_kernels": "cupy"}, device)]
-    runners.append(Runner("torch", torch, twin, optimizer(twin), batches, tokens, cfg.grad_clip, device=device))
-    return runners
+        runners = [trainer("tinytorch", tinytorch, ours.to(device), optimizer(ours), batches, cfg.grad_clip,
+                           {"cuda_kernels": "numba"}, device),
+                   trainer("tinytorch+cupy", tinytorch, ours_cupy.to(device), optimizer(ours_cupy), batches,
+                           cfg.grad_clip, {"cuda_kernels": "cupy"}, device)]
+    runners.append(trainer("torch", torch, twin, optimizer(twin), batches, cfg.grad_clip, device=device))
+    return runners, tokens, sum(p.numel() for p in models[0].parameters())
 
 
 def gpu_available():
@@ -269,55 +231,30 @@ def gpu_available():
 
 # ---- measuring ----------------------------------------------------------------------------------
 
-def interleave(runners, steps, warmup):
-    """Warm up each runner (timing its first step: compilation), then `steps` rounds in turns.
-    A tinytorch runner that fails while warming up is dropped (its error is reported, not hidden):
-    returns (warm-up seconds per runner, error per dropped runner)."""
-    first_step_s, failed = {}, {}
-    for r in list(runners):
-        t0 = time.perf_counter()
-        try:
-            for i in range(warmup):
-                r.step(i)
-        except Exception as e:
-            if r.lib is torch:
-                raise
-            failed[r.name] = f"{type(e).__name__}: {e}".splitlines()[0][:300]
-            print(f"  {r.name} failed while warming up: {failed[r.name]}", flush=True)
-            runners.remove(r)
-            continue
-        first_step_s[r.name] = time.perf_counter() - t0
-    for i in range(steps):
-        k = i % len(runners)
-        for r in runners[k:] + runners[:k]:
-            r.timed_step(warmup + i)
-    return first_step_s, failed
-
-
-def summarize(runners, first_step_s, device):
-    reference = next(r for r in runners if r.lib is torch)
+def summarize(runners, tokens, device):
+    """{runner name: its row}: step times, tokens/s, warm-up, ratio to torch's step, peak step memory."""
+    reference = next(r for r in runners if r.name == "torch")
     rows = {}
     for r in runners:
-        ms = np.array(r.times) * 1e3
-        row = {"ms_median": float(np.median(ms)), "ms_min": float(ms.min()), "steps": len(ms),
-               "tokens_per_s": r.tokens / float(np.median(ms)) * 1e3, "warmup_s": first_step_s[r.name],
-               "ratio_to_torch": float(np.median(np.array(r.times) / np.array(reference.times)))}
-        if device == "cpu":
-            row["peak_step_mb"] = r.peak_step_mb(len(r.times) + 10)
-        rows[r.name] = row
+        ms = harness.spread([t * 1e3 for t in r.times])
+        rows[r.name] = {"ms_median": ms["median"], "ms_min": ms["min"], "steps": ms["n"],
+                        "tokens_per_s": tokens / ms["median"] * 1e3, "warmup_s": r.warmup_s,
+                        "ratio_to_torch": harness.ratios(r, reference)}
+        rows[r.name]["peak_step_mb"] = (r.peak_memory_mb(len(r.times) + 10, repeats=3)[0] if device == "cpu"
+                                        else gpu_step_memory_mb(r))
     return rows
 
 
-def measure_gpu_memory(runner):
+def gpu_step_memory_mb(runner):
     """Peak device memory of one step, MB (torch's allocator, or CuPy's pool for tinytorch)."""
-    if runner.lib is torch:
+    if runner.name == "torch":
         torch.cuda.reset_peak_memory_stats()
-        runner.step(0)
+        runner.run(0)
         return torch.cuda.max_memory_allocated() / 2**20
     import cupy
     pool = cupy.get_default_memory_pool()
     pool.free_all_blocks()
-    runner.step(0)
+    runner.run(0)
     return pool.total_bytes() / 2**20
 
 
@@ -325,20 +262,20 @@ def profile_runners(runners, steps, stem):
     """Per-op tables of `steps` steps of each tinytorch runner, written to <stem>_<runner>.txt."""
     os.makedirs(os.path.dirname(stem), exist_ok=True)
     for r in runners:
-        if r.lib is tinytorch:
+        if r.name != "torch":
             with tinytorch.profiler.profile() as prof:
                 for i in range(steps):
-                    r.step(i)
+                    r.run(i)
             prof.export(f"{stem}_{r.name}.txt")
             print(f"  profile of {steps} {r.name} steps -> {stem}_{r.name}.txt", flush=True)
 
 
 def rss_growth(steps):
     """RSS (MB) after step 100 and after step `steps` of a fresh tinytorch shakespeare-char-cpu run."""
-    runner = gpt_runners("shakespeare-char-cpu", steps)[0]
+    runner = gpt_runners("shakespeare-char-cpu", steps)[0][0]
     rss = {}
     for i in range(steps):
-        runner.step(i)
+        runner.run(i)
         if i + 1 in (RSS_FIRST_STEP, steps):
             rss[i + 1] = rss_kb()[1] / 1024
     growth = rss[steps] / rss[RSS_FIRST_STEP] - 1
@@ -346,37 +283,35 @@ def rss_growth(steps):
             f"rss_mb_after_{steps}": rss[steps], "growth": growth, "within_5_percent": abs(growth) <= RSS_TOLERANCE}
 
 
-def run_model(name, args):
+def run_model(name, args, results):
+    """Interleave the runners of one model and add its rows to `results`."""
     steps = args.steps or (QUICK_STEPS if args.quick else DEFAULT_STEPS)[name]
-    device = "cpu"
+    device, where = "cpu", {}
     if name == "gpt2-124m":
         ok, why = gpu_available()
         if not ok:
             print(f"gpt2-124m: skipped ({why}); it runs only on a GPU", flush=True)
-            return {"skipped": why}
-        device = "cuda"
+            results.row(model=name, framework="—", note=f"skipped: {why}")
+            return
+        device, where = "cuda", {"gpu": why}
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
-        info = {"gpu": why}
     n_batches = args.warmup + steps + 16
-    runners = makemore_runners(name, n_batches) if name in ("mlp", "wavenet") else gpt_runners(name, n_batches, device)
-    params = sum(p.numel() for p in runners[0].model.parameters())
+    runners, tokens, params = (makemore_runners(name, n_batches) if name in ("mlp", "wavenet")
+                               else gpt_runners(name, n_batches, device))
     print(f"{name}: {params:,} parameters, {steps} interleaved steps per runner ...", flush=True)
-    first, failed = interleave(runners, steps, args.warmup)
-    rows = summarize(runners, first, device)
-    if device != "cpu":
-        for r in runners:
-            rows[r.name]["peak_step_mb"] = measure_gpu_memory(r)
+    ran = harness.interleave(runners, rounds=steps, warmup=args.warmup)
+    for r in runners:
+        if r.error:
+            results.row(model=name, params=params, framework=r.name, note=f"failed: {r.error}")
+    rows = summarize(ran, tokens, device)
     if args.profile:
-        profile_runners(runners, args.profile, os.path.join(args.out, f"{args.name}_profile_{name}"))
-    for r, row in rows.items():
-            print(f"  {r:16s} {row['ms_median']:9.2f} ms/step (min {row['ms_min']:.2f}), "
-                  f"{row['tokens_per_s']:10,.0f} tokens/s, x{row['ratio_to_torch']:.2f} of torch's step, "
-                  f"peak step {row['peak_step_mb']:.1f} MB, warm-up {row['warmup_s']:.2f} s", flush=True)
-    result = {"params": params, "device": device, "runners": rows, "failed": failed}
-    if device != "cpu":
-        result["gpu"] = info["gpu"]
-    return result
+        profile_runners(ran, args.profile, str(harness.folder(args) / f"{args.name}_profile_{name}"))
+    for framework, row in rows.items():
+        print(f"  {framework:16s} {row['ms_median']:9.2f} ms/step (min {row['ms_min']:.2f}), "
+              f"{row['tokens_per_s']:10,.0f} tokens/s, x{row['ratio_to_torch']['median']:.2f} of torch's step, "
+              f"peak step {row['peak_step_mb']:.1f} MB, warm-up {row['warmup_s']:.2f} s", flush=True)
+        results.row(model=name, params=params, device=device, framework=framework, **row, **where)
 
 
 # ---- reporting ----------------------------------------------------------------------------------
@@ -386,83 +321,58 @@ LABELS = {"mlp": "makemore MLP (lecture 3: block 3, emb 10, hidden 200, batch 32
           "shakespeare-char-cpu": "GPT shakespeare-char-cpu (4 layers, 4 heads, 128, block 64, batch 12, AdamW)",
           "gpt2-124m": "GPT-2 124M (B=8, T=1024, AdamW, GPU)"}
 
+COLUMNS = [("model", lambda r: LABELS[r["model"]] + (f" ({r['params']:,} params)" if "params" in r else "")),
+           ("framework", "{framework}"), ("ms/step (median)", "{ms_median:.2f}"), ("ms/step (min)", "{ms_min:.2f}"),
+           ("tokens/s", "{tokens_per_s:,.0f}"), ("step / torch's", lambda r: harness.with_spread(r["ratio_to_torch"])),
+           ("peak step memory MB", "{peak_step_mb:.1f}")]
 
-def markdown(results, info, command):
-    gpus = sorted({r["gpu"] for r in results["models"].values() if "gpu" in r})
-    where = f"{', '.join(gpus)} GPU, host " if gpus else ""
-    lines = [f"# Training step: tinytorch vs PyTorch ({where}{info['cpu']}, {info['cores']} cores, "
-             f"{info['threads']} thread(s) each)", "",
-             f"Command: `{command}`", "",
-             "| model | framework | ms/step (median) | ms/step (min) | tokens/s | step / torch's | "
-             "peak step memory MB |",
-             "|---|---|---:|---:|---:|---:|---:|"]
-    for name, result in results["models"].items():
-        if "skipped" in result:
-            lines.append(f"| {LABELS[name]} | — | skipped: {result['skipped']} | | | | |")
-            continue
-        for framework, error in result.get("failed", {}).items():
-            lines.append(f"| {LABELS[name]} | {framework} | failed: {error} | | | | |")
-        for framework, row in result["runners"].items():
-            lines.append(f"| {LABELS[name]} ({result['params']:,} params) | {framework} | {row['ms_median']:.2f} | "
-                         f"{row['ms_min']:.2f} | {row['tokens_per_s']:,.0f} | {row['ratio_to_torch']:.2f} | "
-                         f"{row['peak_step_mb']:.1f} |")
-    rss = results.get("rss_growth")
+
+def explain(results, args):
+    """The paragraphs under the table: RSS growth, what each runner is, threads and method."""
+    rows = [r for r in results.rows("rows") if "note" not in r]
+    frameworks = {r["framework"] for r in rows}
+    rss = results.records.get("rss_growth")
     if rss:
         first, last = f"rss_mb_after_{RSS_FIRST_STEP}", f"rss_mb_after_{rss['steps']}"
-        lines += ["", f"RSS growth (tinytorch, shakespeare-char-cpu): {rss[first]:.1f} MB after step "
-                      f"{RSS_FIRST_STEP}, {rss[last]:.1f} MB after step {rss['steps']}: "
-                      f"{100 * rss['growth']:+.2f}% ({'within' if rss['within_5_percent'] else 'NOT within'} 5%)."]
-    runners = {fw for r in results["models"].values() for fw in r.get("runners", {})}
-    if not gpus:
-        lines += ["", "Runners: `tinytorch` runs NumPy's code, whose matrix products are NumPy's BLAS (OpenBLAS in "
-                      "NumPy's wheels); `tinytorch+numba` the Numba CPU kernels (`tinytorch.backends.kernels = "
-                      "\"numba\"`)" + ("; `tinytorch+numba+mkl` also sends the linear layers' matrix products to Intel "
-                                       f"MKL's gemm (`tinytorch.backends.cpu_matmul = \"mkl\"`, mkl {info['mkl']}, "
-                                       "the optional mkl extra), the BLAS inside PyTorch's CPU wheels"
-                                       if "tinytorch+numba+mkl" in runners else "") + "."]
-    if gpus:
-        lines += ["", "On the GPU: float32, PyTorch eager with TF32 off; tinytorch's matmuls are cuBLAS through CuPy, "
-                      "its softmax/layernorm the Numba-CUDA kernels (`tinytorch`) or CuPy running the NumPy "
-                      "oracles (`tinytorch+cupy`); a step ends with `loss.item()`, which waits for the GPU. "
-                      "Peak step memory on the GPU: torch's `max_memory_allocated` over one step, and CuPy's "
-                      "pool after one step (it keeps its peak), both counting parameters and optimizer state."]
-    versions = ", ".join(f"{k} {info[k]}" for k in ("python", "numpy", "torch", "numba", "mkl", "cupy")
-                        if k in info)
-    lines += ["", f"Threads: {info['threads']} for torch (`torch.set_num_threads`), OpenBLAS, MKL, OpenMP and "
-                  f"Numba (`{'`, `'.join(THREAD_VARIABLES)}`). {versions}. Load average "
-                  f"{info['load_average']} at the start, {info['load_average_end']} at the end (a shared machine: "
-                  "the runners alternate step by step, so load slows them alike; 'step / torch's' is the median "
-                  "over rounds of the ratio within a round). Peak step memory: the rise of peak RSS during one "
-                  "step (activations, gradients, temporaries)."]
-    return "\n".join(lines) + "\n"
+        results.text(f"RSS growth (tinytorch, shakespeare-char-cpu): {rss[first]:.1f} MB after step "
+                     f"{RSS_FIRST_STEP}, {rss[last]:.1f} MB after step {rss['steps']}: "
+                     f"{100 * rss['growth']:+.2f}% ({'within' if rss['within_5_percent'] else 'NOT within'} 5%).")
+    if any("gpu" in r for r in rows):
+        results.text("On the GPU: float32, PyTorch eager with TF32 off; tinytorch's matmuls are cuBLAS through CuPy, "
+                     "its softmax/layernorm the Numba-CUDA kernels (`tinytorch`) or CuPy running the NumPy "
+                     "oracles (`tinytorch+cupy`); a step ends with `loss.item()`, which waits for the GPU. "
+                     "Peak step memory on the GPU: torch's `max_memory_allocated` over one step, and CuPy's "
+                     "pool after one step (it keeps its peak), both counting parameters and optimizer state.")
+    else:
+        mkl = ("; `tinytorch+numba+mkl` also sends the linear layers' matrix products to Intel MKL's gemm "
+               f"(`tinytorch.backends.cpu_matmul = \"mkl\"`, mkl {results.machine.get('mkl')}, the optional mkl "
+               "extra), the BLAS inside PyTorch's CPU wheels" if "tinytorch+numba+mkl" in frameworks else "")
+        results.text("Runners: `tinytorch` runs NumPy's code, whose matrix products are NumPy's BLAS (OpenBLAS in "
+                     "NumPy's wheels); `tinytorch+numba` the Numba CPU kernels (`tinytorch.backends.kernels = "
+                     f"\"numba\"`){mkl}.")
+    results.text(f"Threads: {args.threads} for torch (`torch.set_num_threads`), OpenBLAS, MKL, OpenMP and Numba "
+                 f"(`{'`, `'.join(THREAD_VARIABLES)}`). The runners alternate step by step (a shared machine: load "
+                 "slows them alike); 'step / torch's' is the median over rounds of the ratio within a round, with "
+                 "its interquartile spread. Peak step memory: the rise of peak RSS during one step (activations, "
+                 "gradients, temporaries).")
 
 
-def plot(results, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    models = [m for m, r in results["models"].items() if "skipped" not in r]
-    frameworks = list(dict.fromkeys(fw for m in models for fw in results["models"][m]["runners"]))
-    width = 0.8 / len(frameworks)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
-    x = np.arange(len(models))
-    for i, fw in enumerate(frameworks):
-        ratios = [results["models"][m]["runners"].get(fw, {}).get("ratio_to_torch", np.nan) for m in models]
-        memory = [results["models"][m]["runners"].get(fw, {}).get("peak_step_mb", np.nan) for m in models]
-        offset = (i - (len(frameworks) - 1) / 2) * width
-        axes[0].bar(x + offset, ratios, width, label=fw)
-        axes[1].bar(x + offset, memory, width, label=fw)
-    axes[0].axhline(1.0, color="k", lw=0.8)
-    axes[0].axhline(0.9, color="k", lw=0.8, ls="--")
-    axes[0].set_ylabel("step time / torch's step time (lower is faster)")
-    axes[1].set_ylabel("peak step memory, MB\n(CPU: RSS rise; GPU: device memory)")
-    axes[1].set_yscale("log")
-    for ax in axes:
-        ax.set_xticks(x, models, fontsize=8)
-        ax.legend(fontsize=8)
-    fig.suptitle("tinytorch vs PyTorch: one training step (forward, backward, optimizer)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+def plot(results):
+    rows = [r for r in results.rows("rows") if "note" not in r]
+    if not rows:
+        return
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    frameworks = list(dict.fromkeys(r["framework"] for r in rows))
+    found = {(r["model"], r["framework"]): r for r in rows}
+
+    def series(value):
+        return {fw: [value(found[m, fw]) if (m, fw) in found else None for m in models] for fw in frameworks}
+    results.plot(harness.bars(models, series(lambda r: r["ratio_to_torch"]["median"]),
+                              "step time / torch's step time (lower is faster)",
+                              lines=((1.0, "-", "torch"), (0.9, "--", "0.9"))),
+                 harness.bars(models, series(lambda r: r["peak_step_mb"]),
+                              "peak step memory, MB\n(CPU: RSS rise; GPU: device memory)", log=True),
+                 title="tinytorch vs PyTorch: one training step (forward, backward, optimizer)", width=11)
 
 
 def main(args):
@@ -470,35 +380,26 @@ def main(args):
     import numba
     from tinytorch.cpu_matmul import mkl_available
     extra = {"mkl": importlib.metadata.version("mkl")} if mkl_available() else {}
-    info = machine_info(torch=torch.__version__, numba=numba.__version__, threads=args.threads, **extra)
     if "gpt2-124m" in args.models and tinytorch.cuda.is_available():
         import cupy
-        info["cupy"] = cupy.__version__
-    command = "python benchmarks/bench_train.py" + (" --quick" if args.quick else "") + \
-        (f" --models {' '.join(args.models)}" if args.models != list(MODELS) else "") + \
-        (f" --steps {args.steps}" if args.steps else "") + \
-        (f" --threads {args.threads}" if args.threads != 1 else "") + \
-        (f" --rss-steps {args.rss_steps}" if args.rss_steps not in (1000, 300) else "") + \
-        (f" --name {args.name}" if args.name != "train" else "") + \
-        (f" --profile {args.profile}" if args.profile else "")
+        extra["cupy"] = cupy.__version__
+    results = harness.Results(args.name, args, "Training step: tinytorch vs PyTorch", torch=torch.__version__,
+                              numba=numba.__version__, threads=args.threads, **extra)
+    info = results.machine
     print(f"{info['cpu']}, {info['cores']} cores, {args.threads} thread(s), load {info['load_average']}", flush=True)
-    results = {"command": command, "machine": info, "models": {}}
+    results.table("rows", COLUMNS, labels=2)
     for name in args.models:
-        results["models"][name] = run_model(name, args)
+        run_model(name, args, results)
         gc.collect()
     if args.rss_steps and "shakespeare-char-cpu" in args.models:
         print(f"RSS growth: {args.rss_steps} steps of a fresh tinytorch shakespeare-char-cpu ...", flush=True)
-        results["rss_growth"] = rss_growth(args.rss_steps)
-    info["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, f"{args.name}.json"), "w") as f:
-        json.dump(results, f, indent=1)
-    text = markdown(results, info, command)
-    with open(os.path.join(args.out, f"{args.name}.md"), "w") as f:
-        f.write(text)
-    if any("skipped" not in r for r in results["models"].values()):
-        plot(results, os.path.join(args.out, f"{args.name}.png"))
-    print(text)
+        results.record(rss_growth=rss_growth(args.rss_steps))
+    gpus = sorted({r["gpu"] for r in results.rows("rows") if "gpu" in r})
+    where = f"{', '.join(gpus)} GPU, host " if gpus else ""
+    results.title += f" ({where}{info['cpu']}, {info['cores']} cores, {args.threads} thread(s) each)"
+    explain(results, args)
+    plot(results)
+    results.write()
 
 
 if __name__ == "__main__":

@@ -38,7 +38,6 @@ step shakespeare_cuda 100 $python -m tinytorch.models.gpt train --preset shakesp
     --dataset tinyshakespeare --device cuda --out "$out/shakespeare_cuda"
 step tests 220 $python -m pytest -q -m gpu -n 8 -p no:cacheprovider --ignore=tests/cudasim -rfEs tests
 # the row kernels first (the naive matmul v1 at 4096^3 alone took most of the last session's 170 s)
-step kernels_gpu 170 $python benchmarks/bench_kernels.py --devices gpu \
+step kernels_gpu 170 $python benchmarks/bench_kernels.py --devices gpu --out "$out" \
     --kernels softmax_forward,softmax_backward,layernorm_forward,layernorm_backward,gelu_forward,gelu_backward
-cp benchmarks/results/kernels_gpu.* "$out/" 2>/dev/null
 cat "$out/summary.txt"

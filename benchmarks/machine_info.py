@@ -1,15 +1,15 @@
 """Machine description written next to benchmark results (CPU name, core count, library versions), and
-the process-memory probes the benchmarks share."""
+the process-memory probes the benchmarks share. Imports nothing that starts a thread pool."""
 import ctypes
 import gc
+import importlib.metadata
 import os
 import platform
 import re
 from pathlib import Path
 
-import numpy as np
-
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+NOT_VERSIONS = ("cpu", "cores", "load_average", "load_average_end", "thread_env")
 
 
 def cpu_name():
@@ -27,7 +27,8 @@ def machine_info(**extra):
 
     The thread variables and the load average matter on a shared machine: BLAS threads that
     spin while other jobs hold the cores can make a step several times slower."""
-    info = {"cpu": cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__}
+    info = {"cpu": cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
+            "numpy": importlib.metadata.version("numpy")}
     threads = {k: os.environ[k] for k in THREAD_VARIABLES if k in os.environ}
     if threads:
         info["thread_env"] = threads
@@ -38,10 +39,12 @@ def machine_info(**extra):
 
 def describe(info):
     """One Markdown line for the table footer."""
-    versions = ", ".join(f"{k} {v}" for k, v in info.items()
-                         if k not in ("cpu", "cores", "load_average", "thread_env"))
+    versions = ", ".join(f"{k} {v}" for k, v in info.items() if k not in NOT_VERSIONS)
     threads = "".join(f"; {k}={v}" for k, v in info.get("thread_env", {}).items())
-    load = f"; load average at the end {info['load_average']}" if "load_average" in info else ""
+    load = ""
+    if "load_average" in info:
+        load = f"; load average {info['load_average']} at the start"
+        load += f", {info['load_average_end']} at the end" if "load_average_end" in info else ""
     return f"Machine: {info['cpu']}, {info['cores']} cores; {versions}{threads}{load}."
 
 

@@ -12,11 +12,11 @@ every 250 steps (train first: the draws are part of the RNG stream the next batc
 At the end it also scores the whole val split (every window of 64 characters, no overlap).
 
     python benchmarks/nanogpt_recipe_torch.py --seeds 1337 1338 1339 1340
+    python benchmarks/nanogpt_recipe_torch.py --quick     # 40 iterations (the schedule shrinks with them)
 
-Writes benchmarks/results/nanogpt_recipe_torch.{json,md} with the machine's description.
+Writes OUT/nanogpt_recipe_torch.{json,md,png} (--update-results: benchmarks/results/) with the
+machine's description.
 """
-import argparse
-import json
 import math
 import sys
 import time
@@ -26,15 +26,15 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from machine_info import describe, machine_info
+import harness
 from tinytorch.data import read_text
 from tinytorch.models.gpt import GPTConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from twins.gpt import TorchGPT  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
 B, T, ITERS, WARMUP, LR, MIN_LR, EVAL_EVERY, EVAL_BATCHES = 12, 64, 2000, 100, 1e-3, 1e-4, 250, 20
+QUICK_ITERS = 40
 
 
 def splits():
@@ -62,11 +62,12 @@ def get_batch(data):
     return torch.from_numpy(window[:, :-1].copy()), torch.from_numpy(window[:, 1:].copy())
 
 
-def lr_at(it):
-    """nanoGPT's get_lr: linear warmup to LR over WARMUP steps, cosine to MIN_LR at ITERS."""
-    if it < WARMUP:
-        return LR * (it + 1) / (WARMUP + 1)
-    return MIN_LR + 0.5 * (1.0 + math.cos(math.pi * (it - WARMUP) / (ITERS - WARMUP))) * (LR - MIN_LR)
+def lr_at(it, iters):
+    """nanoGPT's get_lr: linear warmup to LR over WARMUP steps (at most half the run), cosine to MIN_LR at iters."""
+    warmup = min(WARMUP, iters // 2)
+    if it < warmup:
+        return LR * (it + 1) / (warmup + 1)
+    return MIN_LR + 0.5 * (1.0 + math.cos(math.pi * (it - warmup) / (iters - warmup))) * (LR - MIN_LR)
 
 
 @torch.no_grad()
@@ -77,7 +78,7 @@ def whole_split_loss(model, data):
     return total / len(windows)
 
 
-def run(seed, train, val, vocab_size):
+def run(seed, train, val, vocab_size, iters):
     torch.manual_seed(seed)
     config = GPTConfig(block_size=T, vocab_size=vocab_size, n_layer=4, n_head=4, n_embd=128, dropout=0.0, bias=False)
     model = TorchGPT(config)
@@ -85,19 +86,20 @@ def run(seed, train, val, vocab_size):
         block.mlp.gelu = nn.GELU()  # nanoGPT's exact GELU (the twin uses GPT-2's tanh form)
     gpt2_init(model, config.n_layer)
     optimizer = model.configure_optimizers(0.1, LR, (0.9, 0.99))
-    curve, started = [], time.perf_counter()
+    curve, steps, started = [], [], time.perf_counter()
     x, y = get_batch(train)
-    for it in range(ITERS + 1):
+    for it in range(iters + 1):
         for group in optimizer.param_groups:
-            group["lr"] = lr_at(it)
-        if it % EVAL_EVERY == 0:
+            group["lr"] = lr_at(it, iters)
+        if it % EVAL_EVERY == 0 or it == iters:
             model.eval()
             with torch.no_grad():
                 train_loss, val_loss = (float(np.mean([model(*get_batch(d))[1].item() for _ in range(EVAL_BATCHES)]))
                                         for d in (train, val))
             curve.append(val_loss)
+            steps.append(it)
             model.train()
-        if it == ITERS:
+        if it == iters:
             break
         _, loss = model(x, y)
         x, y = get_batch(train)
@@ -108,29 +110,30 @@ def run(seed, train, val, vocab_size):
     seconds = time.perf_counter() - started
     model.eval()
     result = {"seed": seed, "train_loss": train_loss, "val_loss": curve[-1], "val_loss_curve": curve,
-              "seconds": seconds, "whole_val_loss": whole_split_loss(model, val)}
+              "eval_steps": steps, "seconds": seconds, "whole_val_loss": whole_split_loss(model, val)}
     print(f"seed {seed}: val {result['val_loss']:.4f} (20 random batches), whole val split "
           f"{result['whole_val_loss']:.4f}, {seconds:.0f} s", flush=True)
     return result
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = harness.cli(__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1337])
-    args = parser.parse_args()
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_ITERS} iterations instead of {ITERS}")
+    args = harness.start(parser)
+    iters = QUICK_ITERS if args.quick else ITERS
     torch.set_num_threads(1)
+    results = harness.Results("nanogpt_recipe_torch", args, "nanoGPT's shakespeare-char CPU recipe in PyTorch "
+                              "(PyTorch's init and RNG), seed by seed", torch=torch.__version__, torch_threads=1)
+    results.table("runs", [("seed", "{seed}"),
+                           (f"val at step {iters} ({EVAL_BATCHES} random batches)", "{val_loss:.4f}"),
+                           ("whole val split", "{whole_val_loss:.4f}"), ("seconds", "{seconds:.0f}")])
     train, val, vocab_size = splits()
-    runs = [run(seed, train, val, vocab_size) for seed in args.seeds]
-    result = {"runs": runs, "torch": torch.__version__, "machine": machine_info(torch=torch.__version__)}
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "nanogpt_recipe_torch.json").write_text(json.dumps(result, indent=1))
-    lines = ["# nanoGPT's shakespeare-char CPU recipe in PyTorch (PyTorch's init and RNG), seed by seed", "",
-             "| seed | val at step 2000 (20 random batches) | whole val split | seconds |", "|---:|---:|---:|---:|"]
-    lines += [f"| {r['seed']} | {r['val_loss']:.4f} | {r['whole_val_loss']:.4f} | {r['seconds']:.0f} |" for r in runs]
-    lines += ["", f"Command: `python benchmarks/nanogpt_recipe_torch.py --seeds {' '.join(map(str, args.seeds))}` "
-                  f"(torch {torch.__version__}, 1 thread).", "", describe(result["machine"]), ""]
-    (RESULTS / "nanogpt_recipe_torch.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    for seed in args.seeds:
+        results.row(**run(seed, train, val, vocab_size, iters))
+    results.plot(harness.curves({f"seed {r['seed']}": (r["eval_steps"], r["val_loss_curve"])
+                                 for r in results.rows("runs")}, "step", f"val loss ({EVAL_BATCHES} random batches)"))
+    results.write()
 
 
 if __name__ == "__main__":

@@ -11,4 +11,5 @@ PY=${PY:-.venv/bin/python}
 export TINYTORCH_CPU_MATMUL=${TINYTORCH_CPU_MATMUL:-$($PY -c 'from tinytorch.cpu_matmul import mkl_available as a; print("mkl" if a() else "numpy")')}
 # --sample_tokens=0: the twin writes no text samples at its evaluations, so neither does tinytorch here
 $PY -m tinytorch.models.gpt train --preset shakespeare-char-cpu --out runs/sc-cpu --sample_tokens=0
-$PY benchmarks/torch_twin_shakespeare.py --preset shakespeare-char-cpu --out runs/sc-cpu-torch --compare runs/sc-cpu
+$PY benchmarks/torch_twin_shakespeare.py --preset shakespeare-char-cpu --out runs/sc-cpu-torch --compare runs/sc-cpu \
+    --update-results

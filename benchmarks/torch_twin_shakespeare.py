@@ -9,10 +9,11 @@ after tinytorch's run:
     python benchmarks/torch_twin_shakespeare.py --preset shakespeare-char-cpu --out runs/sc-cpu-torch \\
         --compare runs/sc-cpu
 
-It writes metrics.json (same keys as tinytorch's) to --out and, with --compare, a side-by-side
-table to benchmarks/results/shakespeare_char_cpu.{json,md}.
+It writes metrics.json (same keys as tinytorch's) and loss.png to --out and, with --compare, a
+side-by-side table there too, as <preset>.{json,md,png} (shakespeare_char_cpu.*); with
+--update-results that table goes to benchmarks/results/ instead. Other --key=value arguments
+override the preset's settings, as for tinytorch's training CLI.
 """
-import argparse
 import json
 import sys
 import time
@@ -20,8 +21,16 @@ from pathlib import Path
 
 import torch
 
+import harness
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from twins.gpt import TorchGPT, copy_weights  # noqa: E402
+
+KEEP = ("steps", "final_val_loss", "best_val_loss", "seconds", "ms_per_step", "tokens_per_second", "eval_steps",
+        "val_loss_curve")
+COLUMNS = [("framework", "{framework}"), ("steps", "{steps}"), ("final val loss", "{final_val_loss:.4f}"),
+           ("best val loss", "{best_val_loss:.4f}"), ("wall time (s)", "{seconds:.1f}"),
+           ("ms/step (median)", "{ms_per_step:.1f}"), ("tokens/s", "{tokens_per_second:,.0f}")]
 
 
 def train_twin(settings, out, progress=True):
@@ -79,42 +88,33 @@ def train_twin(settings, out, progress=True):
     return metrics
 
 
-def write_comparison(ours, theirs, preset, results_dir):
-    from machine_info import describe, machine_info  # benchmarks/ is on sys.path when run as a script
-    rows = [(f"tinytorch (kernels={ours.get('kernels', 'numpy')}, matmul={ours.get('cpu_matmul', 'numpy')})", ours),
-            ("PyTorch twin", theirs)]
-    table = ["| framework | steps | final val loss | best val loss | wall time (s) | ms/step (median) | tokens/s |",
-             "|---|---|---|---|---|---|---|"]
-    for name, m in rows:
-        table.append(f"| {name} | {m['steps']} | {m['final_val_loss']:.4f} | {m['best_val_loss']:.4f} | "
-                     f"{m['seconds']:.1f} | {m['ms_per_step']:.1f} | {m['tokens_per_second']:,.0f} |")
-    info = machine_info(torch=torch.__version__, torch_threads=torch.get_num_threads())
-    text = f"# {preset}: tinytorch vs its PyTorch twin\n\n" + "\n".join(table) + "\n\n" + describe(info) + "\n"
-    results_dir.mkdir(parents=True, exist_ok=True)
-    stem = preset.replace("-", "_")
-    (results_dir / f"{stem}.md").write_text(text)
-    keep = ("steps", "final_val_loss", "best_val_loss", "seconds", "ms_per_step", "tokens_per_second",
-            "eval_steps", "val_loss_curve")
-    summary = {"preset": preset, "machine": info, "tinytorch_kernels": ours.get("kernels", "numpy"),
-               "tinytorch_cpu_matmul": ours.get("cpu_matmul", "numpy"),
-               **{name: {k: m[k] for k in keep} for (name, m), name in zip(rows, ("tinytorch", "PyTorch twin"))}}
-    (results_dir / f"{stem}.json").write_text(json.dumps(summary, indent=1))
-    print(text)
+def write_comparison(results, ours, theirs):
+    """The side-by-side table of tinytorch's run (its metrics.json) and the twin's."""
+    kernels, matmul = ours.get("kernels", "numpy"), ours.get("cpu_matmul", "numpy")
+    results.record(tinytorch_kernels=kernels, tinytorch_cpu_matmul=matmul).table("rows", COLUMNS)
+    results.row(framework=f"tinytorch (kernels={kernels}, matmul={matmul})", **{k: ours[k] for k in KEEP})
+    results.row(framework="PyTorch twin", **{k: theirs[k] for k in KEEP})
+    results.plot(harness.curves({r["framework"]: (r["eval_steps"], r["val_loss_curve"]) for r in results.rows("rows")},
+                                "step", "val loss"))
+    results.write()
 
 
 def main():
     from tinytorch.models.gpt.presets import resolve
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = harness.cli(__doc__, out=Path("runs/torch-twin"))
     parser.add_argument("--preset", default="shakespeare-char-cpu")
-    parser.add_argument("--out", default="runs/torch-twin")
     parser.add_argument("--compare", help="a tinytorch run folder of the same preset, for the side-by-side table")
-    args, overrides = parser.parse_known_args()
-    metrics = train_twin(resolve(args.preset, overrides), Path(args.out))
+    args = harness.start(parser, overrides=True)
+    results = None
+    if args.compare:
+        results = harness.Results(args.preset.replace("-", "_"), args, f"{args.preset}: tinytorch vs its PyTorch twin",
+                                  torch=torch.__version__, torch_threads=torch.get_num_threads())
+        results.record(preset=args.preset)
+    metrics = train_twin(resolve(args.preset, args.overrides), Path(args.out))
     print(f"torch twin: val loss {metrics['final_val_loss']:.4f} in {metrics['seconds']:.1f} s "
           f"({metrics['ms_per_step']:.1f} ms/step)")
-    if args.compare:
-        ours = json.loads((Path(args.compare) / "metrics.json").read_text())
-        write_comparison(ours, metrics, args.preset, Path(__file__).resolve().parent / "results")
+    if results is not None:
+        write_comparison(results, json.loads((Path(args.compare) / "metrics.json").read_text()), metrics)
 
 
 if __name__ == "__main__":
