@@ -11,8 +11,8 @@ from typing import Callable, Optional
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from strategies import (arrays, broadcast_shapes, dims, index_arrays, non_contiguous, shapes,
-                        shrunk_to_broadcast)
+from strategies import (arrays, broadcast_shapes, dim_of, dims, index_arrays, non_contiguous, shapes,
+                        shrunk_to_broadcast, unary)
 
 
 @dataclass(frozen=True)
@@ -25,15 +25,6 @@ class Op:
 
 
 # ---- input builders: each returns draw(data) -> (arrays, params) ------------------------------
-def unary(domain="real", min_dims=0, max_side=4, min_side=1, layouts=("transposed", "strided"), **params):
-    """One array (non-contiguous when it has a dim); `params` are strategies or functions of the
-    array's shape returning one."""
-    def draw(data):
-        shape = data.draw(shapes(min_dims=min_dims, min_side=min_side, max_side=max_side))
-        return [data.draw(non_contiguous(shape, domain, layouts))], _draw_params(data, shape, params)
-    return draw
-
-
 def nary(*domains, min_dims=0):
     """Arrays whose shapes broadcast together, the first one non-contiguous."""
     def draw(data):
@@ -41,14 +32,6 @@ def nary(*domains, min_dims=0):
         first = data.draw(non_contiguous(shps[0], domains[0]))
         return [first] + [data.draw(arrays(s, d)) for s, d in zip(shps[1:], domains[1:])], {}
     return draw
-
-
-def _draw_params(data, shape, params):
-    return {k: data.draw(s(shape) if callable(s) else s) for k, s in params.items()}
-
-
-def dim_of(shape):
-    return dims(len(shape), allow_none=False, allow_tuple=False)
 
 
 def dims_of(shape):

@@ -70,6 +70,11 @@ def _positive(rng, shape):
     return rng.uniform(0.5, 2, shape)
 
 
+def _wide(rng, shape):
+    """Far into the tails of activations and softmax (exp(6) ~ 400)."""
+    return rng.uniform(-6, 6, shape)
+
+
 def _nonzero(rng, shape):
     return rng.uniform(0.5, 2, shape) * rng.choice([-1, 1], shape)
 
@@ -84,7 +89,8 @@ def _bool(rng, shape):
     return rng.random(shape) < 0.5
 
 
-DOMAINS = {"real": _real, "positive": _positive, "nonzero": _nonzero, "distinct": _distinct, "bool": _bool}
+DOMAINS = {"real": _real, "wide": _wide, "positive": _positive, "nonzero": _nonzero, "distinct": _distinct,
+           "bool": _bool}
 
 
 @st.composite
@@ -102,6 +108,26 @@ def non_contiguous(shape, domain="real", layouts=NON_CONTIGUOUS):
     holds more than one element (transposing needs two sides longer than 1, else it is strided)."""
     usable = [k for k in layouts if k != "transposed" or sum(s > 1 for s in shape) >= 2] or ["strided"]
     return st.sampled_from(usable).flatmap(lambda layout: arrays(shape, domain, layout=layout))
+
+
+def dim_of(shape):
+    """One dim of an array of `shape`, negative or not."""
+    return dims(len(shape), allow_none=False, allow_tuple=False)
+
+
+def unary(domain="real", min_dims=0, max_side=4, min_side=1, layouts=NON_CONTIGUOUS, **params):
+    """draw(data) -> ([array], params): one array (non-contiguous when it has a dim, unless
+    `layouts` allows "contiguous"); `params` are strategies or functions of the array's shape
+    returning one."""
+    def draw(data):
+        shape = data.draw(shapes(min_dims=min_dims, min_side=min_side, max_side=max_side))
+        return [data.draw(non_contiguous(shape, domain, layouts))], drawn_params(data, shape, params)
+    return draw
+
+
+def drawn_params(data, shape, params):
+    """Each of `params` (a strategy, or a function of `shape` returning one) drawn once."""
+    return {k: data.draw(s(shape) if callable(s) else s) for k, s in params.items()}
 
 
 def index_arrays(size, shape):

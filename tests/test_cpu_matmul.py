@@ -3,13 +3,12 @@ every operand layout it takes, falls back to NumPy for the rest, and the linear 
 through it match torch; asking for MKL where it is missing is a clear error."""
 import numpy as np
 import pytest
-import torch
 import torch.nn.functional as TF
 
 import tinytorch
 import tinytorch.backends as backends
 import tinytorch.nn.functional as F
-from test_functional import three_way
+from harness import check_op
 from tinytorch import cpu_matmul
 
 needs_mkl = pytest.mark.skipif(not cpu_matmul.mkl_available(), reason="the optional mkl extra is not installed "
@@ -68,10 +67,10 @@ def test_linear_and_gelu_linear_through_mkl_match_torch(bias, monkeypatch):
     x, w, h, w2 = (rng.standard_normal(s).astype(np.float32) for s in ((2, 5, 8), (6, 8), (2, 5, 6), (4, 6)))
     b, b2 = ([rng.standard_normal(n).astype(np.float32)] if bias else [] for n in (6, 4))
     tol = dict(atol=1e-5, rtol=1e-4)
-    three_way(F.linear, F.linear_naive, TF.linear, [x, w] + b, **tol)
-    three_way(lambda h, w, *b: F.gelu_linear(h, w, *b, approximate="tanh"),
-              lambda h, w, *b: F.gelu_linear_naive(h, w, *b, approximate="tanh"),
-              lambda h, w, *b: TF.linear(TF.gelu(h, approximate="tanh"), w, *b), [h, w2] + b2, **tol)
+    check_op(F.linear, TF.linear, x, w, *b, naive=F.linear_naive, **tol)
+    check_op(lambda h, w, *b: F.gelu_linear(h, w, *b, approximate="tanh"),
+             lambda h, w, *b: TF.linear(TF.gelu(h, approximate="tanh"), w, *b), h, w2, *b2,
+             naive=lambda h, w, *b: F.gelu_linear_naive(h, w, *b, approximate="tanh"), **tol)
 
 
 def test_asking_for_mkl_without_it_says_how_to_install_it(monkeypatch):

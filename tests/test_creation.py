@@ -2,13 +2,12 @@
 Generator reproducibility; the distributions drawn from."""
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinytorch
-from parity import run_both
-
-torch = pytest.importorskip("torch")
+from harness import assert_same, run_both
 
 RANDOM_CALLS = {
     "randn_varargs": lambda m, g: m.randn(2, 3),
@@ -45,18 +44,13 @@ RANDOM_CALLS = {
 }
 
 
-def signature(x):
-    """Everything about a random result except its values."""
-    return type(x).__name__, str(x.dtype).split(".")[-1], tuple(x.shape), x.requires_grad, x.device.type
-
-
 @pytest.mark.torch
 @pytest.mark.parametrize("name", list(RANDOM_CALLS))
 def test_random_call_signature_matches_torch(name):
     call = RANDOM_CALLS[name]
     ours = call(tinytorch, tinytorch.Generator().manual_seed(1))
     theirs = call(torch, torch.Generator().manual_seed(1))
-    assert signature(ours) == signature(theirs)
+    assert_same(ours, theirs, name, values=False)
 
 
 @pytest.mark.parametrize("name", list(RANDOM_CALLS))

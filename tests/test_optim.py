@@ -6,6 +6,7 @@ import torch
 import tinytorch
 import tinytorch.nn as nn
 from devices import on_devices
+from harness import assert_same
 from tinytorch.nn.utils import clip_grad_norm_, clip_grad_value_, parameters_to_vector, vector_to_parameters
 
 
@@ -42,12 +43,6 @@ def train(m, model, opt, data, max_norm=None, device="cpu"):
     return norms
 
 
-def assert_same_params(ours, ref, atol, rtol):
-    ref_state = ref.state_dict()
-    for name, value in ours.state_dict().items():
-        np.testing.assert_allclose(value.numpy(force=True), ref_state[name].numpy(), atol=atol, rtol=rtol, err_msg=name)
-
-
 TOLERANCE = {"float64": dict(atol=1e-12, rtol=1e-10), "float32": dict(atol=2e-6, rtol=1e-5)}
 
 
@@ -63,7 +58,7 @@ def test_adamw_with_clipping_matches_torch(dtype_name, device):
                       device=device)
     assert min(ref_norms) > 0.5, "the test must exercise clipping"
     np.testing.assert_allclose(our_norms, ref_norms, **TOLERANCE[dtype_name])
-    assert_same_params(ours, ref, **TOLERANCE[dtype_name])
+    assert_same(ours.state_dict(), ref.state_dict(), "parameters", device=device, **TOLERANCE[dtype_name])
 
 
 OPTIMIZER_CASES = [
@@ -89,25 +84,22 @@ def test_optimizer_matches_torch(name, kw, dtype_name, device):
     data = batches(5, dtype_name)
     train(torch, ref, getattr(torch.optim, name)(ref.parameters(), foreach=False, **kw), data)
     train(tinytorch, ours, getattr(tinytorch.optim, name)(ours.parameters(), **kw), data, device=device)
-    assert_same_params(ours, ref, **TOLERANCE[dtype_name])
+    assert_same(ours.state_dict(), ref.state_dict(), "parameters", device=device, **TOLERANCE[dtype_name])
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("dtype_name", ["float64", "float32"])
 @pytest.mark.parametrize("name,kw", [case for case in OPTIMIZER_CASES if case[0] != "SGD"])
-def test_adam_numba_update_matches_torch(name, kw, dtype_name, monkeypatch):
+def test_adam_numba_update_matches_torch(name, kw, dtype_name, monkeypatch, cpu_kernels_asked):
     """kernels="numba": Adam and AdamW update in one Numba pass (amsgrad keeps the NumPy code)."""
     import tinytorch.backends as backends
     monkeypatch.setattr(backends, "kernels", "numba")
-    asked = []
-    real = backends.cpu_only_kernel
-    monkeypatch.setattr(backends, "cpu_only_kernel", lambda n, xp: asked.append(n) or real(n, xp))
     ref, ours = twin_models(dtype_name)
     data = batches(5, dtype_name)
     train(torch, ref, getattr(torch.optim, name)(ref.parameters(), foreach=False, **kw), data)
     train(tinytorch, ours, getattr(tinytorch.optim, name)(ours.parameters(), **kw), data)
-    assert asked and set(asked) == {"adam_update_"}
-    assert_same_params(ours, ref, **TOLERANCE[dtype_name])
+    assert cpu_kernels_asked and set(cpu_kernels_asked) == {"adam_update_"}
+    assert_same(ours.state_dict(), ref.state_dict(), "parameters", **TOLERANCE[dtype_name])
 
 
 def test_adam_numba_update_refuses_mismatched_arrays():
@@ -137,7 +129,7 @@ def test_param_groups_with_their_own_lr_and_decay_match_torch():
     assert [g["weight_decay"] for g in our_opt.param_groups] == [0.1, 0.0]
     train(torch, ref, ref_opt, data)
     train(tinytorch, ours, our_opt, data)
-    assert_same_params(ours, ref, **TOLERANCE["float64"])
+    assert_same(ours.state_dict(), ref.state_dict(), "parameters", **TOLERANCE["float64"])
 
 
 @pytest.mark.torch
@@ -181,8 +173,8 @@ def test_state_dict_round_trip_resumes_exactly(name, kw):
     assert opt2.param_groups[0]["lr"] == kw["lr"]
     train(tinytorch, first, opt, data[3:])  # the old optimizer keeps going: it must not share state
     train(tinytorch, resumed, opt2, data[3:])
-    assert_same_params(resumed, straight, atol=0, rtol=0)
-    assert_same_params(first, straight, atol=0, rtol=0)
+    assert_same(resumed.state_dict(), straight.state_dict(), "resumed", atol=0, rtol=0)
+    assert_same(first.state_dict(), straight.state_dict(), "continued", atol=0, rtol=0)
 
 
 def test_load_state_dict_rejects_a_different_layout():

@@ -162,33 +162,37 @@ def test_map_location(tmp_path):
         tinytorch.load(tmp_path / "w.safetensors", map_location={"cuda:0": "cpu"})
 
 
-def run_writer(tmp_path, body):
-    """Start a Python process that saves checkpoints as `body` says; returns the Popen."""
-    script = tmp_path / "writer.py"
-    script.write_text(textwrap.dedent(body))
-    return subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
-
-
 def big_state(value):
     return {"w": tinytorch.full((1024, 1024), value), "step": int(value)}
 
 
-def test_killed_between_write_and_rename_keeps_the_old_checkpoint(tmp_path):
+def kill_a_writer_midway(tmp_path, patch, printed):
+    """Save a checkpoint with step 1, then start a Python process that saves step 2 over it with
+    `patch` applied (which prints `printed` and stalls) and kill it once it has printed that.
+    Returns the checkpoint's path."""
     path = tmp_path / "ckpt.safetensors"
     tinytorch.save(big_state(1.0), path)
-    writer = run_writer(tmp_path, f"""
+    script = tmp_path / "writer.py"
+    script.write_text(textwrap.dedent(patch) + f"""
+tinytorch.save({{"w": tinytorch.full((1024, 1024), 2.0), "step": 2}}, {str(path)!r})
+""")
+    writer = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == printed
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+    return path
+
+
+def test_killed_between_write_and_rename_keeps_the_old_checkpoint(tmp_path):
+    path = kill_a_writer_midway(tmp_path, """
         import os, time, tinytorch
         def stall(src, dst):
             print("written", flush=True)
             time.sleep(60)
         os.replace = stall
-        tinytorch.save({{"w": tinytorch.full((1024, 1024), 2.0), "step": 2}}, {str(path)!r})
-    """)
-    try:
-        assert writer.stdout.readline().strip() == "written"
-    finally:
-        writer.send_signal(signal.SIGKILL)
-        writer.wait()
+    """, "written")
     assert tinytorch.load(path)["step"] == 1
     assert (tinytorch.load(path)["w"].numpy() == 1.0).all()
     leftovers = [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
@@ -196,9 +200,7 @@ def test_killed_between_write_and_rename_keeps_the_old_checkpoint(tmp_path):
 
 
 def test_killed_in_the_middle_of_writing_keeps_the_old_checkpoint(tmp_path):
-    path = tmp_path / "ckpt.safetensors"
-    tinytorch.save(big_state(1.0), path)
-    writer = run_writer(tmp_path, f"""
+    path = kill_a_writer_midway(tmp_path, """
         import time, safetensors.numpy, tinytorch, tinytorch.serialization as serialization
         def half_then_stall(tensors, filename, metadata=None):
             data = safetensors.numpy.save(tensors, metadata=metadata)
@@ -207,12 +209,6 @@ def test_killed_in_the_middle_of_writing_keeps_the_old_checkpoint(tmp_path):
             print("half", flush=True)
             time.sleep(60)
         serialization.save_file = half_then_stall
-        tinytorch.save({{"w": tinytorch.full((1024, 1024), 2.0), "step": 2}}, {str(path)!r})
-    """)
-    try:
-        assert writer.stdout.readline().strip() == "half"
-    finally:
-        writer.send_signal(signal.SIGKILL)
-        writer.wait()
+    """, "half")
     ckpt = tinytorch.load(path)
     assert ckpt["step"] == 1 and (ckpt["w"].numpy() == 1.0).all()

@@ -1,14 +1,16 @@
 """Every op of the table in op_cases.py, two ways: its gradient against float64 central
-differences, and its forward and every input's gradient against torch."""
+differences, and its forward and every input's gradient against torch (harness.check_op)."""
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, strategies as st
 
 import tinytorch
 from devices import on_devices
+from harness import check_op, leaf, leaves, run_both
 from op_cases import OPS, basic_index_inputs, int_array_inputs, mask_index_inputs
 from strategies import arrays, non_contiguous, shapes, shrunk_to_broadcast
-from tinytorch.testing import compare_with_torch, gradcheck, leaf
+from tinytorch.testing import gradcheck
 
 op_params = pytest.mark.parametrize("op", OPS, ids=lambda op: op.name)
 
@@ -17,7 +19,7 @@ op_params = pytest.mark.parametrize("op", OPS, ids=lambda op: op.name)
 @given(data=st.data())
 def test_gradient_matches_central_differences(op, data):
     arrays, params = op.draw(data)
-    inputs = [leaf(tinytorch, a) for a in arrays]
+    inputs = leaves(tinytorch, arrays)
 
     def fn(*xs):
         return op.fn(tinytorch, *xs, **params)
@@ -35,12 +37,8 @@ def test_gradient_matches_central_differences(op, data):
 @given(data=st.data())
 def test_forward_and_gradients_match_torch(op, device, data):
     arrays, params = op.draw(data)
-
-    def spelled(f):
-        return lambda m, *ts: f(m, *ts, **params)
-
-    compare_with_torch(spelled(op.fn), *arrays, atol=1e-10, rtol=1e-9,
-                       torch_fn=spelled(op.torch_fn) if op.torch_fn else None, device=device)
+    check_op(lambda *ts: op.fn(tinytorch, *ts, **params), lambda *ts: (op.torch_fn or op.fn)(torch, *ts, **params),
+             *arrays, device=device, atol=1e-10, rtol=1e-9)
 
 
 @given(data=st.data())
@@ -57,24 +55,20 @@ def test_first_inputs_are_non_contiguous_whenever_they_can_be(data):
 @given(data=st.data())
 def test_setitem_under_no_grad_matches_torch(draw_key, data):
     """x[key] = value on a leaf that requires grad, under no_grad; then the leaf is used again."""
-    import torch
     (x, *index), params = draw_key(data)
     if draw_key is int_array_inputs:  # torch leaves the winner among repeated targets unspecified
         index = [np.unique(index[0] % x.shape[0])]
-    results = []
-    for m in (torch, tinytorch):
+    target_shape = x[params["key"] if params else (index[0],)].shape
+    value = data.draw(arrays(data.draw(shrunk_to_broadcast(target_shape))))
+
+    def assign(m):
         t = leaf(m, x)
         key = params["key"] if params else (leaf(m, index[0]),)
-        target_shape = tuple(t[key].shape)
-        value = data.draw(arrays(data.draw(shrunk_to_broadcast(target_shape)))) if m is torch else value
         with m.no_grad():
             t[key] = leaf(m, value, requires_grad=False)
         (t * t).sum().backward()
-        results.append((t.detach().numpy().copy(), t.grad.numpy().copy(), t.is_leaf, t.requires_grad))
-    (tv, tg, tl, tr), (ov, og, ol, orq) = results
-    np.testing.assert_allclose(ov, tv)
-    np.testing.assert_allclose(og, tg)
-    assert (ol, orq) == (tl, tr) == (True, True)
+        return t, t.grad, t.is_leaf, t.requires_grad
+    run_both(assign)
 
 
 def test_split_gradient_is_laid_out_like_its_input():

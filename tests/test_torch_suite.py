@@ -1,15 +1,14 @@
 """PyTorch-style code runs unchanged: each expression is written once as `lambda m: ...` and run
 with m = torch and m = tinytorch. Results must agree in kind (tensor, Size, namedtuple, Python
-scalar, dtype), in dtype and shape, in requires_grad, and in value to float64 precision."""
+scalar, dtype), in dtype and shape, in requires_grad, and in value to float64 precision
+(harness.run_both)."""
 import math
 
 import numpy as np
 import pytest
 
-import tinytorch
-from parity import assert_same, describe
+from harness import run_both
 
-torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
 
 X = [[0.5, -1.25, 2.0], [3.5, 0.25, -0.75]]          # a 2x3 float matrix
@@ -522,5 +521,4 @@ def _setitem(t, key, value):
 
 @pytest.mark.parametrize("name", list(EXPRESSIONS))
 def test_expression_matches_torch(name):
-    expr = EXPRESSIONS[name]
-    assert_same(describe(expr(tinytorch)), describe(expr(torch)), name)
+    run_both(EXPRESSIONS[name], name)

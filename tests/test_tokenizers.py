@@ -101,20 +101,17 @@ def test_wikipedia_example(kind):
     assert tok.decode([258, 100, 258, 97, 99]) == "aaabdaaabac"
 
 
-def test_taylorswift_basic_merges_match_minbpe(trained):
-    tok, counts = trained["basic"]
+@pytest.mark.parametrize("kind, first, last, vocab", [
+    ("basic", ((101, 32), 2981), ((49, 50), 86), (b"e ", b"12")),
+    ("gpt4", ((101, 114), 2359), ((306, 263), 82), (b"er", b" she")),
+], ids=["basic", "regex"])
+def test_taylorswift_merges_match_minbpe(trained, kind, first, last, vocab):
+    """The first and the last of 256 merges with their pair counts, and the tokens they make."""
+    tok, counts = trained[kind]
     merges = sorted(tok.merges, key=tok.merges.get)
-    assert (merges[0], counts[0]) == ((101, 32), 2981)
-    assert (merges[255], counts[255]) == ((49, 50), 86)
-    assert tok.vocab[256] == b"e " and tok.vocab[511] == b"12"
-
-
-def test_taylorswift_regex_merges_match_minbpe(trained):
-    tok, counts = trained["gpt4"]
-    merges = sorted(tok.merges, key=tok.merges.get)
-    assert (merges[0], counts[0]) == ((101, 114), 2359)
-    assert (merges[255], counts[255]) == ((306, 263), 82)
-    assert tok.vocab[256] == b"er" and tok.vocab[511] == b" she"
+    assert (merges[0], counts[0]) == first
+    assert (merges[255], counts[255]) == last
+    assert (tok.vocab[256], tok.vocab[511]) == vocab
 
 
 @pytest.mark.parametrize("kind, num_tokens", [("basic", 78_746), ("gpt4", 87_339)])

@@ -1,0 +1,47 @@
+"""tinytorch.nn.fused_activation beyond the table's rows: softmax, log_softmax and the pointwise
+activations stay finite and match torch at extreme inputs in float32 and float64; dropout keeps
+about 1 - p of its input and honours training and p."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import tinytorch
+import tinytorch.nn.functional as F
+from harness import assert_same
+
+EXTREME_INPUT_OPS = {
+    "softmax": (lambda t: F.softmax(t, -1), lambda t: TF.softmax(t, -1)),
+    "log_softmax": (lambda t: F.log_softmax(t, -1), lambda t: TF.log_softmax(t, -1)),
+    "tanh": (F.tanh, TF.tanh),
+    "sigmoid": (F.sigmoid, TF.sigmoid),
+    "gelu": (F.gelu, TF.gelu),
+    "gelu_tanh": (lambda t: F.gelu(t, approximate="tanh"), lambda t: TF.gelu(t, approximate="tanh")),
+    "silu": (F.silu, TF.silu),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", list(EXTREME_INPUT_OPS))
+def test_activation_stays_finite_at_extreme_inputs(name, dtype):
+    op, torch_op = EXTREME_INPUT_OPS[name]
+    x = np.array([[1e4, -1e4, 0.0, 3.0], [-1e4, -1e4, -1e4, 1e4]], dtype)
+    mine, theirs = tinytorch.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, expected = op(mine), torch_op(theirs)
+    out.sum().backward()
+    expected.sum().backward()
+    assert np.isfinite(out.numpy(force=True)).all() and np.isfinite(mine.grad.numpy()).all()
+    assert_same(out, expected, "output", atol=1e-3, rtol=1e-5)
+    assert_same(mine.grad, theirs.grad, "gradient", atol=1e-5, rtol=1e-5)
+
+
+def test_dropout_keeps_about_1_minus_p_and_respects_training_and_p():
+    tinytorch.manual_seed(0)
+    x = tinytorch.ones(200_000)
+    kept = (F.dropout(x, 0.3) != 0).float().mean().item()
+    assert abs(kept - 0.7) < 0.01
+    assert F.dropout(x, 0.3, training=False) is x
+    assert (F.dropout(x, 1.0) == 0).all().item()
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        F.dropout(x, 1.5)
