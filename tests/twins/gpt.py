@@ -1,8 +1,8 @@
 """The PyTorch twin of tinytorch's GPT (models/gpt/model.py): same architecture and parameter names.
 
 `TorchGPT(config)` takes tinytorch's GPTConfig; `copy_weights(twin, model)` copies a tinytorch GPT's
-parameters into it by name. The oracle of tests/test_gpt_*.py, and the rival of benchmarks/bench_train.py and
-benchmarks/torch_twin_shakespeare.py.
+parameters into it by name. The oracle of tests/test_models_gpt_*.py, and the rival of
+benchmarks/bench_train.py and benchmarks/torch_twin_shakespeare.py.
 """
 import numpy as np
 import torch
