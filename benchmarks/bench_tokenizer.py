@@ -4,7 +4,7 @@
     python benchmarks/bench_tokenizer.py --quick    # vocab 276 and 300, one run each (smoke test)
 
 1. Training, vocab 512 on taylorswift.txt (BasicTokenizer and RegexTokenizer with the GPT-4
-   pattern), against a straightforward minbpe-style trainer written below (it recounts every
+   pattern), against minbpe's straightforward trainer (tests/twins/minbpe.py: it recounts every
    pair of the text for each merge). Target: >= 100x faster, with identical merges.
 2. Training, vocab 4096 on tinyshakespeare.txt. Target: < 5 s.
 3. Encoding tinyshakespeare.txt: GPT2Tokenizer vs tiktoken "gpt2", one thread each, in MB/s of
@@ -31,40 +31,13 @@ import tiktoken
 import harness
 from tinytorch.data import get_path, read_text
 from tinytorch.tokenizers import GPT4_SPLIT_PATTERN, BasicTokenizer, GPT2Tokenizer, GPT4Tokenizer, RegexTokenizer
+from twins import minbpe
 
 VOCABS, QUICK_VOCABS = (512, 4096), (276, 300)  # (vs the baseline on taylorswift.txt, on tinyshakespeare.txt)
 OPENAI = "https://openaipublic.blob.core.windows.net/"
 TIKTOKEN_FILES = {"vocab.bpe": OPENAI + "gpt-2/encodings/main/vocab.bpe",
                   "encoder.json": OPENAI + "gpt-2/encodings/main/encoder.json",
                   "cl100k_base.tiktoken": OPENAI + "encodings/cl100k_base.tiktoken"}
-
-
-# ------------------------------------------------------------------ the baseline: minbpe's loop
-def baseline_merge(ids, pair, new):
-    out, i = [], 0
-    while i < len(ids):
-        if ids[i] == pair[0] and i < len(ids) - 1 and ids[i + 1] == pair[1]:
-            out.append(new)
-            i += 2
-        else:
-            out.append(ids[i])
-            i += 1
-    return out
-
-
-def baseline_train(text, vocab_size, pattern=""):
-    """minbpe-style training: recount all pairs, take the most frequent, merge it everywhere."""
-    chunks = [list(c.encode("utf-8")) for c in (regex.findall(pattern, text) if pattern else [text])]
-    merges = {}
-    for t in range(vocab_size - 256):
-        stats = {}
-        for ids in chunks:
-            for pair in zip(ids, ids[1:]):
-                stats[pair] = stats.get(pair, 0) + 1
-        pair = max(stats, key=stats.get)
-        chunks = [baseline_merge(ids, pair, 256 + t) for ids in chunks]
-        merges[pair] = 256 + t
-    return merges
 
 
 # ------------------------------------------------------------------ measurements
@@ -84,7 +57,7 @@ def training_rows(repeats, vocabs):
     for kind, name in (("basic", "BasicTokenizer"), ("regex", "RegexTokenizer (GPT-4 pattern)")):
         pattern = "" if kind == "basic" else GPT4_SPLIT_PATTERN
         start = time.perf_counter()
-        expected = baseline_train(taylorswift, small, pattern)
+        expected = {pair: 256 + i for i, (pair, _) in enumerate(minbpe.train(taylorswift, pattern, small - 256))}
         baseline = time.perf_counter() - start
         tok = make_tokenizer(kind)
         ours, _ = harness.best_time(lambda: tok.train(taylorswift, small), repeats)

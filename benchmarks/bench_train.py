@@ -68,14 +68,12 @@ import gc  # noqa: E402
 import importlib.metadata  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import tinytorch  # noqa: E402
 from machine_info import THREAD_VARIABLES, rss_kb  # noqa: E402
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from twins.gpt import TorchGPT, copy_weights  # noqa: E402
 from twins.makemore import TorchMLP, TorchWaveNet  # noqa: E402
 

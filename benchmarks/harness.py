@@ -32,6 +32,7 @@ BENCHMARKS = Path(__file__).resolve().parent
 RESULTS = BENCHMARKS / "results"
 OUT = BENCHMARKS / "out"
 SHARED_DATA = BENCHMARKS.parents[1] / "shared" / "data"
+sys.path.append(str(BENCHMARKS.parent / "tests"))  # for `from twins.gpt import TorchGPT`: the models' torch twins
 
 
 # ---- process setup ------------------------------------------------------------------------------

@@ -18,9 +18,7 @@ Writes OUT/nanogpt_recipe_torch.{json,md,png} (--update-results: benchmarks/resu
 machine's description.
 """
 import math
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -30,8 +28,7 @@ import harness
 from tinytorch.data import read_text
 from tinytorch.models.gpt import GPTConfig
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from twins.gpt import TorchGPT  # noqa: E402
+from twins.gpt import TorchGPT
 
 B, T, ITERS, WARMUP, LR, MIN_LR, EVAL_EVERY, EVAL_BATCHES = 12, 64, 2000, 100, 1e-3, 1e-4, 250, 20
 QUICK_ITERS = 40

@@ -15,16 +15,13 @@ side-by-side table there too, as <preset>.{json,md,png} (shakespeare_char_cpu.*)
 override the preset's settings, as for tinytorch's training CLI.
 """
 import json
-import sys
 import time
 from pathlib import Path
 
 import torch
 
 import harness
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from twins.gpt import TorchGPT, copy_weights  # noqa: E402
+from twins.gpt import TorchGPT, copy_weights
 
 KEEP = ("steps", "final_val_loss", "best_val_loss", "seconds", "ms_per_step", "tokens_per_second", "eval_steps",
         "val_loss_curve")

@@ -1,65 +1,16 @@
 """BasicTokenizer / RegexTokenizer: minbpe's merges and ids, round trips, special tokens, files.
 
-The oracle is a straightforward minbpe-style BPE written below (recount every pair for each
+The oracle is minbpe's straightforward BPE (tests/twins/minbpe.py: recount every pair for each
 merge, `max(stats, key=stats.get)`), plus the numbers minbpe published or that running minbpe's
 train.py gives (../shared/reference/REFERENCE_NUMBERS.md rows 36-38).
 """
 import pytest
-import regex
 from hypothesis import given, strategies as st
 
 from tinytorch.data import read_text
+from twins import minbpe
 from tinytorch.tokenizers import (GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, BasicTokenizer, RegexTokenizer,
                                   load_tokenizer)
-
-
-# ------------------------------------------------------------------ the oracle: minbpe, verbatim logic
-def pair_counts(chunks):
-    stats = {}
-    for ids in chunks:
-        for pair in zip(ids, ids[1:]):
-            stats[pair] = stats.get(pair, 0) + 1
-    return stats
-
-
-def merge(ids, pair, new):
-    out, i = [], 0
-    while i < len(ids):
-        if i + 1 < len(ids) and (ids[i], ids[i + 1]) == pair:
-            out.append(new)
-            i += 2
-        else:
-            out.append(ids[i])
-            i += 1
-    return out
-
-
-def oracle_train(text, pattern, max_merges):
-    """[(pair, count)] as minbpe learns them, stopping early when no pair is left."""
-    chunks = [list(c.encode("utf-8")) for c in (regex.findall(pattern, text) if pattern else [text])]
-    learned = []
-    for t in range(max_merges):
-        stats = pair_counts(chunks)
-        if not stats:
-            break
-        pair = max(stats, key=stats.get)
-        learned.append((pair, stats[pair]))
-        chunks = [merge(ids, pair, 256 + t) for ids in chunks]
-    return learned
-
-
-def oracle_encode(text, pattern, merges):
-    out = []
-    for chunk in (regex.findall(pattern, text) if pattern else [text]):
-        ids = list(chunk.encode("utf-8"))
-        while len(ids) >= 2:
-            stats = pair_counts([ids])
-            pair = min(stats, key=lambda p: merges.get(p, float("inf")))
-            if pair not in merges:
-                break
-            ids = merge(ids, pair, merges[pair])
-        out += ids
-    return out
 
 
 # ------------------------------------------------------------------ fixtures and strategies
@@ -125,7 +76,7 @@ def test_taylorswift_compression_matches_minbpe(trained, taylorswift, kind, num_
 @pytest.mark.parametrize("kind", ["basic", "gpt4"])
 def test_taylorswift_slice_merges_match_oracle(taylorswift, kind):
     text = taylorswift[:4000]
-    expected = oracle_train(text, PATTERNS[kind], 60)
+    expected = minbpe.train(text, PATTERNS[kind], 60)
     tok = make(kind)
     counts = tok.train(text, 256 + 60)
     assert sorted(tok.merges.items(), key=lambda kv: kv[1]) == [(p, 256 + t) for t, (p, _) in enumerate(expected)]
@@ -135,7 +86,7 @@ def test_taylorswift_slice_merges_match_oracle(taylorswift, kind):
 @pytest.mark.parametrize("kind", ["basic", "gpt2", "gpt4"])
 @given(text=mixed_text, num_merges=st.integers(0, 40))
 def test_merges_and_counts_match_oracle(kind, text, num_merges):
-    expected = oracle_train(text, PATTERNS[kind], num_merges)
+    expected = minbpe.train(text, PATTERNS[kind], num_merges)
     tok = make(kind)
     counts = tok.train(text, 256 + len(expected))
     assert [pair for pair, _ in sorted(tok.merges.items(), key=lambda kv: kv[1])] == [p for p, _ in expected]
@@ -147,10 +98,10 @@ def test_merges_and_counts_match_oracle(kind, text, num_merges):
 @given(text=mixed_text, probe=mixed_text)
 def test_encode_matches_oracle_and_round_trips(kind, text, probe):
     tok = make(kind)
-    tok.train(text, 256 + len(oracle_train(text, PATTERNS[kind], 20)))
+    tok.train(text, 256 + len(minbpe.train(text, PATTERNS[kind], 20)))
     for s in (text, probe, text + probe):
         ids = tok.encode(s)
-        assert ids == oracle_encode(s, PATTERNS[kind], tok.merges)
+        assert ids == minbpe.encode(s, PATTERNS[kind], tok.merges)
         assert tok.decode(ids) == s
 
 
@@ -159,10 +110,10 @@ def test_runs_of_one_byte_merge_like_minbpe(length):
     """Overlapping pairs ("aaa"): minbpe merges left to right, leaving the odd one at the end."""
     text = "a" * length + " b" + "a" * (length // 2)
     tok = BasicTokenizer()
-    expected = oracle_train(text, "", 6)
+    expected = minbpe.train(text, "", 6)
     tok.train(text, 256 + len(expected))
     assert sorted(tok.merges, key=tok.merges.get) == [p for p, _ in expected]
-    assert tok.encode(text) == oracle_encode(text, "", tok.merges)
+    assert tok.encode(text) == minbpe.encode(text, "", tok.merges)
 
 
 def test_train_errors_are_clear():
@@ -200,7 +151,7 @@ def test_small_cache_gives_the_same_ids(trained, taylorswift):
     small = RegexTokenizer()
     small.train(taylorswift, 512)
     small.cache_size, small.longest_cached_chunk = 8, 3
-    assert small.encode(text) == small.encode(text) == tok.encode(text) == oracle_encode(
+    assert small.encode(text) == small.encode(text) == tok.encode(text) == minbpe.encode(
         text, GPT4_SPLIT_PATTERN, tok.merges)
 
 

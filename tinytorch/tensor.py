@@ -21,7 +21,7 @@ from .ops import elementwise as E, movement as M
 from .ops.errors import shapes_error
 from .tensor_arithmetic import ArithmeticMixin
 from .tensor_data import array_from_data, filled_array
-from .tensor_helpers import _format, _one_axis, _raw, _shape_args
+from .tensor_helpers import _format, _one_axis, _raw
 from .tensor_math import MathMixin
 from .tensor_shape import ShapeMixin
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import dtypes as _dt
 from .autograd import TensorBase
-from .device import array_module, xp_for
+from .device import array_module
 from .ops import elementwise as E
 from .ops.errors import devices_error, shapes_error
 

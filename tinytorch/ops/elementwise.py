@@ -116,7 +116,6 @@ class Minimum(Function):
 
 
 def _split_by_comparison(g, winner, loser, needs):
-    xp = array_module(g)
     tie = (winner == loser) * 0.5
     ga = g * ((winner > loser) + tie).astype(g.dtype) if needs[0] else None
     gb = g * ((winner < loser) + tie).astype(g.dtype) if needs[1] else None
