@@ -6,7 +6,7 @@ Python float stays float32; int / int is float), and errors that name the op and
 This file holds the core (construction, attributes, conversion, autograd) on top of
 `autograd.TensorBase` (the array, the graph node, the gradient) and assembles the class from
 mixins: `tensor_arithmetic` (operators, in-place updates), `tensor_math` (unary math,
-reductions) and `tensor_shape` (views, indexing, sorting, sampling), with helpers in
+reductions) and `tensor_shape` (views, indexing, sorting) and `tensor_random` (draws), with helpers in
 `tensor_helpers` and `tensor_data`. `nn.functional` installs the methods it owns (softmax, ...).
 """
 import builtins
@@ -21,8 +21,10 @@ from .ops import elementwise as E, movement as M
 from .ops.errors import shapes_error
 from .tensor_arithmetic import ArithmeticMixin
 from .tensor_data import array_from_data, filled_array
-from .tensor_helpers import _format, _one_axis, _raw
+from .printing import tensor_format, tensor_repr
+from .tensor_helpers import _one_axis, _raw
 from .tensor_math import MathMixin
+from .tensor_random import RandomMixin
 from .tensor_shape import ShapeMixin
 
 
@@ -69,7 +71,7 @@ class Size(tuple):
         return f"tinytorch.Size({list(self)})"
 
 
-class Tensor(TensorBase, ArithmeticMixin, MathMixin, ShapeMixin, _dt.ConversionShortcuts):
+class Tensor(TensorBase, ArithmeticMixin, MathMixin, ShapeMixin, RandomMixin, _dt.ConversionShortcuts):
     __slots__ = ()
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
 
@@ -176,12 +178,10 @@ class Tensor(TensorBase, ArithmeticMixin, MathMixin, ShapeMixin, _dt.ConversionS
         return id(self)
 
     def __repr__(self):
-        return _format(self)
+        return tensor_repr(self)
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
-            return format(self.item(), spec)
-        return repr(self) if not spec else format(self.tolist(), spec)
+        return tensor_format(self, spec)
 
     def __array__(self, dtype=None, copy=None):
         arr = self.numpy(force=True)

@@ -7,7 +7,6 @@ from .autograd import TensorBase, is_grad_enabled
 from .device import array_module
 from .ops import elementwise as E, linalg as L
 from .ops.errors import shapes_error
-from .random import generator_for
 from .tensor_helpers import (_SCALARS, _as_tensor, _binary, _item, _raw, _raw_binary, _raw_operand, _same_device,
                              _scalar, _shape_of)
 
@@ -241,18 +240,6 @@ class ArithmeticMixin:
     def masked_fill_(self, mask, value):
         return self._inplace("masked_fill_", array_module(self._data).where(_raw(mask, self, "masked_fill_"), _item(value),
                                                                              self._data))
-
-    def normal_(self, mean=0.0, std=1.0, generator=None):
-        draw = generator_for(self.device, generator).normal(self._data.shape, self._data.dtype)
-        return self._inplace("normal_", draw * std + mean)
-
-    def uniform_(self, a=0.0, b=1.0, generator=None):
-        draw = generator_for(self.device, generator).uniform(self._data.shape, self._data.dtype)
-        return self._inplace("uniform_", draw * (b - a) + a)
-
-    def bernoulli_(self, p=0.5, generator=None):
-        draw = generator_for(self.device, generator).uniform(self._data.shape, np.float32)
-        return self._inplace("bernoulli_", (draw < p).astype(self._data.dtype))
 
 
 def matmul(a, b):

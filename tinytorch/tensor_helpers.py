@@ -239,26 +239,6 @@ def _index_key(key, t):
     return tuple(out)
 
 
-def _format(t):
-    """torch-like repr: tensor([...], dtype=..., requires_grad=True)."""
-    a = t._host()
-    if a.dtype.kind == "f":
-        body = np.array2string(a, separator=", ", prefix="tensor(", precision=4, floatmode="maxprec_equal",
-                               threshold=1000, edgeitems=3)
-    else:
-        body = np.array2string(a, separator=", ", prefix="tensor(", threshold=1000, edgeitems=3)
-    extras = []
-    if t._data.dtype not in (_dt.get_default_dtype().np, np.int64, np.bool_) or (a.size == 0 and a.dtype != _dt.get_default_dtype().np):
-        extras.append(f"dtype={t.dtype!r}")
-    if t.device.type != "cpu":
-        extras.append("device='cuda:0'")
-    if t._ctx is not None:
-        extras.append(f"grad_fn=<{t._ctx.name}Backward>")
-    elif t.requires_grad:
-        extras.append("requires_grad=True")
-    return "tensor(" + body + "".join(", " + e for e in extras) + ")"
-
-
 def _return_type(name):
     """torch.return_types.<name>: a named (values, indices) pair, e.g. what max(dim) returns."""
     pair = collections.namedtuple(name, ("values", "indices"))

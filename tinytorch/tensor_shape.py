@@ -1,5 +1,5 @@
 """`ShapeMixin`: Tensor's shape methods (view, reshape, permute, expand, split, ...),
-indexing (`t[key]`, `t[key] = v`, gather, index_select), sorting (topk, sort) and multinomial."""
+indexing (`t[key]`, `t[key] = v`, gather, index_select), and sorting (topk, sort)."""
 import builtins
 import numbers
 
@@ -9,7 +9,6 @@ from . import dtypes as _dt
 from .device import array_module
 from .ops import indexing as I, movement as M, sampling as S
 from .ops.errors import shapes_error
-from .random import generator_for
 from .tensor_helpers import (_ValuesIndices, _index_key, _normalize_axis, _one_axis, _raw, _resolve_shape, _shape_args,
                              _viewable, numpy_argument_names)
 
@@ -213,8 +212,3 @@ class ShapeMixin:
 
     def argsort(self, dim=-1, descending=False):
         return self.sort(dim, descending).indices
-
-    def multinomial(self, num_samples, replacement=False, generator=None):
-        """Category indices drawn from each row of non-negative weights (ops/sampling.py)."""
-        gen = generator_for(self.device, generator)
-        return self._wrap(S.multinomial_indices(self._data, num_samples, replacement, gen))
