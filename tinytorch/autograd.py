@@ -24,6 +24,7 @@ from types import GeneratorType
 import numpy as np
 
 from . import device as _device
+from .ops.torch_names import backward_name
 
 _grad_enabled = True
 _created = itertools.count()  # numbers the graph nodes in order of creation
@@ -146,12 +147,12 @@ class Context:
     def save_for_backward(self, *arrays):
         self.saved_tensors = arrays
 
-    @property
     def name(self):
-        return self.fn.__name__
+        """torch's name for this node (`MulBackward0`), as `grad_fn.name()` gives it."""
+        return backward_name(self.fn.__name__)
 
     def __repr__(self):
-        return f"<{self.name}Backward>"
+        return f"<{self.name()} object at {id(self):#x}>"
 
 
 class Function:
@@ -294,7 +295,7 @@ def _walk(root, retain_graph, found, capture, wanted):
             _collect_non_leaves(node, grads, found, capture)
         if node.freed:
             raise RuntimeError(
-                f"Trying to backward through the graph a second time (through {node.name}Backward, whose saved "
+                f"Trying to backward through the graph a second time (through {node.name()}, whose saved "
                 "arrays were freed by the first backward()). Specify retain_graph=True on the first backward() "
                 "if you need to backward through the graph a second time.")
         in_grads = node.fn.backward(node, grads[0]) if n == 1 else node.fn.backward(node, *grads)

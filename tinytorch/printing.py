@@ -18,7 +18,7 @@ def tensor_repr(t):
     if t.device.type != "cpu":
         extras.append("device='cuda:0'")
     if t._ctx is not None:
-        extras.append(f"grad_fn=<{t._ctx.name}Backward>")
+        extras.append(f"grad_fn=<{t._ctx.name()}>")
     elif t.requires_grad:
         extras.append("requires_grad=True")
     return "tensor(" + body + "".join(", " + e for e in extras) + ")"
