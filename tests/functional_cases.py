@@ -37,7 +37,7 @@ class FusedOp:
     draw: Callable
     call: Callable = _plain
     constants: tuple = ()  # positions of floating inputs that get no gradient (torch gives them none)
-    cpu_draws: bool = False  # the reference replays tinytorch's CPU random stream: parity on the CPU only
+    cpu_draws: bool = False  # the op draws torch's CPU random stream, which only tinytorch's CPU generator gives
 
     def bound(self, op, params):
         """op as a function of the input tensors alone."""
@@ -184,12 +184,10 @@ def _seeded(op):
     return run
 
 
-def _torch_dropout_with_tinytorch_draws(input, p, training):
-    """torch's dropout, x [u >= p] / (1 - p), with the uniform u that tinytorch's CPU generator
-    gives after manual_seed(DROPOUT_SEED) (torch's own stream is not tinytorch's)."""
-    tinytorch.manual_seed(DROPOUT_SEED)
-    u = tinytorch.rand(*input.shape, dtype=getattr(tinytorch, str(input.dtype).split(".")[-1]))
-    return input * (torch.from_numpy(u.numpy()) >= p) / (1 - p)
+def _torch_dropout(input, p, training):
+    """torch's own dropout after torch.manual_seed(DROPOUT_SEED): the same mask as tinytorch's."""
+    torch.manual_seed(DROPOUT_SEED)
+    return TF.dropout(input, p, training)
 
 
 FUSED_OPS = [
@@ -202,7 +200,7 @@ FUSED_OPS = [
     FusedOp("silu", F.silu, F.silu_naive, TF.silu, any_layout("wide")),
     FusedOp("gelu", F.gelu, F.gelu_naive, TF.gelu, any_layout("wide")),
     FusedOp("gelu_tanh", F.gelu, F.gelu_naive, TF.gelu, any_layout("wide", approximate=st.just("tanh"))),
-    FusedOp("dropout", _seeded(F.dropout), _seeded(F.dropout_naive), _torch_dropout_with_tinytorch_draws,
+    FusedOp("dropout", _seeded(F.dropout), _seeded(F.dropout_naive), _torch_dropout,
             any_layout(p=st.sampled_from([0.1, 0.5, 0.9]), training=st.just(True)), cpu_draws=True),
     # ---- layers --------------------------------------------------------------------------------
     FusedOp("linear", F.linear, F.linear_naive, TF.linear, linear_inputs()),

@@ -28,7 +28,7 @@ RANDOM_CALLS = {
     "randint_float_dtype": lambda m, g: m.randint(5, (2,), dtype=m.float32),
     "randint_generator": lambda m, g: m.randint(0, 100, (6,), generator=g),
     "randperm": lambda m, g: m.randperm(6),
-    "randperm_dtype": lambda m, g: m.randperm(4, dtype=m.float32),
+    "randperm_dtype": lambda m, g: m.randperm(6, dtype=m.float32),
     "randperm_generator": lambda m, g: m.randperm(5, generator=g),
     "randn_like": lambda m, g: m.randn_like(m.ones(2, 3, dtype=m.float64)),
     "rand_like": lambda m, g: m.rand_like(m.ones(2)),

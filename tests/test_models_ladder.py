@@ -120,7 +120,7 @@ def test_keep_best_ends_with_the_weights_of_the_best_evaluation(names):
     words, vocab = names
     splits = lecture_split(words[:400])
     examples = {"train": context_examples(splits.train, vocab, 3), "val": context_examples(splits.val, vocab, 3)}
-    cfg = TrainConfig(max_steps=200, batch_size=8, lr=0.5, lr_decay_step=None, eval_interval=20, eval_examples=0,
+    cfg = TrainConfig(max_steps=160, batch_size=8, lr=0.5, lr_decay_step=None, eval_interval=20, eval_examples=0,
                       keep_best=True)
     model = build("mlp")
     history = train(model, examples, cfg)

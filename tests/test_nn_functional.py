@@ -32,7 +32,7 @@ def test_fused_gradient_matches_central_differences(op, data):
 @given(data=st.data())
 def test_fused_op_and_naive_twin_match_torch(op, device, data):
     if op.cpu_draws and device != "cpu":
-        pytest.skip("the torch reference replays tinytorch's CPU random stream")
+        pytest.skip("torch's CPU random stream is reproduced by tinytorch's CPU generator only")
     inputs, params = op.draw(data)
     check_op(op.bound(op.fused, params), op.bound(op.torch_op, params), *inputs, naive=op.bound(op.naive, params),
              grads=op.grads(inputs), device=device)

@@ -45,3 +45,23 @@ def test_dropout_keeps_about_1_minus_p_and_respects_training_and_p():
     assert (F.dropout(x, 1.0) == 0).all().item()
     with pytest.raises(ValueError, match="between 0 and 1"):
         F.dropout(x, 1.5)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9, 1.0])
+def test_dropout_draws_torchs_mask(p, dtype):
+    """torch's CPU dropout: noise = empty_like(x).bernoulli_(1 - p) (a double uniform < 1 - p per
+    element, in empty_like's memory order), noise /= 1 - p, x * noise; p = 1 draws nothing. The
+    fused op, its naive twin, nn.Dropout and the in-place form all give torch's values exactly."""
+    def outputs(m, dropout):
+        m.manual_seed(11)
+        x = m.arange(1.0, 61.0, dtype=getattr(m, dtype)).reshape(6, 10)
+        layer = m.nn.Dropout(p)
+        return [dropout(x, p), dropout(x.t(), p), dropout(x[:, ::3], p), layer(x), layer.eval()(x),
+                m.nn.functional.dropout(x.clone(), p, inplace=True), m.rand(2)]
+    theirs = outputs(torch, TF.dropout)
+    for dropout in (F.dropout, F.dropout_naive):
+        ours = outputs(tinytorch, dropout)
+        for a, b in zip(ours, theirs):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())

@@ -250,3 +250,38 @@ def test_sequential_loader_matches_torch(n, batch_size, drop_last):
     assert ours == theirs
     assert len(DataLoader(Squares(n), batch_size=batch_size, drop_last=drop_last)) == len(
         tud.DataLoader(Squares(n), batch_size=batch_size, drop_last=drop_last))
+
+
+# ---- torch's indices after the same seed -------------------------------------------------------
+SAMPLED = {
+    "shuffled_loader": lambda m, D: [x.tolist() for _ in range(2) for x, _ in D.DataLoader(Squares(23), batch_size=5,
+                                                                                          shuffle=True)],
+    "shuffled_loader_with_generator": lambda m, D: [x.tolist() for _ in range(2) for x, _ in D.DataLoader(
+        Squares(23), batch_size=5, shuffle=True, drop_last=True, generator=m.Generator().manual_seed(5))],
+    "sequential_loader": lambda m, D: [x.tolist() for x, _ in D.DataLoader(Squares(7), batch_size=3)],
+    "random_sampler_with_replacement": lambda m, D: list(D.RandomSampler(Squares(10), replacement=True,
+                                                                         num_samples=70)),
+    "random_sampler_num_samples": lambda m, D: list(D.RandomSampler(Squares(10), num_samples=25)),
+    "random_sampler_generator": lambda m, D: list(D.RandomSampler(Squares(10), num_samples=20,
+                                                                  generator=m.Generator().manual_seed(1))),
+    "subset_random_sampler": lambda m, D: list(D.SubsetRandomSampler([5, 7, 9, 11, 13])),
+    "weighted_random_sampler": lambda m, D: list(D.WeightedRandomSampler([0.1, 0.5, 2.0, 1.0], 12))
+    + list(D.WeightedRandomSampler([0.1, 0.5, 2.0, 1.0], 3, replacement=False)),
+    "random_split": lambda m, D: [list(s) for s in D.random_split(range(17), [0.5, 0.3, 0.2])]
+    + [list(s) for s in D.random_split(range(10), [3, 7], generator=m.Generator().manual_seed(42))],
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", SAMPLED)
+def test_samplers_and_loaders_give_torchs_indices(name):
+    """torch's draws: a DataLoader iterator first draws its workers' base seed, a RandomSampler
+    without a generator seeds a fresh one from the default generator each epoch; so after the
+    same manual_seed the batches, and the default generator afterwards, are torch's."""
+    import torch
+    import torch.utils.data
+
+    def indices(m, D):
+        m.manual_seed(11)
+        return SAMPLED[name](m, D), m.rand(2).tolist()
+    assert indices(tinytorch, tinytorch.utils.data) == indices(torch, torch.utils.data)

@@ -1,9 +1,10 @@
-"""Tensor factories: tensor, zeros, ones, full, arange, randn, rand, randint, randperm, *_like."""
+"""Tensor factories: tensor, zeros, ones, full, arange, randn, rand, randint, randperm, normal, bernoulli, *_like."""
 import builtins
 
 import numpy as np
 
 from . import dtypes as _dt
+from .autograd import no_grad
 from .device import xp_for
 from .random import generator_for
 from .tensor import Tensor
@@ -99,22 +100,27 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     return _finish(xp_for(device).eye(n, m, dtype=np_dtype), requires_grad)
 
 
+def _random_factory(size, dtype, op):
+    """(shape, NumPy dtype) of a new random tensor: `size` as torch reads it, the default float
+    dtype when none is given."""
+    return new_shape(size, op), _dt.to_numpy(dtype) or _dt.get_default_dtype().np
+
+
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    """Standard normal samples (float32 by default) from the device's generator."""
-    shape = new_shape(size, "randn")
-    np_dtype = _dt.to_numpy(dtype) or _dt.get_default_dtype().np
+    """Standard normal samples (float32 by default), torch's empty(size).normal_()."""
+    shape, np_dtype = _random_factory(size, dtype, "randn")
     return _finish(generator_for(device or "cpu", generator).normal(shape, np_dtype), requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    """Uniform samples in [0, 1)."""
-    shape = new_shape(size, "rand")
-    np_dtype = _dt.to_numpy(dtype) or _dt.get_default_dtype().np
+    """Uniform samples in [0, 1), torch's empty(size).uniform_()."""
+    shape, np_dtype = _random_factory(size, dtype, "rand")
     return _finish(generator_for(device or "cpu", generator).uniform(shape, np_dtype), requires_grad)
 
 
 def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False, low=None, high=None):
-    """randint(high, size) or randint(low, high, size): integers in [low, high), int64 by default."""
+    """randint(high, size) or randint(low, high, size): integers in [low, high), int64 by default
+    (torch's empty(size).random_(low, high))."""
     if size is None:
         *bounds, size = args
     else:
@@ -123,15 +129,19 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
         bounds = ([low] if low is not None else []) + [high]
     lo, hi = (0, bounds[0]) if len(bounds) == 1 else bounds
     if hi <= lo:
-        raise RuntimeError(f"randint: expected low < high, but got low={lo}, high={hi}")
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={lo} >= to={hi}")
     shape = new_shape((size,), "randint")
     np_dtype = _dt.to_numpy(dtype) or np.int64
-    return _finish(generator_for(device or "cpu", generator).integers(lo, hi, shape, np_dtype), requires_grad)
+    return _finish(generator_for(device or "cpu", generator).integers(int(lo), int(hi), shape, np_dtype),
+                   requires_grad)
 
 
 def randperm(n, generator=None, dtype=None, device=None, requires_grad=False):
+    """A random permutation of 0 .. n-1 (torch's Fisher-Yates draws, see random/cpu_generator.py)."""
+    if n < 0:
+        raise RuntimeError(f"randperm: n must be non-negative, got {n}")
     np_dtype = _dt.to_numpy(dtype) or np.int64
-    return _finish(generator_for(device or "cpu", generator).permutation(n, np_dtype), requires_grad)
+    return _finish(generator_for(device or "cpu", generator).permutation(int(n), np_dtype), requires_grad)
 
 
 def randn_like(input, dtype=None, device=None, requires_grad=False):
@@ -148,6 +158,31 @@ def randint_like(input, low=0, high=None, dtype=None, device=None):
     return randint(low, high, input.shape, dtype=dtype or input.dtype, device=device or input.device)
 
 
-def normal(mean, std, size=None, generator=None, dtype=None, device=None):
-    """Samples of N(mean, std^2) with scalar mean and std (torch.normal(mean, std, size))."""
-    return randn(size, generator=generator, dtype=dtype, device=device) * std + mean
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Samples of N(mean, std^2), as torch.normal: numbers mean and std with a `size`
+    (empty(size).normal_(mean, std)), or tensors broadcast together: standard normals of the
+    broadcast shape, times std, plus mean (a tensor mean with a number std: normal_(0, std),
+    plus mean)."""
+    if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        if size is None:
+            raise TypeError("normal(): with a number mean and std, a size is required")
+        shape, np_dtype = _random_factory((size,), dtype, "normal")
+        draws = generator_for(device or "cpu", generator).normal(shape, np_dtype, mean, std)
+        return _finish(draws, requires_grad)
+    like = mean if isinstance(mean, Tensor) else std
+    if isinstance(std, Tensor) and (std._data < 0).any():
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    shape = np.broadcast_shapes(*(t.shape for t in (mean, std) if isinstance(t, Tensor)))
+    out = empty(shape, dtype=like.dtype, device=like.device)
+    with no_grad():
+        if isinstance(std, Tensor):
+            out.normal_(generator=generator).mul_(std)
+        else:
+            out.normal_(0.0, std, generator=generator)
+        out.add_(mean)
+    return out
+
+
+def bernoulli(input, p=None, *, generator=None):
+    """0s and 1s, 1 with probability input (elementwise), or with probability p when given."""
+    return input.bernoulli(p, generator=generator)

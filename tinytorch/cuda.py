@@ -1,5 +1,5 @@
 """`tinytorch.cuda`, as torch.cuda: whether a GPU is there, synchronisation, and the CUDA random state."""
-from . import random
+from . import random, random_state
 from .device import import_cupy, loaded_cupy
 
 
@@ -34,8 +34,8 @@ manual_seed_all = manual_seed
 
 def get_rng_state():
     """The default CUDA generator's state, or None if nothing has drawn on the GPU yet."""
-    return random.get_cuda_rng_state()
+    return random_state.get_cuda_rng_state()
 
 
 def set_rng_state(state):
-    random.set_cuda_rng_state(state)
+    random_state.set_cuda_rng_state(state)

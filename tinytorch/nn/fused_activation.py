@@ -11,6 +11,7 @@ import numpy as np
 from ..autograd import Function
 from ..device import array_module
 from ..ops.elementwise import _sigmoid
+from ..random.layout import draw_in_order, empty_like_order
 from .fused_common import exp_rows, row_blocks
 from .special import _erfc_series, normal_cdf_block
 
@@ -218,16 +219,22 @@ class SiLU(Function):
 
 
 class Dropout(Function):
-    """y = x * keep / (1 - p), keep_i = [u_i >= p] with u_i ~ U[0, 1) from `generator`;
-    dy/dx = keep / (1 - p). Only the boolean mask is kept for backward. p = 1 drops everything."""
+    """y = x * keep / (1 - p), keep_i = [u_i < 1 - p] with u_i ~ U[0, 1) a double from `generator`,
+    drawn as torch's CPU dropout draws its noise: empty_like(x).bernoulli_(1 - p), in the memory
+    order of empty_like(x) (random/layout.py), then divided by 1 - p in x's dtype; p = 1 draws
+    nothing and drops everything. dy/dx = keep / (1 - p). Only the boolean mask is kept for
+    backward."""
 
     @staticmethod
     def forward(ctx, x, p, generator):
-        keep = generator.uniform(x.shape, x.dtype) >= p
-        ctx.keep, ctx.scale = keep, (1.0 / (1.0 - p) if p < 1 else 0.0)
-        y = x * keep
-        y *= ctx.scale
-        return y
+        xp = array_module(x)
+        if p < 1:
+            keep = draw_in_order(x, empty_like_order(x), lambda shape: generator.bernoulli(shape, 1 - p, np.bool_))
+            scale = x.dtype.type(1) / x.dtype.type(1 - p)
+        else:
+            keep, scale = xp.zeros(x.shape, dtype=bool), x.dtype.type(0)
+        ctx.keep, ctx.scale = keep, scale
+        return x * (keep * scale)
 
     @staticmethod
     def backward(ctx, g):
@@ -287,9 +294,13 @@ def _normal_cdf_naive(x):
 
 
 def dropout_naive(input, p=0.5, training=True, inplace=False):
-    """x * [u >= p] / (1 - p) with u drawn like Dropout's (same generator, same order)."""
+    """x * noise, noise = bernoulli_(1 - p) / (1 - p) in a tensor laid out like torch's
+    empty_like(x): Dropout's mask, drawn in the same order from the same generator."""
     if not training or p == 0:
         return input
     if p == 1:
         return input * 0
-    return input * (input.new_empty(input.shape).uniform_() >= p) / (1 - p)
+    order = empty_like_order(input._data)
+    inverse = sorted(range(len(order)), key=order.__getitem__)
+    noise = input.new_empty([input.shape[axis] for axis in order]).bernoulli_(1 - p).permute(inverse)
+    return input * (noise / (1 - p))

@@ -2,6 +2,8 @@
 
 Every function fills `tensor` and returns it. The random ones accept `generator=` (a
 `tinytorch.Generator`); without one they draw from the default generator of the tensor's device.
+They draw as torch's do (tensor.uniform_ / tensor.normal_ with torch's bounds, computed in torch's
+order), so after the same manual_seed they give torch's weights.
 
 Variance-preserving schemes pick a standard deviation from the fans of a weight of shape
 (out, in, *kernel): fan_in = in * prod(kernel), fan_out = out * prod(kernel).
@@ -13,8 +15,8 @@ import math
 import warnings
 
 from ..autograd import no_grad
-from ..random import generator_for
 from ..tensor import Tensor
+from ..tensor_math import where
 
 _UNIT_GAIN = {"linear", "identity", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
               "conv_transpose3d", "sigmoid"}
@@ -42,49 +44,66 @@ def calculate_gain(nonlinearity, param=None):
     raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
 
 
-def _fill(tensor, values):
-    """Copy a raw array (or scalar) into tensor without recording a graph."""
+def _check_tensor(tensor):
     if not isinstance(tensor, Tensor):
         raise TypeError(f"nn.init: expected a Tensor, got {type(tensor).__name__}")
-    with no_grad():
-        tensor.copy_(values if isinstance(values, Tensor) else Tensor._wrap(values))
-    return tensor
-
-
-def _draw(tensor, kind, generator):
-    gen = generator_for(tensor.device, generator)
-    return getattr(gen, kind)(tuple(tensor.shape), tensor._data.dtype)
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    """Fill with U(a, b)."""
-    return _fill(tensor, _draw(tensor, "uniform", generator) * (b - a) + a)
+    """Fill with U(a, b): tensor.uniform_(a, b), without recording a graph."""
+    _check_tensor(tensor)
+    with no_grad():
+        return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    """Fill with N(mean, std^2)."""
-    return _fill(tensor, _draw(tensor, "normal", generator) * std + mean)
+    """Fill with N(mean, std^2): tensor.normal_(mean, std), without recording a graph."""
+    _check_tensor(tensor)
+    with no_grad():
+        return tensor.normal_(mean, std, generator=generator)
+
+
+def _normal_cdf(x):
+    return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Fill with N(mean, std^2) conditioned on [a, b] (a, b are absolute bounds, as in torch).
+    """Fill with N(mean, std^2) conditioned on [a, b] (absolute bounds), by torch's two exact
+    rejection samplers:
 
-    Exact rejection sampling: values outside [a, b] are drawn again until none is left.
+    - [a, b] holds more than 0.3 of the mass: draw normals; while some fall outside [a, b]
+      (bounds rounded to the tensor's dtype), draw a whole new tensor of normals and take its
+      values at those places.
+    - otherwise: propose x ~ U(a, b) and accept it when log U(0, 1) <= -((x - mean) / std)^2 / 2
+      minus the same at the point of [a, b] nearest the mean; redraw a whole tensor of proposals
+      and of uniforms for the places still pending, until none is.
     """
-    if not a < b:
-        raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
-    mass = 0.5 * (math.erf((b - mean) / (std * math.sqrt(2))) - math.erf((a - mean) / (std * math.sqrt(2))))
-    if mass < 1e-4:
-        raise ValueError(f"trunc_normal_: [a, b] = [{a}, {b}] holds only {mass:.2e} of N({mean}, {std}^2); "
-                         "rejection sampling would not finish")
-    gen = generator_for(tensor.device, generator)
-    values = gen.normal(tuple(tensor.shape), tensor._data.dtype) * std + mean
-    outside = (values < a) | (values > b)
-    while outside.any():
-        redraw = gen.normal((int(outside.sum()),), tensor._data.dtype) * std + mean
-        values[outside] = redraw
-        outside = (values < a) | (values > b)
-    return _fill(tensor, values)
+    _check_tensor(tensor)
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                      "The distribution of values may be incorrect.", stacklevel=2)
+    with no_grad():
+        if _normal_cdf((b - mean) / std) - _normal_cdf((a - mean) / std) > 0.3:
+            lo, hi = tensor.new_tensor(a).item(), tensor.new_tensor(b).item()
+            result = tensor.normal_(mean, std, generator=generator)
+            while bool((outside := (result < lo) | (result > hi)).any()):
+                result = where(outside, result.new_empty(result.shape).normal_(mean, std, generator=generator), result)
+            return tensor.copy_(result) if result is not tensor else tensor
+        log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
+
+        def log_density(x):
+            return x.sub(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+
+        def rejected(x):
+            return x.new_empty(x.shape).uniform_(generator=generator).log_().gt(log_density(x))
+
+        result = tensor.uniform_(a, b, generator=generator)
+        pending = rejected(result)
+        while bool(pending.any()):
+            candidates = result.new_empty(result.shape).uniform_(a, b, generator=generator)
+            result = where(pending, candidates, result)
+            pending = where(pending, rejected(candidates), pending)
+        return tensor.copy_(result) if result is not tensor else tensor
 
 
 def constant_(tensor, val):
@@ -125,10 +144,12 @@ def _is_empty(tensor):
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
-    """He init, uniform: U(-b, b) with b = sqrt(3) * gain(nonlinearity, a) / sqrt(fan)."""
+    """He init, uniform: U(-b, b) with b = sqrt(3) * std, std = gain(nonlinearity, a) / sqrt(fan)
+    (in that order, as torch rounds it)."""
     if _is_empty(tensor):
         return tensor
-    bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    bound = math.sqrt(3.0) * std
     return uniform_(tensor, -bound, bound, generator=generator)
 
 

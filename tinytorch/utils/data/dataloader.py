@@ -1,7 +1,7 @@
 """The DataLoader: a sampler's indices, grouped into batches, fetched from a dataset and collated."""
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
-from .sampler import BatchSampler, RandomSampler, SequentialSampler, _batch_count, _batches
+from .sampler import BatchSampler, RandomSampler, SequentialSampler, _batch_count, _batches, draw_seed
 
 
 class DataLoader:
@@ -47,6 +47,7 @@ class DataLoader:
                                          else default_convert)
 
     def __iter__(self):
+        draw_seed(self.generator)  # torch draws its workers' base seed here; drawn too, to keep torch's stream
         if self._streaming:
             samples = iter(self.dataset)
             if self.batch_size is None:

@@ -1,6 +1,7 @@
 """Samplers yield dataset indices; `BatchSampler` groups them into batches.
 
-Random samplers draw from tinytorch's generators, so `manual_seed` makes them reproducible.
+Random samplers draw from tinytorch's generators exactly as torch's samplers draw from torch's,
+so after the same `manual_seed` they yield torch's indices.
 """
 import itertools
 
@@ -30,7 +31,7 @@ class SequentialSampler(Sampler):
         return len(self.data_source)
 
 
-_DRAW_BLOCK = 4096
+_DRAW_BLOCK = 32  # RandomSampler's draws with replacement, a block at a time (as torch)
 
 
 def _check_positive_int(owner, name, value):
@@ -38,19 +39,27 @@ def _check_positive_int(owner, name, value):
         raise ValueError(f"{owner}: {name} should be a positive integer value, but got {name}={value!r}")
 
 
+def draw_seed(generator=None):
+    """torch.empty((), dtype=torch.int64).random_(generator=generator).item(): 63 random bits, from
+    `generator` or the default CPU generator."""
+    return int(generator_for("cpu", generator).random((), np.int64))
+
+
 def _epoch_generator(generator):
     """The given generator, or a fresh one seeded from the default generator (as torch does, so
     that each epoch shuffles differently and `manual_seed` fixes the whole sequence)."""
     if generator is not None:
         return generator
-    return Generator().manual_seed(int(generator_for("cpu").integers(0, 2 ** 63 - 1, (), np.int64)))
+    return Generator().manual_seed(draw_seed())
 
 
 class RandomSampler(Sampler):
-    """Random indices into data_source.
+    """Random indices into data_source, from `generator` or else a fresh generator seeded from the
+    default one each epoch (torch's order of draws).
 
-    Without replacement: a fresh permutation of all n indices, repeated while `num_samples`
-    exceeds n. With replacement: `num_samples` uniform draws from [0, n).
+    Without replacement: a fresh permutation of all n indices for each n samples, and one more
+    permutation cut to the remaining `num_samples % n` (drawn even when that is 0, as torch does).
+    With replacement: `num_samples` uniform draws from [0, n), 32 at a time.
     """
 
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
@@ -73,25 +82,27 @@ class RandomSampler(Sampler):
             raise ValueError("RandomSampler: cannot sample from an empty dataset")
         gen = _epoch_generator(self.generator)
         if self.replacement:
-            for start in range(0, total, _DRAW_BLOCK):
-                yield from creation.randint(0, n, (min(_DRAW_BLOCK, total - start),), generator=gen).tolist()
+            for size in itertools.chain(itertools.repeat(_DRAW_BLOCK, total // _DRAW_BLOCK), [total % _DRAW_BLOCK]):
+                yield from creation.randint(0, n, (size,), generator=gen).tolist()
         else:
-            for start in range(0, total, n):
-                yield from creation.randperm(n, generator=gen).tolist()[:total - start]
+            for _ in range(total // n):
+                yield from creation.randperm(n, generator=gen).tolist()
+            yield from creation.randperm(n, generator=gen).tolist()[:total % n]
 
     def __len__(self):
         return self.num_samples
 
 
 class SubsetRandomSampler(Sampler):
-    """The given indices, in a random order each epoch."""
+    """The given indices, in a random order each epoch (a permutation drawn from `generator`, or
+    the default generator)."""
 
     def __init__(self, indices, generator=None):
         self.indices = list(indices)
         self.generator = generator
 
     def __iter__(self):
-        order = creation.randperm(len(self.indices), generator=_epoch_generator(self.generator)).tolist()
+        order = creation.randperm(len(self.indices), generator=self.generator).tolist()
         return (self.indices[i] for i in order)
 
     def __len__(self):
