@@ -118,7 +118,8 @@ def evaluate(model, examples, encode, limit=None, device="cpu", progress=True):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tinytorch.models.hellaswag", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pretrained", help="a Hugging Face GPT-2 model.safetensors (or its folder)")
+    parser.add_argument("--pretrained",
+                        help="a Hugging Face GPT-2 model.safetensors or pytorch_model.bin (or its folder)")
     parser.add_argument("--checkpoint", help="a tinytorch GPT training run folder (GPT-2 BPE data)")
     parser.add_argument("--data", default="hellaswag",
                         help="'hellaswag' (hellaswag_val_full.txt.bz2), or a .jsonl / text-format file")

@@ -1,6 +1,8 @@
 """GPT against its PyTorch twin (tests/twins/gpt.py, same architecture, copied weights):
 logits, loss and every parameter gradient in float64; three AdamW steps of the training recipe;
-and GPT.from_pretrained on a file written from the twin's weights in Hugging Face GPT-2's layout."""
+and GPT.from_pretrained on files written from the twin's weights in Hugging Face GPT-2's layout
+(model.safetensors, pytorch_model.bin)."""
+import collections
 import json
 
 import numpy as np
@@ -112,19 +114,33 @@ def hugging_face_layout(twin, prefix, with_lm_head):
     return tensors
 
 
-@pytest.mark.parametrize("prefix, with_lm_head", [("", False), ("transformer.", True)])
-def test_from_pretrained_reads_hugging_face_gpt2_safetensors(tmp_path, prefix, with_lm_head):
+def write_hugging_face_weights(folder, twin, file_format, prefix, with_lm_head):
+    """The twin's weights in Hugging Face's layout as model.safetensors, or as pytorch_model.bin written
+    by torch.save (a state_dict, in the zip or the legacy format); returns the file."""
+    tensors = hugging_face_layout(twin, prefix, with_lm_head)
+    if file_format == "safetensors":
+        save_file(tensors, str(folder / "model.safetensors"), metadata={"format": "pt"})
+        return folder / "model.safetensors"
+    state = collections.OrderedDict((name, torch.from_numpy(array)) for name, array in tensors.items())
+    state._metadata = collections.OrderedDict({"": {"version": 1}})  # as Module.state_dict() leaves it
+    torch.save(state, folder / "pytorch_model.bin", _use_new_zipfile_serialization=file_format == "bin zip")
+    return folder / "pytorch_model.bin"
+
+
+@pytest.mark.parametrize("file_format, prefix, with_lm_head", [
+    ("safetensors", "", False), ("safetensors", "transformer.", True), ("bin zip", "transformer.", True),
+    ("bin legacy", "", False)])
+def test_from_pretrained_reads_hugging_face_gpt2_weights(tmp_path, file_format, prefix, with_lm_head):
     torch.manual_seed(0)
     twin = TorchGPT(GPTConfig(**CONFIG, bias=True)).eval()  # torch's own random init
-    save_file(hugging_face_layout(twin, prefix, with_lm_head), str(tmp_path / "model.safetensors"),
-              metadata={"format": "pt"})
+    file = write_hugging_face_weights(tmp_path, twin, file_format, prefix, with_lm_head)
     (tmp_path / "config.json").write_text(json.dumps({"n_head": CONFIG["n_head"], "n_layer": CONFIG["n_layer"]}))
     model = GPT.from_pretrained(tmp_path)
     assert model.config == GPTConfig(**CONFIG, bias=True)
     idx = np.random.default_rng(2).integers(0, CONFIG["vocab_size"], (2, CONFIG["block_size"]))
     with tinytorch.no_grad():
         logits, _ = model(tinytorch.from_numpy(idx))
-        again, _ = GPT.from_pretrained(tmp_path / "model.safetensors", n_head=CONFIG["n_head"])(tinytorch.from_numpy(idx))
+        again, _ = GPT.from_pretrained(file, n_head=CONFIG["n_head"])(tinytorch.from_numpy(idx))
     with torch.no_grad():
         expected, _ = twin(torch.from_numpy(idx))
     np.testing.assert_allclose(logits.numpy(), expected.numpy(), rtol=1e-4, atol=1e-5)
@@ -135,5 +151,5 @@ def test_from_pretrained_refuses_files_that_are_not_gpt2(tmp_path):
     save_file({"weight": np.zeros((2, 2), np.float32)}, str(tmp_path / "other.safetensors"))
     with pytest.raises(ValueError, match="not a GPT-2 checkpoint"):
         GPT.from_pretrained(tmp_path / "other.safetensors")
-    with pytest.raises(FileNotFoundError, match="no safetensors file"):
+    with pytest.raises(FileNotFoundError, match="no model.safetensors or pytorch_model.bin"):
         GPT.from_pretrained(tmp_path / "missing.safetensors")

@@ -3,7 +3,7 @@
     train   --preset NAME --out DIR [--dataset D] [--device cuda] [--kernels numba] [--matmul mkl] [--resume]
             [--stop-at K]
             [--key=value ...]
-    sample  (--out DIR | --pretrained model.safetensors) [--prompt TEXT] [--max-new-tokens N] ...
+    sample  (--out DIR | --pretrained FILE_OR_DIR) [--prompt TEXT] [--max-new-tokens N] ...
     prepare --input PATH --out DIR [--shard-tokens N]
     demo    trains shakespeare-char-cpu on Tiny Shakespeare (Numba kernels, MKL matmuls when installed),
             then prints a sample
@@ -122,9 +122,10 @@ def build_parser():
                    help="profile the first N steps per op and write the table to OUT/profile.txt")
     p.set_defaults(run=cmd_train)
 
-    p = sub.add_parser("sample", help="generate text from a run's checkpoint or a GPT-2 safetensors file")
+    p = sub.add_parser("sample", help="generate text from a run's checkpoint or Hugging Face GPT-2 weights")
     p.add_argument("--out", help="a training run folder")
-    p.add_argument("--pretrained", help="a Hugging Face GPT-2 model.safetensors (or its folder)")
+    p.add_argument("--pretrained",
+                   help="a Hugging Face GPT-2 model.safetensors or pytorch_model.bin (or its folder)")
     p.add_argument("--prompt", default="\n")
     p.add_argument("--max-new-tokens", type=int, default=500)
     p.add_argument("--temperature", type=float, default=0.8)

@@ -6,7 +6,8 @@
     mlp:    c_fc (C -> 4C), GELU (tanh form, as GPT-2), c_proj (4C -> C)
 
 `lm_head.weight` is `transformer.wte.weight` (tied). `GPT.from_pretrained` reads Hugging Face
-GPT-2 weights (`model.safetensors`, never a pickle), as nanoGPT's does. Init as GPT-2: N(0, 0.02) for weights and
+GPT-2 weights (`model.safetensors`, or `pytorch_model.bin` through tinytorch.load's weights-only
+reader, which never runs code from the file), as nanoGPT's does. Init as GPT-2: N(0, 0.02) for weights and
 embeddings, zeros for biases, and N(0, 0.02 / sqrt(2 n_layer)) for the two residual projections
 (`attn.c_proj`, `mlp.c_proj`), so the residual stream's variance does not grow with depth.
 """
@@ -24,6 +25,7 @@ from .kv_cache import KVCache
 TIED = ("transformer.wte.weight", "lm_head.weight")  # one matrix under two names
 HF_CONV1D = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
 HF_BUFFERS = (".attn.bias", ".attn.masked_bias")  # Hugging Face's causal-mask buffers (not c_attn.bias)
+HF_WEIGHTS = ("model.safetensors", "pytorch_model.bin")  # what a Hugging Face model folder holds
 
 
 @dataclass
@@ -236,7 +238,9 @@ class GPT(nn.Module):
 
     @classmethod
     def from_pretrained(cls, path, n_head=None):
-        """A GPT with the weights of a Hugging Face GPT-2 `model.safetensors` (the file or its folder).
+        """A GPT with the weights of a Hugging Face GPT-2 checkpoint: `model.safetensors` or
+        `pytorch_model.bin` (torch's format, read by tinytorch.load without running code), the file
+        or its folder (which is searched in that order).
 
         Hugging Face names match ours (`h.0.attn.c_attn.weight`, ...), with or without the
         `transformer.` prefix (GPT2Model vs GPT2LMHeadModel files). `attn.c_attn`, `attn.c_proj`,
@@ -245,15 +249,16 @@ class GPT(nn.Module):
         config comes from the shapes; n_head from `config.json` beside the file when there is one,
         else n_embd / 64 (GPT-2's head size at every size)."""
         path = Path(path)
-        file = path / "model.safetensors" if path.is_dir() else path
-        if not file.is_file():
-            raise FileNotFoundError(f"GPT.from_pretrained: no safetensors file at {file}")
+        candidates = [path / name for name in HF_WEIGHTS] if path.is_dir() else [path]
+        file = next((f for f in candidates if f.is_file()), None)
+        if file is None:
+            raise FileNotFoundError(f"GPT.from_pretrained: no {' or '.join(HF_WEIGHTS)} at {path}")
         config_json = file.parent / "config.json"
         if n_head is None and config_json.is_file():
             n_head = json.loads(config_json.read_text()).get("n_head")
         raw = tinytorch.load(file, map_location="cpu")
-        if not all(isinstance(v, tinytorch.Tensor) for v in raw.values()):
-            raise ValueError(f"GPT.from_pretrained: {file} is not a Hugging Face safetensors file of tensors")
+        if not isinstance(raw, dict) or not all(isinstance(v, tinytorch.Tensor) for v in raw.values()):
+            raise ValueError(f"GPT.from_pretrained: {file} is not a Hugging Face checkpoint of tensors")
         state = {}
         for name, tensor in raw.items():
             short = name.removeprefix("transformer.")
