@@ -23,7 +23,8 @@ _METHODS = (
     "greater less greater_equal less_equal not_equal sum mean var std max min amax amin argmax argmin "
     "logsumexp cumsum prod all any count_nonzero nonzero norm clamp_min clamp_max reshape transpose swapaxes swapdims t permute "
     "squeeze unsqueeze flatten unflatten split chunk unbind roll flip tril triu gather index_select "
-    "topk sort argsort multinomial dot mm bmm clone detach numel softmax log_softmax broadcast_to"
+    "topk sort argsort multinomial dot mm bmm clone detach numel softmax log_softmax broadcast_to "
+    "histc histogram bincount"
 ).split()
 
 

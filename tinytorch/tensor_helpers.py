@@ -12,6 +12,7 @@ import numpy as np
 from . import dtypes as _dt
 from .autograd import TensorBase
 from .device import array_module
+from .namespace import package_name
 from .ops import elementwise as E
 from .ops.errors import devices_error, shapes_error
 
@@ -239,13 +240,15 @@ def _index_key(key, t):
     return tuple(out)
 
 
-def _return_type(name):
-    """torch.return_types.<name>: a named (values, indices) pair, e.g. what max(dim) returns."""
-    pair = collections.namedtuple(name, ("values", "indices"))
+def _return_type(name, fields=("values", "indices")):
+    """torch.return_types.<name>: a named tuple of tensors, by default the (values, indices) pair
+    that max(dim) returns; histogram's is (hist, bin_edges)."""
+    base = collections.namedtuple(name, fields)
 
     def __repr__(self):
-        return f"tinytorch.return_types.{name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
-    return type(name, (pair,), {"__slots__": (), "__repr__": __repr__, "__module__": "tinytorch.return_types"})
+        listed = ",\n".join(f"{field}={value!r}" for field, value in zip(fields, self))
+        return f"{package_name()}.return_types.{name}(\n{listed})"
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__module__": "tinytorch.return_types"})
 
 
 _RETURN_TYPES = {name: _return_type(name) for name in ("max", "min", "topk", "sort")}

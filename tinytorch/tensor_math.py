@@ -1,16 +1,20 @@
-"""`MathMixin`: Tensor's unary math (exp, tanh, clamp, masked_fill, ...) and reductions (sum,
-max, argmax, ...); and `where`."""
+"""`MathMixin`: Tensor's unary math (exp, tanh, clamp, masked_fill, ...), reductions (sum,
+max, argmax, ...) and histograms (histc, histogram, bincount); and `where`."""
 import builtins
+import numbers
 
 import numpy as np
 
 from . import dtypes as _dt
 from .autograd import TensorBase
 from .device import array_module
-from .ops import elementwise as E, reduction as R
+from .ops import elementwise as E, histograms as H, reduction as R
 from .ops.errors import shapes_error
 from .tensor_helpers import (_ValuesIndices, _as_tensor, _binary, _cast, _item, _normalize_axis, _one_axis,
-                             _operand_dtype, _raw_binary, _same_device, _scalar, _shape_of, numpy_argument_names)
+                             _operand_dtype, _raw_binary, _return_type, _same_device, _scalar, _shape_of,
+                             numpy_argument_names)
+
+_Histogram = _return_type("histogram", ("hist", "bin_edges"))
 
 
 class MathMixin:
@@ -152,7 +156,7 @@ class MathMixin:
         value = _item(value)
         fill = np.asarray(value, dtype=self._data.dtype) if isinstance(self._data, np.ndarray) else value
         try:
-            return E.Where.apply(mask, fill, self)
+            return E.Where.apply(mask, fill, self, op="MaskedFill")
         except ValueError:
             raise shapes_error("masked_fill", mask.shape, self.shape, why="cannot be broadcast (mask, tensor)") from None
 
@@ -288,6 +292,71 @@ class MathMixin:
         if as_tuple:
             return tuple(self._wrap(i) for i in idx)
         return self._wrap(array_module(self._data).stack(idx, axis=1).astype(np.int64))
+
+    # ---- histograms (not differentiable: their results never require grad) ------------------
+    def histc(self, bins=100, min=0, max=0):
+        """Counts in `bins` equal-width bins from min to max (the data's extremes when min == max),
+        in this tensor's floating dtype; values outside are left out (ops/histograms.py)."""
+        _expect_int(bins, "histc", "bins")
+        for name, value in (("min", min), ("max", max)):
+            if not isinstance(_item(value), numbers.Real):
+                raise TypeError(f"histc(): argument '{name}' must be a number, not {type(value).__name__}")
+        return self._wrap(H.histc(self._data, builtins.int(bins), _item(min), _item(max)))
+
+    def histogram(self, bins=100, *, range=None, weight=None, density=False):
+        """(hist, bin_edges) as `tinytorch.return_types.histogram`: `bins` equal-width bins over
+        `range` (default: the data's extremes), or the edges given as a tensor; `weight` adds a
+        weight per element instead of 1; `density` normalises to integrate to 1 (ops/histograms.py)."""
+        if isinstance(bins, TensorBase):
+            if range is not None:
+                raise TypeError("histogram(): 'range' cannot be given with a bins tensor (its edges set the range)")
+            _same_device("histogram", self, bins)
+            bins = bins._data
+        else:
+            _expect_int(bins, "histogram", "bins", "int or Tensor")
+            bins = builtins.int(bins)
+            if range is not None and not (isinstance(range, (tuple, list))
+                                          and builtins.all(isinstance(v, numbers.Real) for v in range)):
+                raise TypeError(f"histogram(): argument 'range' must be a tuple of floats, not {range!r}")
+        if weight is not None:
+            _expect_tensor(weight, "histogram", "weight")
+            _same_device("histogram", self, weight)
+        hist, edges = H.histogram(self._data, bins, range, None if weight is None else weight._data, density)
+        return _Histogram(self._wrap(hist), self._wrap(edges))
+
+    def bincount(self, weights=None, minlength=0):
+        """How often each of 0, 1, ..., max occurs in this 1-d non-negative integer tensor (int64),
+        or the sum of the `weights` at its places; at least `minlength` long (ops/histograms.py)."""
+        _expect_int(minlength, "bincount", "minlength")
+        if weights is not None:
+            _expect_tensor(weights, "bincount", "weights")
+            _same_device("bincount", self, weights)
+        return self._wrap(H.bincount(self._data, None if weights is None else weights._data, builtins.int(minlength)))
+
+
+def _in_place_version(name):
+    """torch's `name_`: self <- self.name(*args), in place (ArithmeticMixin._apply_in_place)."""
+    def method(self, *args, **kwargs):
+        return self._apply_in_place(f"{name}_", lambda old: getattr(old, name)(*args, **kwargs), *args,
+                                    *kwargs.values())
+    method.__name__ = method.__qualname__ = f"{name}_"
+    method.__doc__ = f"In place: self <- self.{name}(...), by torch's in-place rules."
+    return method
+
+
+for _name in ("neg exp log log2 log10 log1p sqrt rsqrt abs sin cos tanh sigmoid relu square sign floor ceil round "
+              "clamp_min clamp_max").split():
+    setattr(MathMixin, f"{_name}_", _in_place_version(_name))
+
+
+def _expect_int(value, op, name, allowed="int"):
+    if not isinstance(value, numbers.Integral) or isinstance(value, builtins.bool):
+        raise TypeError(f"{op}(): argument '{name}' must be {allowed}, not {type(value).__name__}")
+
+
+def _expect_tensor(value, op, name):
+    if not isinstance(value, TensorBase):
+        raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(value).__name__}")
 
 
 def where(condition, input=None, other=None):
