@@ -8,6 +8,7 @@ leaves that require grad; integer and bool arrays (indices, masks) become plain 
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -216,6 +217,142 @@ def _one_hot_in_torch(m, idx, num_classes):
     return m.nn.functional.one_hot(idx, num_classes)
 
 
+# ---- in-place ops and views: written once for both libraries, on a non-leaf copy of the input ----
+def operand_inputs(*domains, min_dims=0, into_row=False):
+    """An array (non-contiguous), then operands whose shapes broadcast *to* its shape (in place
+    keeps the shape), or to the shape of its first row with `into_row`."""
+    def draw(data):
+        shape = data.draw(shapes(min_dims=1 if into_row else min_dims))
+        target = shape[1:] if into_row else shape
+        first = data.draw(non_contiguous(shape, domains[0]))
+        return [first] + [data.draw(arrays(data.draw(shrunk_to_broadcast(target)), d)) for d in domains[1:]], {}
+    return draw
+
+
+def unique_int_array_inputs(data):
+    """x[idx] = ... with distinct indices (torch leaves the winner among repeated targets unspecified)."""
+    shape = data.draw(shapes(min_dims=1))
+    idx = data.draw(hnp.arrays(np.int64, data.draw(st.integers(1, shape[0])), elements=st.integers(0, shape[0] - 1),
+                               unique=True))
+    return [data.draw(non_contiguous(shape)), idx], {}
+
+
+def accumulate_inputs(data):
+    """x.index_put_((idx,), values, accumulate=True): repeated indices, values shaped for x[idx]."""
+    shape = data.draw(shapes(min_dims=1))
+    idx = data.draw(index_arrays(shape[0], data.draw(shapes(max_dims=2))))
+    return [data.draw(non_contiguous(shape)), idx, data.draw(arrays(idx.shape + shape[1:]))], {}
+
+
+def classes_inputs(data):
+    """Logits (n, c) and a class per row, as lecture 5's exercise indexes them."""
+    n, c = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 5))
+    return [data.draw(non_contiguous((n, c))), data.draw(hnp.arrays(np.int64, n, elements=st.integers(0, c - 1)))], {}
+
+
+def _isub(m, a, b):
+    y = a * 1
+    y -= b
+    return y
+
+
+def _imul(m, a, b):
+    y = a * 1
+    y *= b
+    return y
+
+
+def _idiv(m, a, b):
+    y = a * 1
+    y /= b
+    return y
+
+
+def _iadd_into_view(m, a, b):
+    """y[0] += b: Python reads the view, adds in place, then assigns it back (a copy onto itself)."""
+    y = a * 2
+    y[0] += b
+    return y
+
+
+def _mul_through_transposed_view(m, a):
+    y = a * 1
+    y.t()[-1].mul_(-3)
+    return y
+
+
+def _zero_a_row(m, a):
+    y = a * 2
+    y[0].zero_()
+    return y
+
+
+def _fill_a_column(m, a):
+    y = a.sin()
+    y[..., :1].fill_(3.0)
+    return y
+
+
+def _assign_into_zeros(m, a):
+    """A tensor that does not require grad gets a graph from what is assigned into it."""
+    z = m.zeros((3,) + tuple(a.shape), dtype=a.dtype)
+    z[1] = a * 2
+    z[2].copy_(a.sigmoid())
+    return z
+
+
+def _assign_basic(m, a, key):
+    y = a * 1
+    y[key] = y[key] * 3 - 1
+    return y
+
+
+def _assign_int_array(m, a, idx):
+    y = a * 1
+    y[idx] = -2 * y[idx]
+    return y
+
+
+def _assign_mask(m, a, mask):
+    y = a * 1
+    y[mask] = 0.5
+    return y
+
+
+def _accumulate(m, a, idx, v):
+    y = a * 1
+    y.index_put_((idx,), v, accumulate=True)
+    return y
+
+
+def _lecture5_dlogits(m, logits, yb):
+    """Lecture 5's exercise: dlogits = softmax(logits); dlogits[range(n), Yb] -= 1; dlogits /= n (on a
+    copy of the softmax here, whose backward needs its output: test_inplace runs the lecture's own)."""
+    n = logits.shape[0]
+    d = m.nn.functional.softmax(logits, 1) * 1
+    d[range(n), yb] -= 1
+    d /= n
+    return d
+
+
+def _view_taken_before_base_changed(m, a, b):
+    """A view taken before its base is modified in place shows, and differentiates, the new values."""
+    y = a * 1
+    v = y[0]
+    y.mul_(b)
+    return v * 1
+
+
+def _chain_of_views(m, a):
+    y = a * 1
+    w = y.unsqueeze(-1)[0]
+    w += 1
+    w.mul_(2)
+    v = y.unsqueeze(0)
+    v.sub_(y * 0.5)
+    return y, w, v
+
+
 REAL, POS, NONZERO = "real", "positive", "nonzero"
 
 OPS = [
@@ -334,5 +471,25 @@ OPS = [
     Op("topk", lambda m, a, k, dim, largest: tuple(a.topk(k, dim=dim, largest=largest)), topk_inputs),
     Op("one_hot", lambda m, idx, num_classes: m.one_hot(idx, num_classes), one_hot_inputs,
        differentiable=False, torch_fn=_one_hot_in_torch),
+    # ---- in place: recorded in the graph (inplace.py), through views too --------------------------
+    Op("add_", lambda m, a, b: (a * 1).add_(b, alpha=2), operand_inputs(REAL, REAL)),
+    Op("isub", _isub, operand_inputs(REAL, REAL)),
+    Op("imul", _imul, operand_inputs(REAL, REAL)),
+    Op("idiv", _idiv, operand_inputs(REAL, NONZERO)),
+    Op("pow_", lambda m, a: (a * 1).pow_(3), unary()),
+    Op("clamp_", lambda m, a: (a * 1).clamp_(-0.5, 0.7), unary()),
+    Op("masked_fill_", lambda m, a, mask: (a * 1).masked_fill_(mask, -1.5), masked_inputs),
+    Op("iadd_into_view", _iadd_into_view, operand_inputs(REAL, REAL, into_row=True)),
+    Op("mul_through_transposed_view", _mul_through_transposed_view, two_d_inputs),
+    Op("zero_a_row", _zero_a_row, unary(min_dims=1)),
+    Op("fill_a_column", _fill_a_column, unary(min_dims=1)),
+    Op("assign_into_zeros", _assign_into_zeros, unary()),
+    Op("setitem_basic", _assign_basic, basic_index_inputs),
+    Op("setitem_int_array", _assign_int_array, unique_int_array_inputs),
+    Op("setitem_bool_mask", _assign_mask, mask_index_inputs),
+    Op("index_put_accumulate", _accumulate, accumulate_inputs),
+    Op("lecture5_dlogits", _lecture5_dlogits, classes_inputs),
+    Op("view_taken_before_base_changed", _view_taken_before_base_changed, operand_inputs(REAL, REAL, into_row=True)),
+    Op("chain_of_views", _chain_of_views, unary(min_dims=1)),
 ]
 

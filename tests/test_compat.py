@@ -229,3 +229,17 @@ def test_run_as_torch_bad_input_gets_one_line(args, message):
     assert proc.returncode != 0
     assert proc.stderr.strip().splitlines()[0].startswith(message)
     assert "Traceback" not in proc.stderr
+
+
+PRINTED_NAMES = """
+x = torch.ones(2, 3, dtype=torch.int32)
+names = [str(x.shape), repr(torch.float16), repr(x), x.type(), repr(x.max(0)), str(torch.zeros(0, 2))]
+"""
+
+
+def test_under_run_as_torch_names_print_as_torchs():
+    """A script that believes it runs on torch prints torch's names: its output reads as torch's."""
+    import torch
+    scope = {"torch": torch}
+    exec(PRINTED_NAMES, scope)
+    assert under_compat("import json, torch\n" + PRINTED_NAMES + "print(json.dumps(names))") == scope["names"]

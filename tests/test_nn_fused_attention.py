@@ -161,3 +161,20 @@ def test_attention_argument_errors():
         F.scaled_dot_product_attention(x, x, x, attn_mask=tinytorch.ones(3, 3).bool(), is_causal=True)
     with pytest.raises(ValueError, match=r"shapes \(2, 3, 4\) and \(2, 3, 5\)"):
         F.scaled_dot_product_attention(x, tinytorch.zeros(2, 3, 5), x)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("causal", [False, True])
+def test_attention_dropout_draws_torchs_mask(causal):
+    """After the same manual_seed, attention dropout drops what torch's CPU attention drops: the
+    outputs and the gradients agree (the fused op and its naive twin alike)."""
+    results = []
+    for m, sdpa in ((torch, TF.scaled_dot_product_attention), (tinytorch, F.scaled_dot_product_attention),
+                    (tinytorch, F.scaled_dot_product_attention_naive)):
+        m.manual_seed(0)
+        q, k, v = (m.randn(2, 3, 5, 4, requires_grad=True) for _ in range(3))
+        out = sdpa(q, k, v, dropout_p=0.4, is_causal=causal)
+        (out * out).sum().backward()
+        results.append((out, q.grad, k.grad, v.grad))
+    for mine in results[1:]:
+        assert_same(mine, results[0], atol=1e-5, rtol=1e-5)

@@ -7,14 +7,16 @@ import importlib
 
 from . import dtypes as _dtypes
 from .autograd import Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal,
-                       ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor,
-                       zeros, zeros_like)
+from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace,
+                       normal, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm,
+                       tensor, zeros, zeros_like)
 from .device import device
 from .dtypes import get_default_dtype, set_default_dtype
 from .functions import *  # noqa: F401,F403  (torch-namespace functions)
 from .ops.errors import DeviceError, ShapeError
-from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .printing import set_printoptions
+from .random import Generator, default_generator, initial_seed, manual_seed, seed
+from .random_state import get_rng_state, set_rng_state
 from .serialization import load, save
 from .tensor import Size, Tensor
 

@@ -1,30 +1,38 @@
 """Reverse-mode automatic differentiation: Function, Context (the graph node), the backward engine,
-and the grad modes (no_grad, enable_grad, set_grad_enabled).
+the grad modes (no_grad, enable_grad, set_grad_enabled), and tensor hooks.
 
 A `Function` subclass implements `forward(ctx, *args)` and `backward(ctx, *grads)` on raw arrays
 (NumPy or CuPy). `Function.apply` unwraps tensors, runs `forward`, wraps the result and, when a
-gradient is needed, keeps the `Context` as the result's `_ctx`: the node of the graph.
+gradient is needed, keeps the `Context` as the result's `_ctx`: the node of the graph. The node
+records its edges, where each input's gradient goes (the node that produced the input, as it was
+then, or the leaf itself), and the versions of the arrays forward kept for backward
+(versions.py): an in-place op may later give a tensor a new node, or change a kept array.
 
-`TensorBase` is what the engine needs of a tensor: its array, its node and its gradient. The
-Tensor class (tensor.py) derives from it and adds the API; `Function.apply` wraps its results
-through the type of its tensor inputs, so this layer never imports the Tensor layer.
+`TensorBase` is what the engine needs of a tensor: its array, its node, its gradient, its hooks,
+and for a view the tensor whose memory it shows (`_base`). The Tensor class (tensor.py) derives
+from it and adds the API; `Function.apply` wraps its results through the type of its tensor
+inputs, so this layer never imports the Tensor layer.
 
 The engine (`run_backward`) walks the graph in reverse topological order (nodes found by an
-iterative search, so there is no recursion limit, then ordered by creation), sums the gradients
-that reach a reused node, reduces broadcast gradients back to each input's shape
-(`unbroadcast`), stores `.grad` on leaves (and on tensors that asked for `retain_grad()`), and
-frees the arrays that nodes saved for backward.
+iterative search, so there is no recursion limit, then ordered by creation), refuses a node whose
+kept arrays were modified in place since forward (torch's error), sums the gradients that reach a
+reused node, runs tensor hooks, reduces broadcast gradients back to each input's shape
+(`unbroadcast`), stores `.grad` on leaves (and on tensors that asked for `retain_grad()`), runs
+post-accumulate-grad hooks, and frees the arrays that nodes saved for backward.
 """
 import builtins
 import functools
 import itertools
 import operator
+import weakref
 from types import GeneratorType
 
 import numpy as np
 
 from . import device as _device
-from .ops.torch_names import backward_name
+from .hooks import RemovableHandle
+from .ops.torch_names import legacy_type_name, node_name
+from .versions import storage, version
 
 _grad_enabled = True
 _created = itertools.count()  # numbers the graph nodes in order of creation
@@ -110,9 +118,17 @@ class inference_mode(_GradMode):
 
 class TensorBase:
     """A raw array (NumPy or CuPy) with its place in the graph: `_ctx` is the node that produced it
-    (None for a leaf), `_out_index` which of that node's outputs it is, `grad` its accumulated gradient."""
+    (None for a leaf), `_out_index` which of that node's outputs it is, `grad` its accumulated
+    gradient. A view also has `_base`, the tensor whose memory it shows, and a weak set of its own
+    views is kept on every tensor that has some (`_views`), so that an in-place op can give them new
+    nodes (inplace.py). A leaf keeps its hooks here (`_grad_hooks`, `_post_accumulate_hooks`); a
+    non-leaf's hooks live on its node."""
 
-    __slots__ = ("_data", "requires_grad", "grad", "_ctx", "_out_index", "__weakref__", "__dict__")
+    __slots__ = ("__dict__", "__weakref__", "_ctx", "_data", "_out_index", "grad", "requires_grad")
+    _base = None
+    _views = None
+    _grad_hooks = None
+    _post_accumulate_hooks = None
 
     @classmethod
     def _wrap(cls, data, node=None, index=0):
@@ -132,6 +148,35 @@ class TensorBase:
             t.requires_grad = False
         return t
 
+    @property
+    def _version(self):
+        """How many in-place ops have modified this tensor's memory (shared by its views)."""
+        return version(self._data)
+
+    def register_hook(self, hook):
+        """hook(grad) -> None or a new gradient, called with this tensor's gradient each time one is
+        computed; for a leaf, with the whole gradient of a backward, before it reaches `.grad`."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._ctx is None:
+            if self._grad_hooks is None:
+                self._grad_hooks = {}
+            return RemovableHandle(self._grad_hooks, (hook, type(self)._wrap))
+        node = self._ctx
+        if node.hooks is None:
+            node.hooks = {}
+        return RemovableHandle(node.hooks.setdefault(self._out_index, {}), (hook, type(self)._wrap))
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """hook(tensor), called after a backward has accumulated this leaf's gradient into `.grad`."""
+        if self._ctx is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = {}
+        return RemovableHandle(self._post_accumulate_hooks, hook)
+
 
 class Context:
     """What `forward` leaves for `backward`, and the node of the graph.
@@ -139,17 +184,31 @@ class Context:
     In forward: `ctx.save_for_backward(*arrays)` (read back as `ctx.saved_tensors`) or any
     attribute (`ctx.axis = 1`); `ctx.needs_input_grad[i]` says whether positional input i needs
     a gradient (all False when nothing is recorded). The engine also keeps here the Function,
-    the forward's arguments (`inputs`), and one gradient slot per output.
+    the forward's arguments (`inputs`), each input's edge (None, a leaf, or the (node, output
+    index) that produced it), the versions of the arrays forward kept, one gradient slot per
+    output, and the hooks of the tensors this node produced ({output index: {id: hook}}).
     """
 
-    __slots__ = ("fn", "inputs", "needs_input_grad", "grads", "retained", "freed", "seq", "__dict__")
+    __slots__ = (
+        "__dict__",
+        "edges",
+        "fn",
+        "freed",
+        "grads",
+        "hooks",
+        "inputs",
+        "needs_input_grad",
+        "retained",
+        "seq",
+        "versions",
+    )
 
     def save_for_backward(self, *arrays):
         self.saved_tensors = arrays
 
     def name(self):
         """torch's name for this node (`MulBackward0`), as `grad_fn.name()` gives it."""
-        return backward_name(self.fn.__name__)
+        return node_name(self)
 
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"
@@ -166,9 +225,13 @@ class Function:
     new arrays or views of `grad`, never arrays saved in ctx. A forward returning a tuple makes
     a multi-output function; its backward then receives one gradient per output (None for
     outputs that received none).
+
+    A Function whose outputs may be views of its first tensor input's memory sets `view = True`:
+    those outputs then know their base tensor (torch's `._base`), which in-place ops need.
     """
 
     differentiable = True
+    view = False
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -191,17 +254,22 @@ class Function:
         if not (record and _grad_enabled and cls.differentiable):
             ctx.needs_input_grad = (False,) * len(args)
             out = cls.forward(ctx, *raw, **kwargs)
+            result = tuple([wrap(o) for o in out]) if type(out) is tuple else wrap(out)
+        else:
+            ctx.needs_input_grad = tuple(needs)
+            out = cls.forward(ctx, *raw, **kwargs)
+            ctx.fn, ctx.inputs, ctx.retained, ctx.freed, ctx.hooks, ctx.seq = cls, args, None, False, None, next(_created)
+            ctx.edges = tuple([(_edge(a) if need else None) for a, need in zip(args, needs)])
+            ctx.versions = _kept_versions(ctx.__dict__)
             if type(out) is tuple:
-                return tuple([wrap(o) for o in out])
-            return wrap(out)
-        ctx.needs_input_grad = tuple(needs)
-        out = cls.forward(ctx, *raw, **kwargs)
-        ctx.fn, ctx.inputs, ctx.retained, ctx.freed, ctx.seq = cls, args, None, False, next(_created)
-        if type(out) is tuple:
-            ctx.grads = [None] * len(out)
-            return tuple([wrap(o, ctx, i) for i, o in enumerate(out)])
-        ctx.grads = [None]
-        return wrap(out, ctx, 0)
+                ctx.grads = [None] * len(out)
+                result = tuple([wrap(o, ctx, i) for i, o in enumerate(out)])
+            else:
+                ctx.grads = [None]
+                result = wrap(out, ctx, 0)
+        if cls.view:
+            _mark_views(result if type(result) is tuple else (result,), args)
+        return result
 
     @staticmethod
     def forward(ctx, *args):
@@ -210,6 +278,65 @@ class Function:
     @staticmethod
     def backward(ctx, *grads):
         raise NotImplementedError("a Function subclass must define backward(ctx, *grads)")
+
+
+def _edge(t):
+    """Where the gradient of input t goes: the leaf itself, or the node and output that produced t
+    (taken now: an in-place op may give t a new node later)."""
+    return t if t._ctx is None else (t._ctx, t._out_index)
+
+
+def _kept_versions(kept):
+    """[(array, its version)] for the arrays forward kept on the node (attributes, tuples of them)."""
+    types = _device.ARRAY_TYPES
+    found = []
+    for v in kept.values():
+        if isinstance(v, types):
+            found.append((v, version(v)))
+        elif type(v) is tuple:
+            found.extend([(x, version(x)) for x in v if isinstance(x, types)])
+    return found
+
+
+def _mark_views(outputs, args):
+    """Record, on each output that shares memory with the first tensor argument, its base tensor
+    (the first argument's base if that is a view itself), and on the base its views."""
+    source = next(a for a in args if isinstance(a, TensorBase))
+    base = source if source._base is None else source._base
+    root = storage(source._data)
+    for out in outputs:
+        if storage(out._data) is root:
+            out._base = base
+            if base._views is None:
+                base._views = weakref.WeakSet()
+            base._views.add(out)
+
+
+def check_saved_versions(node):
+    """Raise torch's error if an array that node's forward kept was modified in place since."""
+    for array, saved in node.versions:
+        now = version(array)
+        if now != saved:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace operation: "
+                f"[{legacy_type_name(array)} {list(array.shape)}]{_producer(node, array)} is at version {now}; "
+                f"expected version {saved} instead. Hint: the backward of {node.name()} needs the value it had "
+                "in forward; clone() it before modifying it in place, or modify it out of place.")
+
+
+def _producer(node, array):
+    """', which is output k of Op' naming the node that produced the modified array, as torch says it
+    ('' for a leaf): an input of `node` with that memory, else `node`'s own output."""
+    root = storage(array)
+    for t in node.inputs:
+        if isinstance(t, TensorBase) and storage(t._data) is root:
+            return "" if t._ctx is None else f", which is output {t._out_index} of {_op_name(t._ctx)},"
+    return f", which is output 0 of {_op_name(node)},"
+
+
+def _op_name(node):
+    name = node.name()
+    return name.removesuffix("Backward0")
 
 
 def unbroadcast(grad, shape):
@@ -232,24 +359,31 @@ def unbroadcast(grad, shape):
 
 
 def _topological_order(root):
-    """The nodes reachable from `root`, each before the nodes that produce its inputs.
+    """The nodes reachable from `root`, each before the nodes that produce its inputs, and for each
+    leaf with hooks the number of edges that bring it gradients ({id(leaf): count}).
 
     A node is created after the nodes that produced its inputs, so every node's creation number
     (`seq`, as torch's sequence_nr) exceeds its producers': descending `seq` is a topological
     order. Finding the nodes is a plain iterative search; the sort does the ordering."""
-    nodes, stack = {root}, [root]
+    nodes, stack, hooked = {root}, [root], {}
     while stack:
         node = stack.pop()
-        for inp, need in zip(node.inputs, node.needs_input_grad):
-            if need:
-                child = inp._ctx
-                if child is not None and child not in nodes:
+        for edge in node.edges:
+            if type(edge) is tuple:
+                child = edge[0]
+                if child not in nodes:
                     nodes.add(child)
                     stack.append(child)
-    return sorted(nodes, key=_creation_order, reverse=True)
+            elif edge is not None and _has_leaf_hooks(edge):
+                hooked[id(edge)] = hooked.get(id(edge), 0) + 1
+    return sorted(nodes, key=_creation_order, reverse=True), hooked
 
 
 _creation_order = operator.attrgetter("seq")
+
+
+def _has_leaf_hooks(t):
+    return t._grad_hooks is not None or t._post_accumulate_hooks is not None
 
 
 def run_backward(tensor, grad, retain_graph=False, inputs=None, capture=None):
@@ -262,25 +396,30 @@ def run_backward(tensor, grad, retain_graph=False, inputs=None, capture=None):
     root = tensor._ctx
     found = {}
     wanted = None if inputs is None else {id(t) for t in inputs}
+    taken = {_base_id(grad)}
     if root is None:
         found[id(tensor)] = (tensor, grad)
     else:
         root.grads[tensor._out_index] = grad
-        _walk(root, retain_graph, found, capture, wanted)
+        _walk(root, retain_graph, found, capture, wanted, taken)
     if capture is not None:
         return {k: g for k, (t, g) in found.items() if k in capture}
-    taken = {_base_id(grad)} if found else None
     for key, (t, g) in found.items():
         if wanted is None or key in wanted:
-            _accumulate(t, g, taken)
+            _finish_leaf(t, g, taken)
 
 
-def _walk(root, retain_graph, found, capture, wanted):
+def _walk(root, retain_graph, found, capture, wanted, taken):
     """Run every node's backward in order and route each input's gradient. A leaf gradient is
     added into an existing `.grad` at once (freeing it early); a leaf without one is collected in
-    `found` and stored at the end, when no pending node can still read the array."""
+    `found` and stored at the end, when no pending node can still read the array. A leaf with
+    hooks collects its gradient until its last edge has delivered, then is finished at once (its
+    hooks see the whole gradient, and post-accumulate hooks run as early as possible)."""
     accumulate_now = capture is None
-    for node in _topological_order(root):
+    order, hooked = _topological_order(root)
+    if not accumulate_now:
+        hooked = {}
+    for node in order:
         grads = node.grads
         n = len(grads)
         if n == 1:
@@ -291,6 +430,8 @@ def _walk(root, retain_graph, found, capture, wanted):
             node.grads = [None] * n
             if all(g is None for g in grads):
                 continue
+        if node.hooks:
+            _run_node_hooks(node, grads)
         if node.retained is not None or capture:
             _collect_non_leaves(node, grads, found, capture)
         if node.freed:
@@ -298,28 +439,58 @@ def _walk(root, retain_graph, found, capture, wanted):
                 f"Trying to backward through the graph a second time (through {node.name()}, whose saved "
                 "arrays were freed by the first backward()). Specify retain_graph=True on the first backward() "
                 "if you need to backward through the graph a second time.")
+        if node.versions:
+            check_saved_versions(node)
         in_grads = node.fn.backward(node, grads[0]) if n == 1 else node.fn.backward(node, *grads)
         if type(in_grads) is not tuple and type(in_grads) is not GeneratorType:
             in_grads = (in_grads,)
-        for inp, need, g in zip(node.inputs, node.needs_input_grad, in_grads):
-            if need and g is not None:  # route g to inp: its shape and dtype, then its destination
+        for inp, edge, g in zip(node.inputs, node.edges, in_grads):
+            if edge is not None and g is not None:  # route g to inp: its shape and dtype, then its destination
                 data = inp._data
                 if g.shape != data.shape:
                     g = unbroadcast(g, data.shape)
                 if g.dtype is not data.dtype and g.dtype != data.dtype:
                     g = g.astype(data.dtype)
-                child = inp._ctx
-                if child is not None:  # the node that produced inp sums what reaches it
-                    slot, i = child.grads, inp._out_index
+                if type(edge) is tuple:  # the node that produced inp sums what reaches it
+                    slot, i = edge[0].grads, edge[1]
                     slot[i] = g if slot[i] is None else slot[i] + g
-                elif accumulate_now and inp.grad is not None and (wanted is None or id(inp) in wanted):
-                    inp.grad._data += g
+                elif id(edge) in hooked:
+                    _deliver_to_hooked_leaf(edge, g, found, hooked, wanted, taken)
+                elif accumulate_now and edge.grad is not None and (wanted is None or id(edge) in wanted):
+                    edge.grad._data += g
                 else:
-                    prev = found.get(id(inp))
-                    found[id(inp)] = (inp, g if prev is None else prev[1] + g)
+                    prev = found.get(id(edge))
+                    found[id(edge)] = (edge, g if prev is None else prev[1] + g)
             del g  # a generator's next gradient is computed only after this one is gone
         if not retain_graph and node.__dict__:
             _free(node)
+
+
+def _deliver_to_hooked_leaf(leaf, g, found, hooked, wanted, taken):
+    """Add g to what `leaf` has received; after its last edge, finish it (hooks, .grad, post hooks)."""
+    key = id(leaf)
+    prev = found.pop(key, None)
+    total = g if prev is None else prev[1] + g
+    hooked[key] -= 1
+    if hooked[key]:
+        found[key] = (leaf, total)
+    elif wanted is None or key in wanted:
+        _finish_leaf(leaf, total, taken, own=leaf._post_accumulate_hooks is not None)
+
+
+def _run_node_hooks(node, grads):
+    """Replace each output's gradient by what its tensor's hooks return (None keeps it)."""
+    for i, hooks in node.hooks.items():
+        if grads[i] is not None:
+            grads[i] = _run_grad_hooks(hooks, grads[i])
+
+
+def _run_grad_hooks(hooks, g):
+    for hook, wrap in list(hooks.values()):
+        replaced = hook(wrap(g))
+        if replaced is not None:
+            g = replaced._data
+    return g
 
 
 def _collect_non_leaves(node, grads, found, capture):
@@ -340,6 +511,7 @@ def _free(node):
         if isinstance(v, types) or type(v) is tuple and _has_array(v, types):
             del saved[k]
             node.freed = True
+    node.versions = None
 
 
 def _has_array(values, types):
@@ -353,15 +525,27 @@ def _base_id(g):
     return id(g if g.base is None else g.base)
 
 
-def _accumulate(t, g, taken):
+def _finish_leaf(t, g, taken, own=False):
+    """A leaf's whole gradient of this backward: through its hooks, into `.grad`, then its
+    post-accumulate hooks."""
+    if t._grad_hooks:
+        g = _run_grad_hooks(t._grad_hooks, g)
+    _accumulate(t, g, taken, own)
+    if t._post_accumulate_hooks:
+        for hook in list(t._post_accumulate_hooks.values()):
+            hook(t)
+
+
+def _accumulate(t, g, taken, own=False):
     """t.grad += g, or t.grad = g when t has none; a stored gradient owns its memory exclusively
     (never the caller's array, another leaf's, or a read-only broadcast view), so in-place updates
-    of one .grad (grad clipping, zero_()) never reach another."""
+    of one .grad (grad clipping, zero_()) never reach another. With `own`, g is always copied: it
+    is stored while other gradients of the same backward may still be views of it."""
     if t.grad is not None:
         t.grad._data += g
         return
     base = _base_id(g)
-    if base in taken or 0 in g.strides and g.size > 1 or not getattr(g.flags, "writeable", True):
+    if own or base in taken or 0 in g.strides and g.size > 1 or not getattr(g.flags, "writeable", True):
         g = g.copy()
         base = id(g)
     taken.add(base)

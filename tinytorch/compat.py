@@ -29,6 +29,7 @@ import types
 import warnings
 
 import tinytorch
+from tinytorch import namespace
 
 
 class NotSupportedError(NotImplementedError):
@@ -284,4 +285,5 @@ def install():
             raise RuntimeError("tinytorch.compat.install(): the real torch is already imported in this process "
                                f"({real[0]}); install the compat layer before anything imports torch")
         sys.meta_path.insert(0, _TorchFinder())
+    namespace.print_as("torch")
     return importlib.import_module("torch")

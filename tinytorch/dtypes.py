@@ -3,6 +3,8 @@ import builtins
 
 import numpy as np
 
+from .namespace import package_name
+
 
 class dtype:
     """A tinytorch dtype: a thin name over a NumPy dtype (CuPy uses the same dtype objects)."""
@@ -16,7 +18,7 @@ class dtype:
         self.itemsize = self.np.itemsize if np_dtype is not None else 2
 
     def __repr__(self):
-        return f"tinytorch.{self.name}"
+        return f"{package_name()}.{self.name}"
 
     def __reduce__(self):
         return (from_name, (self.name,))

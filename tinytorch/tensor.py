@@ -19,8 +19,10 @@ from .autograd import TensorBase, run_backward
 from .device import array_module, device as _device, device_of, xp_for
 from .ops import elementwise as E, movement as M
 from .ops.errors import shapes_error
+from .ops.torch_names import dtype_name_of_type_name, legacy_type_name
 from .tensor_arithmetic import ArithmeticMixin
 from .tensor_data import array_from_data, filled_array
+from .namespace import package_name
 from .printing import tensor_format, tensor_repr
 from .tensor_helpers import _one_axis, _raw
 from .tensor_math import MathMixin
@@ -68,7 +70,7 @@ class Size(tuple):
     __rmul__ = __mul__
 
     def __repr__(self):
-        return f"tinytorch.Size({list(self)})"
+        return f"{package_name()}.Size({list(self)})"
 
 
 class Tensor(TensorBase, ArithmeticMixin, MathMixin, ShapeMixin, RandomMixin, _dt.ConversionShortcuts):
@@ -181,7 +183,7 @@ class Tensor(TensorBase, ArithmeticMixin, MathMixin, ShapeMixin, RandomMixin, _d
         return tensor_repr(self)
 
     def __format__(self, spec):
-        return tensor_format(self, spec)
+        return tensor_format(self, spec, plain=type(self) is Tensor)
 
     def __array__(self, dtype=None, copy=None):
         arr = self.numpy(force=True)
@@ -231,7 +233,11 @@ class Tensor(TensorBase, ArithmeticMixin, MathMixin, ShapeMixin, RandomMixin, _d
         return out
 
     def type(self, dtype=None):
-        return self.to(dtype) if dtype is not None else f"tinytorch.{self.dtype.name}"
+        """The legacy type name ('tinytorch.FloatTensor'), or a copy converted to `dtype` (a dtype or
+        such a name)."""
+        if dtype is None:
+            return legacy_type_name(self._data)
+        return self.to(_dt.from_name(dtype_name_of_type_name(dtype)) if isinstance(dtype, str) else dtype)
 
     def type_as(self, other):
         return self.to(other.dtype)

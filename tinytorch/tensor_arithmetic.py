@@ -1,15 +1,28 @@
 """`ArithmeticMixin`: Tensor's operators (+ - * / ** @, comparisons, bitwise ops) and in-place
-updates (`add_`, `x += y`, `fill_`, ...), and `matmul`."""
+updates (`add_`, `x += y`, `fill_`, `copy_`, ...), and `matmul`."""
 import numpy as np
 
 from . import dtypes as _dt
-from .autograd import TensorBase, is_grad_enabled
+from .autograd import TensorBase, no_grad
 from .device import array_module
-from .ops import elementwise as E, linalg as L
+from .inplace import check_inplace, modify, records, write
+from .ops import elementwise as E
+from .ops import linalg as L
 from .ops.errors import shapes_error
-from .tensor_helpers import (_SCALARS, _as_tensor, _binary, _item, _raw, _raw_binary, _raw_operand, _same_device,
-                             _scalar, _shape_of)
-
+from .tensor_helpers import (
+    _SCALARS,
+    _as_tensor,
+    _binary,
+    _cast,
+    _item,
+    _raw,
+    _raw_binary,
+    _raw_operand,
+    _same_device,
+    _scalar,
+    _shape_of,
+)
+from .versions import bump
 
 
 class ArithmeticMixin:
@@ -155,27 +168,17 @@ class ArithmeticMixin:
     mm = bmm = matmul
 
     # ---- in-place ---------------------------------------------------------------------------
-    def _check_inplace(self, op):
-        if self.requires_grad and is_grad_enabled():
-            raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place operation."
-                               if self._ctx is None else
-                               f"{op}: tinytorch does not record in-place ops on tensors that need a gradient")
+    # torch's rules (refused on a leaf that requires grad, recorded in the graph when something
+    # requires grad, the version bumped) are inplace.py's; these methods say what each op computes.
 
-    def _inplace(self, op, result):
-        self._check_inplace(op)
-        r = result._data if isinstance(result, TensorBase) else result
-        if r.shape != self._data.shape:
-            try:
-                r = array_module(r).broadcast_to(r, self._data.shape)
-            except ValueError:
-                raise shapes_error(op, r.shape, self._data.shape, why="do not match for an in-place op") from None
-        self._data[...] = r
-        return self
-
-    def _update(self, op, ufunc, other, alpha=1):
+    def _update(self, op, ufunc, other, alpha, out_of_place, keep_old):
         """self = ufunc(self, other * alpha) in place; torch's rule: the result must be castable
-        to self's dtype (no float into an int tensor), and other must broadcast to self's shape."""
-        self._check_inplace(op)
+        to self's dtype (no float into an int tensor), and other must broadcast to self's shape.
+        Recorded as `out_of_place(old)` when it joins the graph; `keep_old`: its backward needs
+        self's old values."""
+        check_inplace(self, op)
+        if records(self, other):
+            return modify(self, op, out_of_place, keep_old)
         o = _raw_operand(other, self)
         if alpha != 1:
             o = o * alpha
@@ -188,58 +191,81 @@ class ArithmeticMixin:
         except ValueError:
             raise shapes_error(op, _shape_of(other) if isinstance(other, TensorBase) else np.shape(o), self.shape,
                                why="do not match for an in-place op (other must broadcast to self)") from None
+        bump(self._data)
         return self
 
-    def _iop(self, op, ufunc, other, out_of_place):
-        """x op= other: in place, except on a tensor in the graph, which gets a new node instead."""
-        if self.requires_grad and is_grad_enabled() and self._ctx is not None:
-            return out_of_place(self, other)
-        return self._update(op, ufunc, other)
+    def _replace(self, op, values, mask=None):
+        """self <- values (an array, scalar or Tensor broadcast to self's shape), where `mask`
+        (a boolean array) if given, in place. In the graph: where(mask, values, old), so old's
+        gradient is zero where values went."""
+        check_inplace(self, op)
+        if records(self, values):
+            new = values if isinstance(values, TensorBase) else self._wrap(array_module(self._data).asarray(values))
+            if new.ndim > self.ndim:  # leading dims of 1 go, as torch's copy into a slice drops them
+                new = new.reshape(new.shape[new.ndim - self.ndim:])
+            cond = array_module(self._data).ones((), dtype=bool) if mask is None else mask
+            return modify(self, op, lambda old: E.Where.apply(cond, _cast(new, self._data.dtype), old), keep_old=False)
+        raw = values._data if isinstance(values, TensorBase) else values
+        if mask is not None:
+            raw = array_module(self._data).where(mask, raw, self._data)
+        write(self, op, raw)
+        return self
 
-    def __iadd__(self, other):
-        return self._iop("add_", "add", other, ArithmeticMixin.__add__)
-
-    def __isub__(self, other):
-        return self._iop("sub_", "subtract", other, ArithmeticMixin.__sub__)
-
-    def __imul__(self, other):
-        return self._iop("mul_", "multiply", other, ArithmeticMixin.__mul__)
-
-    def __itruediv__(self, other):
-        return self._iop("div_", "true_divide", other, ArithmeticMixin.__truediv__)
+    def _apply_in_place(self, op, out_of_place, *operands):
+        """self <- out_of_place(self) in place, for any op (exp_, clamp_, ...)."""
+        check_inplace(self, op)
+        if records(self, *operands):
+            return modify(self, op, out_of_place)
+        with no_grad():
+            result = out_of_place(self)
+        write(self, op, result._data)
+        return self
 
     def add_(self, other, alpha=1):
-        return self._update("add_", "add", other, alpha)
+        return self._update("add_", "add", other, alpha, lambda old: old.add(other, alpha=alpha), keep_old=False)
 
     def sub_(self, other, alpha=1):
-        return self._update("sub_", "subtract", other, alpha)
+        return self._update("sub_", "subtract", other, alpha, lambda old: old.sub(other, alpha=alpha), keep_old=False)
 
     def mul_(self, other):
-        return self._update("mul_", "multiply", other)
+        return self._update("mul_", "multiply", other, 1, lambda old: old * other, keep_old=_requires_grad(other))
 
     def div_(self, other):
-        return self._update("div_", "true_divide", other)
+        return self._update("div_", "true_divide", other, 1, lambda old: old / other, keep_old=False)
 
     def pow_(self, other):
-        return self._update("pow_", "power", other)
+        return self._update("pow_", "power", other, 1, lambda old: old ** other, keep_old=True)
+
+    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
 
     def clamp_(self, min=None, max=None):
-        return self._inplace("clamp_", array_module(self._data).clip(self._data, min, max))
+        return self._apply_in_place("clamp_", lambda old: old.clamp(min, max), min, max)
 
     def zero_(self):
-        return self._inplace("zero_", array_module(self._data).zeros((), dtype=self._data.dtype))
+        return self._replace("zero_", array_module(self._data).zeros((), dtype=self._data.dtype))
 
     def fill_(self, value):
-        return self._inplace("fill_", array_module(self._data).asarray(_item(value), dtype=self._data.dtype))
+        if isinstance(value, TensorBase) and value._data.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value._data.ndim} dimensions.")
+        if not isinstance(value, TensorBase):
+            value = array_module(self._data).asarray(value, dtype=self._data.dtype)
+        return self._replace("fill_", value)
 
-    def copy_(self, src):
-        src_data = src._data if isinstance(src, TensorBase) else src
-        moved = E._transfer(src_data, array_module(self._data)).astype(self._data.dtype, copy=False)
-        return self._inplace("copy_", moved)
+    def copy_(self, src, non_blocking=False):
+        if isinstance(src, TensorBase):
+            if src.device != self.device:
+                src = src.to(self.device)
+            return self._replace("copy_", src)
+        return self._replace("copy_", array_module(self._data).asarray(src))
 
     def masked_fill_(self, mask, value):
-        return self._inplace("masked_fill_", array_module(self._data).where(_raw(mask, self, "masked_fill_"), _item(value),
-                                                                             self._data))
+        return self._replace("masked_fill_", value if isinstance(value, TensorBase) else _item(value),
+                             _raw(mask, self, "masked_fill_"))
+
+
+def _requires_grad(x):
+    return isinstance(x, TensorBase) and x.requires_grad
 
 
 def matmul(a, b):

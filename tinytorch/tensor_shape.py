@@ -6,11 +6,25 @@ import numbers
 import numpy as np
 
 from . import dtypes as _dt
+from .autograd import TensorBase
 from .device import array_module
-from .ops import indexing as I, movement as M, sampling as S
+from .inplace import check_inplace, modify, records
+from .ops import indexing as I
+from .ops import movement as M
+from .ops import sampling as S
 from .ops.errors import shapes_error
-from .tensor_helpers import (_ValuesIndices, _index_key, _normalize_axis, _one_axis, _raw, _resolve_shape, _shape_args,
-                             _viewable, numpy_argument_names)
+from .tensor_helpers import (
+    _index_key,
+    _normalize_axis,
+    _one_axis,
+    _raw,
+    _resolve_shape,
+    _shape_args,
+    _ValuesIndices,
+    _viewable,
+    numpy_argument_names,
+)
+from .versions import bump
 
 
 class ShapeMixin:
@@ -46,7 +60,7 @@ class ShapeMixin:
     def t(self):
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
-        return self if self.ndim < 2 else self.transpose(0, 1)
+        return self if self.ndim < 2 else M.Transpose.apply(self, 0, 1, op="T")
 
     def permute(self, *dims):
         dims = _shape_args(dims, "permute")
@@ -59,17 +73,18 @@ class ShapeMixin:
     def squeeze(self, dim=None):
         shape = self._data.shape
         if dim is None:
-            new = tuple(s for s in shape if s != 1)
+            new, op = tuple(s for s in shape if s != 1), "Squeeze"
         else:
             axes = _normalize_axis(dim, self.ndim, "squeeze")
             new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
-        return M.Reshape.apply(self, new)
+            op = "Squeeze1" if isinstance(dim, numbers.Integral) else "Squeeze2"
+        return M.Reshape.apply(self, new, op=op)
 
     def unsqueeze(self, dim):
         nd = self.ndim + 1
         axis = _one_axis(dim, nd, "unsqueeze")
         shape = self._data.shape
-        return M.Reshape.apply(self, shape[:axis] + (1,) + shape[axis:])
+        return M.Reshape.apply(self, shape[:axis] + (1,) + shape[axis:], op="Unsqueeze")
 
     def expand(self, *sizes):
         sizes = _shape_args(sizes, "expand")
@@ -120,7 +135,8 @@ class ShapeMixin:
             if sum(sizes) != n:
                 raise RuntimeError(f"split: split_with_sizes expects split_sizes to sum exactly to {n} "
                                    f"(input tensor's size at dimension {dim}), but got split_sizes={sizes}")
-        return M.Split.apply(self, tuple(sizes), axis)
+        return M.Split.apply(self, tuple(sizes), axis, op="Split" if isinstance(split_size_or_sections, numbers.Integral)
+                             else "SplitWithSizes")
 
     def chunk(self, chunks, dim=0):
         axis = _one_axis(dim, self.ndim, "chunk")
@@ -132,7 +148,7 @@ class ShapeMixin:
 
     def unbind(self, dim=0):
         axis = _one_axis(dim, self.ndim, "unbind")
-        return M.Split.apply(self, (1,) * self._data.shape[axis], axis, True)
+        return M.Split.apply(self, (1,) * self._data.shape[axis], axis, True, op="Unbind")
 
     def roll(self, shifts, dims=None):
         if dims is None:
@@ -173,9 +189,38 @@ class ShapeMixin:
             raise IndexError(f"index {key!r} is out of bounds for tensor of shape {tuple(self.shape)}: {e}") from None
 
     def __setitem__(self, key, value):
-        self._check_inplace("__setitem__")
+        """t[key] = value, in place by inplace.py's rules: as torch does it, a copy_ into the view
+        t[key] for a basic key (ints, slices), else index_put_."""
         key = _index_key(key, self)
-        self._data[key] = _raw(value, self, "__setitem__")
+        if I.is_basic(key) and records(self, value):
+            check_inplace(self, "__setitem__", through_view=True)
+            I.GetItem.apply(self, key)._replace("__setitem__", value)
+        else:
+            self._index_put("__setitem__", key, value, False)
+
+    def index_put_(self, indices, values, accumulate=False):
+        """self[indices] = values (or += with `accumulate`, repeated indices adding up)."""
+        return self._index_put("index_put_", _index_key(tuple(indices), self), values, accumulate)
+
+    def index_put(self, indices, values, accumulate=False):
+        return self.clone().index_put_(indices, values, accumulate)
+
+    def _index_put(self, op, key, value, accumulate):
+        check_inplace(self, op, through_view=op == "__setitem__" and I.is_basic(key))
+        if records(self, value):
+            values = value if isinstance(value, TensorBase) else self._wrap(array_module(self._data).asarray(value))
+            return modify(self, op, lambda old: I.IndexPut.apply(old, key, values, accumulate), keep_old=False)
+        raw = _raw(value, self, op)
+        if accumulate:
+            xp = array_module(self._data)
+            I.scatter_add(xp, self._data, key, xp.broadcast_to(raw.astype(self._data.dtype), self._data[key].shape))
+        else:
+            try:
+                self._data[key] = raw
+            except ValueError:
+                raise shapes_error(op, raw.shape, self._data[key].shape, why="cannot be broadcast together") from None
+        bump(self._data)
+        return self
 
     def gather(self, dim, index):
         axis = _one_axis(dim, self.ndim, "gather")
@@ -208,7 +253,7 @@ class ShapeMixin:
         if not 0 <= k <= n:
             raise RuntimeError(f"{op}: k ({k}) must be between 0 and the size of dimension {dim} ({n})")
         index = S.sorted_indices(a, k, axis, descending)
-        return _ValuesIndices(S.TakeAlong.apply(self, index, axis), self._wrap(index), op)
+        return _ValuesIndices(S.TakeAlong.apply(self, index, axis, op=op.capitalize()), self._wrap(index), op)
 
     def argsort(self, dim=-1, descending=False):
         return self.sort(dim, descending).indices

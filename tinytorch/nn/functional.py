@@ -11,13 +11,13 @@ import warnings
 import numpy as np
 
 from .. import backends
-from ..autograd import is_grad_enabled
 from ..device import array_module
 from ..kernels import reference
 from ..ops.errors import DeviceError, shapes_error
 from ..functions import one_hot  # noqa: F401  (torch.nn.functional.one_hot)
 from ..random import generator_for
 from ..tensor import Tensor
+from ..versions import bump
 from .fused_activation import (GELU, Dropout, LogSoftmax, SiLU, Softmax, dropout_naive, gelu_naive,  # noqa: F401
                                log_softmax_naive, relu_naive, sigmoid_naive, silu_naive, softmax_naive,
                                tanh_naive)
@@ -129,16 +129,13 @@ def sigmoid(input):
     return input.sigmoid()
 
 
-def _in_place(input, result):
-    """torch's inplace=True: write into input when autograd does not need the graph here."""
-    if input.requires_grad and is_grad_enabled():
-        return result
-    input._data[...] = result._data
-    return input
+def _maybe_in_place(input, op, name, inplace):
+    """op(input), or with torch's inplace=True written into input (by torch's in-place rules)."""
+    return input._apply_in_place(name, op) if inplace else op(input)
 
 
 def relu(input, inplace=False):
-    return _in_place(input, input.relu()) if inplace else input.relu()
+    return _maybe_in_place(input, Tensor.relu, "relu_", inplace)
 
 
 def relu_(input):
@@ -160,8 +157,7 @@ def _check_gelu_approximation(approximate):
 
 def silu(input, inplace=False):
     require_floating("silu", input._data)
-    out = SiLU.apply(input)
-    return _in_place(input, out) if inplace else out
+    return _maybe_in_place(input, SiLU.apply, "silu_", inplace)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
@@ -171,8 +167,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return input
     require_floating("dropout", input._data)
-    out = Dropout.apply(input, p, generator_for(input.device))
-    return _in_place(input, out) if inplace else out
+    return _maybe_in_place(input, lambda x: Dropout.apply(x, p, generator_for(x.device)), "dropout_", inplace)
 
 
 # ---- losses --------------------------------------------------------------------------------
@@ -336,6 +331,7 @@ def _renorm_rows_(weight, idx, max_norm, norm_type):
     norms = (xp.abs(picked) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
     scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(picked.dtype)
     weight._data[rows] = picked * scale[:, None]
+    bump(weight._data)
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,

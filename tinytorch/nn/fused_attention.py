@@ -57,7 +57,8 @@ class ScaledDotProductAttention(Function):
     `bias` is the mask as an additive array broadcastable to (..., L, S): 0 where a query may
     attend, -inf where not (from a bool or causal mask), or a float mask itself. A query that
     may attend to nothing gets zero weights (as torch does). With P = softmax(S),
-    D = P * keep / (1 - p_drop) the dropped weights and G = dL/dout:
+    D = P * keep / (1 - p_drop) the dropped weights (keep drawn as torch's CPU math path draws it:
+    bernoulli(1 - p_drop) over the (..., L, S) scores in row-major order) and G = dL/dout:
 
         dv = D^T G,   dD = G v^T,   dP = dD * keep / (1 - p_drop),
         dS = P * (dP - sum_j dP_j P_j)             (the softmax backward, per query row),
@@ -92,7 +93,7 @@ class ScaledDotProductAttention(Function):
         # laid out like q (heads of a fused (B, T, 3, H, E) projection, say): the caller's
         # transpose back to (B, T, H, E) is then contiguous and merging the heads needs no copy
         out = empty_in_memory_order(lead + (n_q, vh.shape[-1]), memory_order(qh), q.dtype, xp)
-        keep = generator.uniform(p.shape, p.dtype) >= dropout_p if dropout_p > 0 else None
+        keep = generator.bernoulli(p.shape, 1 - dropout_p, bool) if dropout_p > 0 else None  # torch's mask
         drop_scale = 1.0 / (1.0 - dropout_p) if dropout_p < 1 else 0.0
         for heads, (scores, dropped) in row_blocks(lead[0], p.shape[1:], xp, q.dtype, 2):
             k_t = _transposed(kh[heads])                 # once per block of heads; query blocks take :k1
@@ -264,5 +265,5 @@ def scaled_dot_product_attention_naive(query, key, value, attn_mask=None, dropou
     if attn_mask is not None and attn_mask.dtype.name == "bool":
         wei = wei * attends
     if dropout_p > 0:
-        wei = wei * (wei.new_empty(wei.shape).uniform_() >= dropout_p) / (1 - dropout_p)
+        wei = wei * wei.new_empty(wei.shape).bernoulli_(1 - dropout_p) / (1 - dropout_p)
     return wei @ value

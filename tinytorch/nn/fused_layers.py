@@ -21,15 +21,16 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, w, b):
-        ctx.x, ctx.w = x, w
+        need_x, need_w = ctx.needs_input_grad[:2]
+        ctx.x, ctx.w, ctx.x_shape = (x if need_w else None), (w if need_x else None), x.shape
         return linear_array(x, w, b)
 
     @staticmethod
     def backward(ctx, g):
         need_x, need_w, need_b = ctx.needs_input_grad
         x, w = ctx.x, ctx.w
-        g_rows = g.reshape(-1, w.shape[0])
-        dx = matmul(g_rows, w).reshape(x.shape) if need_x else None
+        g_rows = g.reshape(-1, g.shape[-1])
+        dx = matmul(g_rows, w).reshape(ctx.x_shape) if need_x else None
         dw = matmul(g_rows.T, x.reshape(-1, x.shape[-1])) if need_w else None
         db = column_sums(g_rows) if need_b else None
         return dx, dw, db
@@ -61,14 +62,15 @@ class GELULinear(Function):
 
     @staticmethod
     def forward(ctx, h, w, b, approximate, kernels=None, recompute=None):
-        ctx.h, ctx.w, ctx.approximate, ctx.kernels, ctx.recompute = h, w, approximate, kernels, recompute
+        ctx.h, ctx.approximate, ctx.kernels, ctx.recompute = h, approximate, kernels, recompute
+        ctx.w = w if ctx.needs_input_grad[0] else None
         return linear_array(gelu_array(h, approximate, kernels), w, b)
 
     @staticmethod
     def backward(ctx, g):
         need_h, need_w, need_b = ctx.needs_input_grad[:3]
         h, w = ctx.h, ctx.w
-        g_rows = g.reshape(-1, w.shape[0])
+        g_rows = g.reshape(-1, g.shape[-1])
         dh = a = dw = None
         if need_h:
             da = matmul(g_rows, w).reshape(h.shape)

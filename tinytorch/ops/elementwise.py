@@ -40,7 +40,8 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a, ctx.b = a, b
+        need_a, need_b = ctx.needs_input_grad
+        ctx.a, ctx.b = (a if need_b else None), (b if need_a else None)
         return a * b
 
     @staticmethod
@@ -123,11 +124,11 @@ def _split_by_comparison(g, winner, loser, needs):
 
 
 class Where(Function):
-    """y = cond ? a : b;  dy/da = cond, dy/db = not cond."""
+    """y = cond ? a : b;  dy/da = cond, dy/db = not cond (`op`: "MaskedFill" for masked_fill)."""
 
     @staticmethod
-    def forward(ctx, cond, a, b):
-        ctx.cond = cond
+    def forward(ctx, cond, a, b, op="Where"):
+        ctx.cond, ctx.op = cond, op
         return array_module(cond).where(cond, a, b)
 
     @staticmethod
@@ -135,7 +136,8 @@ class Where(Function):
         _, need_a, need_b = ctx.needs_input_grad
         xp = array_module(g)
         zero = g.dtype.type(0)
-        return None, (xp.where(ctx.cond, g, zero) if need_a else None), (xp.where(ctx.cond, zero, g) if need_b else None)
+        return (None, (xp.where(ctx.cond, g, zero) if need_a else None), (xp.where(ctx.cond, zero, g) if need_b else None),
+                None)
 
 
 class Clamp(Function):

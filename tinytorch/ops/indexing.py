@@ -28,12 +28,18 @@ def is_basic(key):
 
 
 class GetItem(Function):
-    """y = x[key];  dL/dx = zeros with g scattered (added) back to the places that were read."""
+    """y = x[key] (a view for a basic key);  dL/dx = zeros with g scattered (added) back to the
+    places that were read."""
+
+    view = True
 
     @staticmethod
     def forward(ctx, x, key):
         ctx.shape, ctx.dtype, ctx.key = x.shape, x.dtype, key
-        return x[key]
+        out = x[key]
+        if not isinstance(out, type(x)) and is_basic(key):  # NumPy gives a copy as a scalar; torch a 0-d view
+            out = x[key + (Ellipsis,)]
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -81,3 +87,34 @@ class IndexSelect(Function):
         key = (slice(None),) * ctx.axis + (ctx.index,)
         scatter_add(xp, out, key, g)
         return out, None, None
+
+
+class IndexPut(Function):
+    """y = x with y[key] = values (or += values, accumulating over repeated indices, with
+    `accumulate`): torch's index_put, which `x[key] = values` is.
+
+    dL/dx = g, with zeros at key unless accumulating (those elements were overwritten);
+    dL/dvalues = g[key] (the engine sums it back to values' shape if they were broadcast)."""
+
+    @staticmethod
+    def forward(ctx, x, key, values, accumulate=False):
+        ctx.key, ctx.accumulate = key, accumulate
+        out = x.copy()
+        if accumulate:
+            xp = array_module(x)
+            scatter_add(xp, out, key, xp.broadcast_to(xp.asarray(values, dtype=x.dtype), out[key].shape))
+        else:
+            out[key] = values
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        need_x, _, need_values = ctx.needs_input_grad[:3]
+        grad_values = g[ctx.key] if need_values else None
+        grad_x = None
+        if need_x:
+            grad_x = g
+            if not ctx.accumulate:
+                grad_x = g.copy()
+                grad_x[ctx.key] = 0
+        return grad_x, None, grad_values, None

@@ -29,33 +29,35 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a, ctx.b = a, b
+        need_a, need_b = ctx.needs_input_grad
+        ctx.a, ctx.b, ctx.ndims = (a if need_b else None), (b if need_a else None), (a.ndim, b.ndim)
         return a @ b
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.a, ctx.b
+        a_ndim, b_ndim = ctx.ndims
         need_a, need_b = ctx.needs_input_grad
-        if a.ndim == 1 and b.ndim == 1:
+        if a_ndim == 1 and b_ndim == 1:
             return (g * b if need_a else None), (g * a if need_b else None)
         xp = array_module(g)
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
-        if a.ndim == 1:
+        if a_ndim == 1:
             g = xp.expand_dims(g, -2)
-        if b.ndim == 1:
+        if b_ndim == 1:
             g = xp.expand_dims(g, -1)
         ga = gb = None
         if need_a:
+            b2 = b[:, None] if b_ndim == 1 else b
             ga = g @ b2.swapaxes(-1, -2)
-            if a.ndim == 1:
+            if a_ndim == 1:
                 ga = ga.reshape(ga.shape[:-2] + (ga.shape[-1],)) if ga.ndim > 2 else ga.reshape(-1)
         if need_b:
-            if b2.ndim == 2 and a2.ndim > 2:
+            a2 = a[None, :] if a_ndim == 1 else a
+            if b_ndim <= 2 and a2.ndim > 2:
                 k = a2.shape[-1]
                 gb = a2.reshape(-1, k).T @ g.reshape(-1, g.shape[-1])
             else:
                 gb = a2.swapaxes(-1, -2) @ g
-            if b.ndim == 1:
+            if b_ndim == 1:
                 gb = gb[..., 0]
         return ga, gb

@@ -6,23 +6,30 @@ import numpy as np
 
 from ..autograd import Function
 from ..device import array_module
+from ..versions import storage
 
 
 class Reshape(Function):
-    """y = x seen with a new shape (a view when the layout allows); dL/dx = g reshaped back."""
+    """y = x seen with a new shape (a view when the layout allows); dL/dx = g reshaped back.
+    `op` names the node as torch names it (View, Squeeze0, Unsqueeze0, ...)."""
+
+    view = True
 
     @staticmethod
-    def forward(ctx, x, shape):
-        ctx.shape = x.shape
-        return x.reshape(shape)
+    def forward(ctx, x, shape, op="View"):
+        out = x.reshape(shape)
+        ctx.shape, ctx.op = x.shape, op if op != "View" or storage(out) is storage(x) else "UnsafeView"
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        return g.reshape(ctx.shape), None
+        return g.reshape(ctx.shape), None, None
 
 
 class Permute(Function):
     """y = x with axes reordered by `dims`; the gradient is permuted by the inverse order."""
+
+    view = True
 
     @staticmethod
     def forward(ctx, x, dims):
@@ -35,20 +42,24 @@ class Permute(Function):
 
 
 class Transpose(Function):
-    """y = x with axes d0 and d1 swapped; its own inverse."""
+    """y = x with axes d0 and d1 swapped; its own inverse (`op`: "T" for t())."""
+
+    view = True
 
     @staticmethod
-    def forward(ctx, x, d0, d1):
-        ctx.d0, ctx.d1 = d0, d1
+    def forward(ctx, x, d0, d1, op="Transpose"):
+        ctx.d0, ctx.d1, ctx.op = d0, d1, op
         return x.swapaxes(d0, d1)
 
     @staticmethod
     def backward(ctx, g):
-        return g.swapaxes(ctx.d0, ctx.d1), None, None
+        return g.swapaxes(ctx.d0, ctx.d1), None, None, None
 
 
 class Expand(Function):
     """y = x broadcast to `shape` (no copy); the engine sums the gradient back over the copies."""
+
+    view = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -105,9 +116,11 @@ class Split(Function):
     dk and dv so, see fused_attention), that array is the gradient: no copy at all.
     """
 
+    view = True
+
     @staticmethod
-    def forward(ctx, x, sizes, axis, squeeze=False):
-        ctx.axis, ctx.sizes, ctx.squeeze, ctx.memory_order = axis, sizes, squeeze, memory_order(x)
+    def forward(ctx, x, sizes, axis, squeeze=False, op="Split"):
+        ctx.axis, ctx.sizes, ctx.squeeze, ctx.memory_order, ctx.op = axis, sizes, squeeze, memory_order(x), op
         place = place_in_base(x)
         ctx.layout = place and (place[0].shape, place[1], x.shape, x.strides)
         pieces = _pieces(x, sizes, axis)
@@ -119,14 +132,14 @@ class Split(Function):
             grads = [None if g is None else array_module(g).expand_dims(g, ctx.axis) for g in grads]
         joined = _joined_without_copy(ctx, grads)
         if joined is not None:
-            return joined, None, None, None
+            return joined, None, None, None, None
         template = next(g for g in grads if g is not None)
         shape = list(template.shape)
         shape[ctx.axis] = sum(ctx.sizes)
         dx = empty_in_memory_order(shape, ctx.memory_order, template.dtype, array_module(template))
         for piece, g in zip(_pieces(dx, ctx.sizes, ctx.axis), grads):
             piece[...] = 0 if g is None else g
-        return dx, None, None, None
+        return dx, None, None, None, None
 
 
 def _pieces(x, sizes, axis):
@@ -203,12 +216,12 @@ class Roll(Function):
 
 
 class Flip(Function):
-    """y = x reversed along `dims`; its own inverse."""
+    """y = x reversed along `dims` (a copy, as torch's flip); its own inverse."""
 
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return array_module(x).flip(x, dims)
+        return array_module(x).flip(x, dims).copy()
 
     @staticmethod
     def backward(ctx, g):

@@ -85,7 +85,7 @@ class MaxAll(Function):
     @staticmethod
     def forward(ctx, x, is_max):
         out = x.max() if is_max else x.min()
-        ctx.mask = x == out
+        ctx.mask, ctx.is_max = x == out, is_max
         return out
 
     @staticmethod
@@ -105,7 +105,7 @@ class MaxDim(Function):
     def forward(ctx, x, axis, keepdim, is_max):
         idx = x.argmax(axis=axis, keepdims=keepdim) if is_max else x.argmin(axis=axis, keepdims=keepdim)
         values = x.max(axis=axis, keepdims=keepdim) if is_max else x.min(axis=axis, keepdims=keepdim)
-        ctx.shape, ctx.axis, ctx.idx = x.shape, axis, idx
+        ctx.shape, ctx.axis, ctx.idx, ctx.is_max = x.shape, axis, idx, is_max
         return values, idx
 
     @staticmethod

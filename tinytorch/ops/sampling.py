@@ -9,11 +9,11 @@ from ..device import array_module
 
 class TakeAlong(Function):
     """y = x picked at `index` along `axis` (indices unique per slice, as from a sort);
-    dL/dx puts g back at those places."""
+    dL/dx puts g back at those places. `op` names the node as torch does (Topk, Sort)."""
 
     @staticmethod
-    def forward(ctx, x, index, axis):
-        ctx.shape, ctx.index, ctx.axis = x.shape, index, axis
+    def forward(ctx, x, index, axis, op="Gather"):
+        ctx.shape, ctx.index, ctx.axis, ctx.op = x.shape, index, axis, op
         return array_module(x).take_along_axis(x, index, axis=axis)
 
     @staticmethod
@@ -35,35 +35,44 @@ def sorted_indices(a, k, axis, descending):
 
 def multinomial_indices(p, num_samples, replacement, generator):
     """Draw category indices from each row of non-negative weights p, shape (C,) or (N, C) (rows
-    need not sum to 1), with `generator` (a tinytorch.random.Generator).
+    need not sum to 1), with `generator` (a tinytorch Generator), as torch's CPU multinomial does.
 
-    With replacement: invert the cumulative distribution at uniform draws. Without: the
-    exponential race, argsort of E_i / w_i with E_i ~ Exp(1), picks in order of arrival; when a
-    row has fewer positive weights than num_samples, its zero-weight classes fill the rest
-    (torch 2.x does the same rather than raising).
+    Without replacement, or for a single sample: the exponential race. q = p / E with
+    E ~ Exp(1) drawn for every weight (`exponential_` over p's shape and dtype, row after row);
+    the sample is argmax q, or the num_samples largest q in decreasing order (topk). Zero weights
+    give q = 0 and come last.
+
+    With replacement and several samples: for each row the cumulative sums of the weights in
+    p's dtype (float for half), divided by their total, the last set to 1; then for each sample a
+    double uniform u and the first category whose cumulative value is >= u.
     """
     if p.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {tuple(p.shape)}")
+    if p.dtype.kind != "f":
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {p.dtype}")
     xp = array_module(p)
     rows = p.reshape(1, -1) if p.ndim == 1 else p
     if (rows < 0).any() or not xp.isfinite(rows).all():
         raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
-    totals = rows.sum(axis=1, keepdims=True, dtype=np.float64)
-    if (totals <= 0).any():
+    if (rows.sum(axis=1, dtype=np.float64) <= 0).any():
         raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
     if not replacement and num_samples > rows.shape[1]:
         raise RuntimeError(f"multinomial: cannot sample n_sample ({num_samples}) > prob_dist.size(-1) "
                            f"({rows.shape[1]}) samples without replacement")
-    if replacement:
-        cdf = xp.cumsum(rows, axis=1, dtype=np.float64) / totals
-        u = generator.uniform((rows.shape[0], num_samples), np.float64)
-        idx = xp.stack([xp.searchsorted(c, uu, side="right") for c, uu in zip(cdf, u)])
-        idx = xp.minimum(idx, rows.shape[1] - 1)
+    if not replacement or num_samples == 1:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = rows / generator.exponential(rows.shape, rows.dtype)
+        if num_samples == 1:
+            idx = xp.argmax(q, axis=1)[:, None]
+        else:
+            idx = xp.argsort(-q, axis=1, kind="stable")[:, :num_samples]
     else:
-        e = -xp.log1p(-generator.uniform(rows.shape, np.float64))
-        with np.errstate(divide="ignore"):
-            keys = xp.where(rows > 0, e / rows, xp.inf)  # zero weights come last, as in torch
-        idx = xp.argsort(keys, axis=1, kind="stable")[:, :num_samples]
+        acc = np.float32 if rows.dtype == np.float16 else rows.dtype
+        cdf = xp.cumsum(rows.astype(acc), axis=1)
+        cdf = cdf / cdf[:, -1:]
+        cdf[:, -1] = 1
+        u = generator.uniform((rows.shape[0], num_samples), np.float64)
+        idx = xp.stack([xp.searchsorted(c.astype(np.float64), uu, side="left") for c, uu in zip(cdf, u)])
     idx = idx.astype(np.int64)
     return idx[0] if p.ndim == 1 else idx
 

@@ -1,8 +1,10 @@
 """`Optimizer`: parameter groups, per-parameter state, zero_grad, and torch-format state dicts.
 
 Subclasses implement `_update(group, param, state)`, which changes `param._data` in place
-from `param.grad._data` (raw NumPy/CuPy arrays, no graph). Temporaries come from one scratch
-buffer per (array module, dtype), reused for every parameter and step.
+from `param.grad._data` (raw NumPy/CuPy arrays, no graph); `step` then bumps the parameter's
+version, as torch's in-place update does (a graph that kept the old values refuses backward).
+Temporaries come from one scratch buffer per (array module, dtype), reused for every parameter
+and step.
 """
 import copy
 from collections import defaultdict
@@ -12,6 +14,7 @@ import numpy as np
 from ..autograd import enable_grad
 from ..device import array_module
 from ..tensor import Tensor
+from ..versions import bump
 
 
 class Optimizer:
@@ -69,7 +72,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad._data[...] = 0
+                    p.grad.zero_()
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure() if given."""
@@ -81,6 +84,7 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is not None:
                     self._update(group, p, self.state[p])
+                    bump(p._data)
         return loss
 
     def _update(self, group, param, state):
