@@ -2,7 +2,8 @@
 
 - `assert_same(mine, theirs)`: a tinytorch result is torch's result. The one place that compares
   the two libraries' results: kinds, dtypes, shapes, requires_grad, devices and values.
-- `run_both(fn)`: one lambda `fn(m)` run with m = tinytorch and m = torch, then `assert_same`.
+- `run_both(fn)`: one lambda `fn(m)` run with m = tinytorch and m = torch, then `assert_same`;
+  `Scenarios`: a table of such functions, filled with a decorator.
 - `check_op(fn, torch_fn, *inputs, naive=...)`: an op's outputs and its inputs' gradients against
   torch's, and against its naive twin's when it has one, on leaves made from the same arrays.
 - `leaf` / `leaves`: tensors of either library with an array's values and memory layout.
@@ -12,6 +13,7 @@ torch, the oracle, always runs on the CPU; tinytorch runs on the `device` a test
 import math
 
 import numpy as np
+import pytest
 import torch
 
 import tinytorch
@@ -133,6 +135,19 @@ def _assert_values(mine, theirs, where, atol, rtol):
     default_rtol = (1e-12 if mine.dtype == np.float64 else 1e-6) if floating else 0.0
     assert_close(mine, theirs, atol=default_atol if atol is None else atol,
                  rtol=default_rtol if rtol is None else rtol, name=where)
+
+
+class Scenarios(list):
+    """A table of scenarios fn(m), filled by using it as a decorator; `each` parametrizes a test
+    over them (by name), which runs each with both libraries (run_both)."""
+
+    def __call__(self, fn):
+        self.append(fn)
+        return fn
+
+    @property
+    def each(self):
+        return pytest.mark.parametrize("fn", list(self), ids=lambda fn: fn.__name__)
 
 
 def run_both(fn, where=None):

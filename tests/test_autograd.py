@@ -9,18 +9,12 @@ import pytest
 import torch
 
 import tinytorch
-from harness import run_both
+from harness import Scenarios, run_both
 
 V = [0.5, -1.0, 2.0]
 
 
-SCENARIOS = []
-
-
-def scenario(fn):
-    """Register fn(m) for test_scenario_matches_torch."""
-    SCENARIOS.append(fn)
-    return fn
+scenario = Scenarios()
 
 
 def leaf(m, values=V, dtype=None):
@@ -276,7 +270,7 @@ def set_grad_enabled_as_call_context_and_decorator(m):
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("fn", SCENARIOS, ids=lambda fn: fn.__name__)
+@scenario.each
 def test_scenario_matches_torch(fn):
     run_both(fn)
 

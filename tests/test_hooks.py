@@ -4,16 +4,11 @@ Module.register_forward_pre_hook and register_forward_hook, each removable throu
 results, the hooks' own records included."""
 import pytest
 import torch
-from harness import run_both
 
 import tinytorch
+from harness import Scenarios, run_both
 
-SCENARIOS = []
-
-
-def scenario(fn):
-    SCENARIOS.append(fn)
-    return fn
+scenario = Scenarios()
 
 
 def leaf(m, values=(1.0, 2.0, 3.0)):
@@ -182,7 +177,7 @@ def always_call_hooks_run_when_forward_raises(m):
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("fn", SCENARIOS, ids=lambda f: f.__name__)
+@scenario.each
 def test_scenario_matches_torch(fn):
     run_both(fn)
 

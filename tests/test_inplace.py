@@ -6,16 +6,11 @@ import re
 
 import pytest
 import torch
-from harness import run_both
 
 import tinytorch
+from harness import Scenarios, run_both
 
-SCENARIOS = []
-
-
-def scenario(fn):
-    SCENARIOS.append(fn)
-    return fn
+scenario = Scenarios()
 
 
 def leaf(m, values=(1.0, 2.0, 3.0)):
@@ -182,7 +177,7 @@ def optimizer_steps_bump_versions(m):
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("fn", SCENARIOS, ids=lambda f: f.__name__)
+@scenario.each
 def test_scenario_matches_torch(fn):
     run_both(fn)
 
