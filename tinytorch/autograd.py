@@ -119,9 +119,9 @@ class inference_mode(_GradMode):
 class TensorBase:
     """A raw array (NumPy or CuPy) with its place in the graph: `_ctx` is the node that produced it
     (None for a leaf), `_out_index` which of that node's outputs it is, `grad` its accumulated
-    gradient. A view also has `_base`, the tensor whose memory it shows, and a weak set of its own
-    views is kept on every tensor that has some (`_views`), so that an in-place op can give them new
-    nodes (inplace.py). A leaf keeps its hooks here (`_grad_hooks`, `_post_accumulate_hooks`); a
+    gradient. A view also has `_base`, the tensor whose memory it shows, and weak references to its
+    own views are kept on every tensor that has some (`_views`), so that an in-place op can give
+    them new nodes (inplace.py). A leaf keeps its hooks here (`_grad_hooks`, `_post_accumulate_hooks`); a
     non-leaf's hooks live on its node."""
 
     __slots__ = ("__dict__", "__weakref__", "_ctx", "_data", "_out_index", "grad", "requires_grad")
@@ -235,11 +235,11 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        raw, needs, record, wrap = [], [], False, None
+        raw, needs, record, wrap, first = [], [], False, None, None
         for a in args:
             if isinstance(a, TensorBase):
                 if wrap is None:
-                    wrap = type(a)._wrap
+                    wrap, first = type(a)._wrap, a
                 raw.append(a._data)
                 if a.requires_grad:
                     record = True
@@ -268,7 +268,7 @@ class Function:
                 ctx.grads = [None]
                 result = wrap(out, ctx, 0)
         if cls.view:
-            _mark_views(result if type(result) is tuple else (result,), args)
+            _mark_views(result if type(result) is tuple else (result,), first)
         return result
 
     @staticmethod
@@ -287,29 +287,35 @@ def _edge(t):
 
 
 def _kept_versions(kept):
-    """[(array, its version)] for the arrays forward kept on the node (attributes, tuples of them)."""
+    """[(array, its version)] for the arrays forward kept on the node (attributes, and tuples of
+    them other than shapes)."""
     types = _device.ARRAY_TYPES
     found = []
     for v in kept.values():
-        if isinstance(v, types):
+        kind = type(v)
+        if kind in types:
             found.append((v, version(v)))
-        elif type(v) is tuple:
-            found.extend([(x, version(x)) for x in v if isinstance(x, types)])
+        elif kind is tuple and v and type(v[0]) is not int:
+            found.extend([(x, version(x)) for x in v if type(x) in types])
     return found
 
 
-def _mark_views(outputs, args):
-    """Record, on each output that shares memory with the first tensor argument, its base tensor
-    (the first argument's base if that is a view itself), and on the base its views."""
-    source = next(a for a in args if isinstance(a, TensorBase))
+def _mark_views(outputs, source):
+    """Record, on each output that shares memory with `source` (the first tensor argument), its
+    base tensor (source's base if source is a view itself), and on the base a weak reference to it."""
     base = source if source._base is None else source._base
     root = storage(source._data)
     for out in outputs:
-        if storage(out._data) is root:
-            out._base = base
-            if base._views is None:
-                base._views = weakref.WeakSet()
-            base._views.add(out)
+        data = out._data
+        if data.base is None or storage(data) is not root:
+            continue
+        out._base = base
+        refs = base._views
+        if refs is None:
+            refs = base._views = []
+        elif len(refs) >= 16 and not len(refs) & (len(refs) - 1):  # at each power of two: drop dead ones
+            refs[:] = [r for r in refs if r() is not None]
+        refs.append(weakref.ref(out))
 
 
 def check_saved_versions(node):
@@ -401,7 +407,8 @@ def run_backward(tensor, grad, retain_graph=False, inputs=None, capture=None):
         found[id(tensor)] = (tensor, grad)
     else:
         root.grads[tensor._out_index] = grad
-        _walk(root, retain_graph, found, capture, wanted, taken)
+        with np.errstate(all="ignore"):  # gradients such as 1/x at 0 are inf or nan, silently as in torch
+            _walk(root, retain_graph, found, capture, wanted, taken)
     if capture is not None:
         return {k: g for k, (t, g) in found.items() if k in capture}
     for key, (t, g) in found.items():

@@ -14,6 +14,8 @@
 Either way the memory's version goes up (versions.py), so a node that kept the old values
 refuses to run backward.
 """
+import weakref
+
 from .autograd import TensorBase, is_grad_enabled
 from .ops.errors import shapes_error
 from .ops.views import AsStrided, CopySlices, MemoryMap
@@ -24,7 +26,7 @@ def check_inplace(target, op, through_view=False):
     """Raise torch's error for an in-place op that torch refuses before writing anything
     (`through_view`: the op writes through a view of target, as `t[0] = 1` does)."""
     data = target._data
-    if any(stride == 0 and n > 1 for stride, n in zip(data.strides, data.shape)):
+    if 0 in data.strides and any(stride == 0 and n > 1 for stride, n in zip(data.strides, data.shape)):
         raise RuntimeError(f"{op}: unsupported operation: more than one element of the written-to tensor refers to "
                            "a single memory location. Please clone() the tensor before performing the operation.")
     if is_grad_enabled():
@@ -39,7 +41,12 @@ def records(target, *operands):
     """Whether an in-place op on `target` with these operands joins the graph."""
     if not is_grad_enabled():
         return False
-    return target.requires_grad or any(isinstance(o, TensorBase) and o.requires_grad for o in operands)
+    if target.requires_grad:
+        return True
+    for o in operands:
+        if isinstance(o, TensorBase) and o.requires_grad:
+            return True
+    return False
 
 
 def write(target, op, values):
@@ -114,13 +121,11 @@ def _give_node(t, node, index):
 
 def _refresh_views(base):
     """Every live view of base shows the elements of its new node: an AsStrided node each."""
-    if not base._views:
-        return
+    views = [v for v in (r() for r in base._views or ()) if v is not None]
+    base._views = [weakref.ref(v) for v in views]
     memory = MemoryMap(base._data)
     root = storage(base._data)
-    for view in list(base._views):
-        if storage(view._data) is not root:  # base's memory was replaced (`.data = ...`): not a view any more
-            base._views.discard(view)
-            continue
-        node = AsStrided.apply(base, memory.positions(view._data), view._data)
-        _give_node(view, node._ctx, 0)
+    for view in views:
+        if storage(view._data) is root:  # else base's memory was replaced (`.data = ...`): not a view any more
+            node = AsStrided.apply(base, memory.positions(view._data), view._data)
+            _give_node(view, node._ctx, 0)
