@@ -4,14 +4,20 @@ import tinytorch as torch
 from tinytorch import nn
 
 
-def lecture_linear(fan_in, fan_out, bias=True, gain=1.0, std=None):
-    """nn.Linear initialised as in the lectures: W ~ N(0, 1) * std with std = gain / sqrt(fan_in)
-    unless given (lecture 4 sets the output layer's to 0.01), and b = 0."""
+def lecture_linear(fan_in, fan_out, bias=True, gain=1.0, std=None, draw_bias=False):
+    """nn.Linear holding a lecture's layer, drawn as the lecture draws it: W = randn((fan_in, fan_out))
+    * gain / sqrt(fan_in), or * std if given (lecture 4's output layer: 0.01), kept transposed as
+    nn.Linear keeps it; b = 0, or with `draw_bias` lecture 4's b2 = randn(fan_out) * 0 (zeros that
+    still take their draws). nn.Linear's own init draws are undone, so with torch's random streams
+    the layers take the lecture's numbers from the lecture's seed."""
+    state = torch.get_rng_state()
     layer = nn.Linear(fan_in, fan_out, bias=bias)
+    torch.set_rng_state(state)
     with torch.no_grad():
-        layer.weight.copy_(torch.randn(fan_out, fan_in) * (gain / fan_in ** 0.5 if std is None else std))
+        w = torch.randn(fan_in, fan_out)
+        layer.weight.copy_((w * gain / fan_in ** 0.5 if std is None else w * std).T)
         if bias:
-            layer.bias.zero_()
+            layer.bias.copy_(torch.randn(fan_out) * 0 if draw_bias else torch.zeros(fan_out))
     return layer
 
 

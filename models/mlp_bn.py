@@ -24,7 +24,7 @@ class BatchNormMLP(Generates, nn.Module):
         self.C = nn.Embedding(vocab_size, n_embd)
         self.W1 = lecture_linear(block_size * n_embd, n_hidden, bias=False, gain=5 / 3)
         self.bn = nn.BatchNorm1d(n_hidden, momentum=0.001)
-        self.W2 = lecture_linear(n_hidden, vocab_size, std=0.01)
+        self.W2 = lecture_linear(n_hidden, vocab_size, std=0.01, draw_bias=True)
 
     def forward(self, idx, targets=None):
         emb = self.C(fixed_context(idx, self.block_size))
