@@ -108,3 +108,29 @@ def test_prepare_writes_gpt2_shards_that_train_a_model(tmp_path, capsys):
                                                 f"--dataset={tmp_path / 'shards'}"])
     metrics = train(settings, tmp_path / "run", progress=False)
     assert metrics["steps"] == 3 and metrics["model_config"]["vocab_size"] == 50257
+
+
+@pytest.mark.parametrize("content", [b"", b"\x93NUMPY garbage", np.float32([1.5, 2.5])])
+def test_a_damaged_shard_is_an_error_naming_the_file(tmp_path, content):
+    paths = write_counting_shards(tmp_path, [40, 40])
+    if isinstance(content, bytes):
+        paths[1].write_bytes(content)
+    else:
+        np.save(paths[1], content)
+    with pytest.raises(ValueError, match=rf"shard {paths[1]} (is not a readable \.npy file|holds a float32 array)"):
+        ShardStream(paths, batch_size=2, block_size=3)
+
+
+def test_prepare_refuses_a_folder_holding_shards_unless_overwrite_is_given(tmp_path, capsys):
+    text = tmp_path / "a.txt"
+    text.write_text("The quick brown fox jumps over the lazy dog. " * 40)  # about 400 tokens
+    out = tmp_path / "shards"
+    main(["prepare", "--input", str(text), "--out", str(out), "--shard-tokens", "100"])
+    first = sorted(p.name for p in out.iterdir())
+    with pytest.raises(SystemExit) as exit_info:
+        main(["prepare", "--input", str(text), "--out", str(out), "--shard-tokens", "300"])
+    assert exit_info.value.code == 2
+    assert f"--out {out} already holds shards (" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == first
+    main(["prepare", "--input", str(text), "--out", str(out), "--shard-tokens", "300", "--overwrite"])
+    assert sorted(p.name for p in out.iterdir()) == ["train_000001.npy", "val_000000.npy"]  # no old shard left

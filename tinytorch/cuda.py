@@ -1,6 +1,6 @@
 """`tinytorch.cuda`, as torch.cuda: whether a GPU is there, synchronisation, and the CUDA random state."""
 from . import random, random_state
-from .device import import_cupy, loaded_cupy
+from .device import device, import_cupy, loaded_cupy
 
 
 def is_available():
@@ -21,6 +21,17 @@ def synchronize():
 
 def device_count():
     return import_cupy().cuda.runtime.getDeviceCount() if is_available() else 0
+
+
+def set_device(dev):
+    """Make GPU `dev` (an index, "cuda:N" or a device) the one CUDA tensors and NCCL use from now on
+    (a data-parallel process picks its LOCAL_RANK's GPU so)."""
+    index = dev if isinstance(dev, int) else device(dev).index
+    import_cupy().cuda.Device(index or 0).use()
+
+
+def current_device():
+    return import_cupy().cuda.Device().id
 
 
 def manual_seed(seed):

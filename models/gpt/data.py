@@ -6,6 +6,8 @@
 `load_state_dict()` capture its position so training resumes on the same batches.
 - In-memory datasets (characters, BPE text) are split 90 % train / 10 % val, and sampled as
   nanoGPT does: B windows at uniformly random offsets (`RandomWindows`).
+With `rank` and `world_size`, a sampler gives process `rank` its part of each global batch of
+world_size * B sequences, and its state is the global stream's (the same on every rank).
 - A folder of shards (see shards.py) is streamed in order (`ShardStream`).
 """
 import functools
@@ -78,17 +80,23 @@ def tokenizer_from_meta(meta):
 
 
 class RandomWindows:
-    """(x, y) from B windows of T+1 tokens at uniformly random offsets (nanoGPT's get_batch)."""
+    """(x, y) from B windows of T+1 tokens at uniformly random offsets (nanoGPT's get_batch).
 
-    def __init__(self, tokens, batch_size, block_size, seed):
+    Every rank draws the offsets of the whole global batch, world_size * B of them, from the same
+    stream and keeps its own B: the ranks together read what one process would read in world_size
+    consecutive batches (NumPy's streams give the same numbers drawn in one call or in several)."""
+
+    def __init__(self, tokens, batch_size, block_size, seed, rank=0, world_size=1):
         if len(tokens) < block_size + 1:
             raise ValueError(f"RandomWindows: {len(tokens)} tokens are too few for block_size {block_size}")
         self.tokens, self.B, self.T = tokens, batch_size, block_size
+        self.rank, self.world_size = rank, world_size
         self.rng = np.random.default_rng(seed)
         self.offsets = np.arange(block_size + 1)
 
     def next_batch(self):
-        starts = self.rng.integers(0, len(self.tokens) - self.T, size=self.B)
+        starts = self.rng.integers(0, len(self.tokens) - self.T, size=self.B * self.world_size)
+        starts = starts[self.rank * self.B:(self.rank + 1) * self.B]
         window = self.tokens[starts[:, None] + self.offsets].astype(np.int64)
         return np.ascontiguousarray(window[:, :-1]), np.ascontiguousarray(window[:, 1:])
 
@@ -109,8 +117,7 @@ class TokenArrays:
         self.name = name
 
     def batches(self, split, batch_size, block_size, seed, rank=0, world_size=1, shuffle=False):
-        # Random offsets need no coordination: ranks just draw from different seeds.
-        return RandomWindows(self.splits[split], batch_size, block_size, seed=[seed, rank])
+        return RandomWindows(self.splits[split], batch_size, block_size, seed, rank, world_size)
 
     def describe(self):
         return f"{self.name}: {len(self.splits['train']):,} train / {len(self.splits['val']):,} val tokens"
@@ -136,12 +143,17 @@ class ShardFolder:
 def text_documents(path):
     """The documents under path: a text file is one document; a folder gives each *.txt file under it."""
     path = Path(path)
-    if path.is_file():
-        return [path.read_text(encoding="utf-8")]
-    files = sorted(path.rglob("*.txt"))
+    files = [path] if path.is_file() else sorted(path.rglob("*.txt"))
     if not files:
         raise FileNotFoundError(f"no .txt files under {path}")
-    return [f.read_text(encoding="utf-8") for f in files]
+    return [read_utf8(f) for f in files]
+
+
+def read_utf8(path):
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path} is not UTF-8 text (byte {e.start}: {e.reason})") from None
 
 
 def open_dataset(spec):

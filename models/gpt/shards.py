@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tinytorch.serialization import atomic
+
 
 def write_shards(documents, out_dir, shard_tokens, encode, eot, progress=None):
     """Tokenize `documents` (an iterable of str) into shards of `shard_tokens` tokens in out_dir.
@@ -44,8 +46,25 @@ def write_shards(documents, out_dir, shard_tokens, encode, eot, progress=None):
 def _save_shard(out_dir, index, tokens):
     split = "val" if index == 0 else "train"
     path = out_dir / f"{split}_{index:06d}.npy"
-    np.save(path, tokens)
+    with atomic.replacing(path) as tmp, open(tmp, "wb") as f:
+        np.save(f, tokens)
     return path
+
+
+def open_shard(path):
+    """The tokens of the shard at `path`, memory-mapped; ValueError naming the file if it is not a 1-D
+    array of integer token ids."""
+    try:
+        tokens = np.load(path, mmap_mode="r")
+    except (OSError, ValueError, EOFError) as e:
+        raise ValueError(f"shard {path} is not a readable .npy file ({e}); write the shards again with "
+                         "prepare") from None
+    if not isinstance(tokens, np.ndarray):
+        tokens.close()
+        raise ValueError(f"shard {path} is an .npz archive, not 1-D token ids; write the shards again with prepare")
+    if tokens.ndim != 1 or tokens.dtype.kind not in "iu":
+        raise ValueError(f"shard {path} holds a {tokens.dtype} array of shape {tokens.shape}, not 1-D token ids")
+    return tokens
 
 
 def shard_paths(folder, split):
@@ -75,7 +94,7 @@ class ShardStream:
         self.shuffle, self.seed = shuffle, seed
         self.group = batch_size * block_size * world_size
         for p in self.paths:
-            n = len(np.load(p, mmap_mode="r"))
+            n = len(open_shard(p))
             if n < self.group + 1:
                 raise ValueError(f"ShardStream: shard {p} has {n} tokens, fewer than one step needs "
                                  f"(B*T*world_size + 1 = {self.group + 1})")
@@ -102,7 +121,7 @@ class ShardStream:
             self.epoch, self.shard = self.epoch + 1, 0
             self._order = self.order(self.epoch)
         self.position = 0
-        self.tokens = np.load(self.paths[self._order[self.shard]], mmap_mode="r")
+        self.tokens = open_shard(self.paths[self._order[self.shard]])
 
     def state_dict(self):
         return {"epoch": self.epoch, "shard": self.shard, "position": self.position}
@@ -110,4 +129,4 @@ class ShardStream:
     def load_state_dict(self, state):
         self.epoch, self.shard, self.position = state["epoch"], state["shard"], state["position"]
         self._order = self.order(self.epoch)
-        self.tokens = np.load(self.paths[self._order[self.shard]], mmap_mode="r")
+        self.tokens = open_shard(self.paths[self._order[self.shard]])

@@ -1,0 +1,4 @@
+"""tinytorch.nn.parallel: DistributedDataParallel (torch.nn.parallel's name)."""
+from .distributed import DistributedDataParallel
+
+__all__ = ["DistributedDataParallel"]
