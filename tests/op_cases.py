@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from strategies import (arrays, broadcast_shapes, dim_of, dims, index_arrays, non_contiguous, shapes,
+from strategies import (arrays, broadcast_shapes, dim_of, dims, index_arrays, lay_out, non_contiguous, shapes,
                         shrunk_to_broadcast, unary)
 
 
@@ -353,6 +353,210 @@ def _chain_of_views(m, a):
     return y, w, v
 
 
+# ---- scatter, windows, contractions, distances (issue 18's ops) ---------------------------------
+def _rng(data):
+    return np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1)))
+
+
+def scatter_inputs(reduce=None, distinct_places=False, domain="real"):
+    """x, an int64 index along a drawn dim (shaped no larger than x apart from that dim), and src
+    of the index's shape (torch's backward needs that). `distinct_places`: no two elements go to
+    one place (plain scatter's winner among them is unspecified); "distinct" values: x and src
+    together have no ties (amax, amin); "zeros": some zeros in both (prod's exact gradient)."""
+    def draw(data):
+        shape = data.draw(shapes(min_dims=1))
+        dim = data.draw(dim_of(shape))
+        axis = dim % len(shape)
+        rng = _rng(data)
+        n = shape[axis]
+        index_shape = tuple(data.draw(st.integers(1, n if distinct_places else 4)) if d == axis
+                            else data.draw(st.integers(1, s)) for d, s in enumerate(shape))
+        if distinct_places:
+            order = np.argsort(rng.random(index_shape[:axis] + (n,) + index_shape[axis + 1:]), axis=axis)
+            index = np.take(order, np.arange(index_shape[axis]), axis=axis)
+        else:
+            index = rng.integers(0, n, index_shape)
+        if domain == "distinct":
+            values = data.draw(arrays((int(np.prod(shape)) + int(np.prod(index_shape)),), "distinct"))
+            x, src = values[:int(np.prod(shape))].reshape(shape), values[int(np.prod(shape)):].reshape(index_shape)
+            x = lay_out(x, data.draw(st.sampled_from(("transposed", "strided"))))
+        else:
+            x, src = data.draw(non_contiguous(shape)), data.draw(arrays(index_shape))
+            if domain == "zeros":
+                x, src = (np.where(rng.random(a.shape) < 0.3, 0.0, a) for a in (x, src))
+        params = {"dim": dim}
+        if reduce is not None:
+            params["reduce"] = data.draw(st.sampled_from(reduce))
+            params["include_self"] = data.draw(st.booleans())
+        return [x, index, src], params
+    return draw
+
+
+def index_add_inputs(data):
+    """x, a 1-D index (repeats likely) into a drawn dim, source shaped for it, and alpha."""
+    shape = data.draw(shapes(min_dims=1))
+    dim = data.draw(dim_of(shape))
+    index = data.draw(hnp.arrays(np.int64, data.draw(st.integers(0, 4)), elements=st.integers(0, shape[dim] - 1)))
+    source = data.draw(arrays(shape[:dim % len(shape)] + index.shape + shape[dim % len(shape) + 1:]))
+    alpha = data.draw(st.sampled_from([1, -2.5]))
+    return [data.draw(non_contiguous(shape)), index, source], {"dim": dim, "alpha": alpha}
+
+
+def narrow_inputs(data):
+    shape = data.draw(shapes(min_dims=1))
+    dim = data.draw(dim_of(shape))
+    n = shape[dim]
+    start = data.draw(st.integers(-n, n))
+    length = data.draw(st.integers(0, n - (start + n if start < 0 else start)))
+    return [data.draw(non_contiguous(shape))], {"dim": dim, "start": start, "length": length}
+
+
+def unfold_inputs(data):
+    shape = data.draw(shapes(min_dims=1))
+    dim = data.draw(dim_of(shape))
+    return [data.draw(non_contiguous(shape))], {"dim": dim, "size": data.draw(st.integers(1, shape[dim])),
+                                                "step": data.draw(st.integers(1, 3))}
+
+
+def diagonal_inputs(data):
+    shape = data.draw(shapes(min_dims=2))
+    d1, d2 = data.draw(st.lists(dim_of(shape), min_size=2, max_size=2, unique_by=lambda d: d % len(shape)))
+    return [data.draw(non_contiguous(shape))], {"offset": data.draw(st.integers(-3, 3)), "dim1": d1, "dim2": d2}
+
+
+def with_zeros(data):
+    """An array with some zeros (cumprod's exact gradient around them)."""
+    shape = data.draw(shapes(min_dims=1))
+    x = data.draw(non_contiguous(shape))
+    x[_rng(data).random(shape) < 0.3] = 0.0
+    return [x], {"dim": data.draw(dim_of(shape))}
+
+
+def lerp_inputs(tensor_weight):
+    def draw(data):
+        if tensor_weight:
+            return nary(REAL, REAL, REAL)(data)
+        (start, end), _ = nary(REAL, REAL)(data)
+        return [start, end], {"weight": data.draw(st.sampled_from([-0.5, 0.3, 0.5, 0.8, 1.5]))}
+    return draw
+
+
+def diff_inputs(data):
+    shape = data.draw(shapes(min_dims=1))
+    dim = data.draw(dim_of(shape))
+    ends = []
+    for _ in range(2):
+        end_shape = tuple(data.draw(st.integers(1, 2)) if d == dim % len(shape) else s for d, s in enumerate(shape))
+        ends.append(data.draw(arrays(end_shape)) if data.draw(st.booleans()) else None)
+    return [data.draw(non_contiguous(shape))] + ends, {"n": data.draw(st.integers(0, 3)), "dim": dim}
+
+
+def scaled_product_inputs(batched):
+    """C broadcastable to the product's shape, A (b?, n, k), B (b?, k, p), beta and alpha."""
+    def draw(data):
+        lead = (data.draw(st.integers(1, 3)),) if batched else ()
+        n, k, p = (data.draw(st.integers(1, 4)) for _ in range(3))
+        c = data.draw(arrays(data.draw(shrunk_to_broadcast(lead + (n, p)))))
+        return [c, data.draw(non_contiguous(lead + (n, k))), data.draw(arrays(lead + (k, p)))], {
+            "beta": data.draw(st.sampled_from([1, 0.5, 0])), "alpha": data.draw(st.sampled_from([1, -2.0]))}
+    return draw
+
+
+def two_vectors(data):
+    return [data.draw(non_contiguous((data.draw(st.integers(1, 4)),))),
+            data.draw(arrays((data.draw(st.integers(1, 4)),)))], {}
+
+
+def kron_inputs(data):
+    a_shape, b_shape = data.draw(shapes(max_side=3)), data.draw(shapes(max_side=3))
+    return [data.draw(non_contiguous(a_shape)), data.draw(arrays(b_shape))], {}
+
+
+def tensordot_inputs(data):
+    """a and b sharing k contracted sizes at drawn positions; dims as an int or as two lists."""
+    contracted = tuple(data.draw(st.lists(st.integers(1, 3), max_size=2)))
+    free_a, free_b = (tuple(data.draw(st.lists(st.integers(1, 3), max_size=2))) for _ in range(2))
+    if data.draw(st.booleans()):
+        return [data.draw(non_contiguous(free_a + contracted)), data.draw(arrays(contracted + free_b))], {
+            "dims": len(contracted)}
+    k = len(contracted)
+    order_a = data.draw(st.permutations(range(len(free_a) + k)))
+    order_b = data.draw(st.permutations(range(len(free_b) + k)))
+    shape_a = [(free_a + contracted)[i] for i in order_a]
+    shape_b = [(contracted + free_b)[i] for i in order_b]
+    dims_a = [order_a.index(len(free_a) + j) for j in range(k)]
+    dims_b = [order_b.index(j) for j in range(k)]
+    return [data.draw(non_contiguous(tuple(shape_a))), data.draw(arrays(tuple(shape_b)))], {"dims": (dims_a, dims_b)}
+
+
+EINSUM_EQUATIONS = ["ij,jk->ik", "ij,jk", "bij,bjk->bik", "bhqd,bhkd->bhqk", "i,j->ij", "i,i->", "i,i", "ij->ji",
+                    "ij->", "ii->i", "ii", "iij->j", "ijk->kji", "ij,j->i", "ij,jk,kl->il", "ij,ij->ij", "Ab,bA->A",
+                    "...ij,...jk->...ik", "...i,...i->...", "...ij->ij", "i...->...", "b...,b...->b"]
+
+
+def einsum_inputs(data):
+    """A drawn equation with drawn sizes per label (a repeated label keeps its size within an
+    operand), ellipses covering drawn dims (fewer in some operands: broadcasting from the left),
+    and, for labels shared between operands, size 1 in some of them (broadcasting)."""
+    equation = data.draw(st.sampled_from(EINSUM_EQUATIONS))
+    terms = equation.partition("->")[0].split(",")
+    size = {c: data.draw(st.integers(2, 4)) for c in sorted(set(equation) - set(".,->"))}
+    batch = tuple(data.draw(st.lists(st.integers(1, 3), max_size=2)))
+    shared = {c for c in size if sum(c in t for t in terms) > 1}
+    operands = []
+    for k, term in enumerate(terms):
+        shape = []
+        for j, part in enumerate(term.split("...")):
+            if j:  # the ellipsis: the batch dims, some leading ones dropped
+                shape.extend(batch[data.draw(st.integers(0, len(batch))):])
+            shape.extend(1 if c in shared and term.count(c) == 1 and data.draw(st.integers(0, 3)) == 0 else size[c]
+                         for c in part)
+        operands.append(data.draw(non_contiguous(tuple(shape)) if k == 0 else arrays(tuple(shape))))
+    return operands, {"equation": equation}
+
+
+def cdist_inputs(data):
+    batch = tuple(data.draw(st.lists(st.integers(1, 2), max_size=1)))
+    m = data.draw(st.integers(1, 3))
+    x1 = data.draw(non_contiguous(batch + (data.draw(st.integers(1, 4)), m)))
+    x2 = data.draw(arrays((data.draw(st.integers(1, 4)), m)))
+    p = data.draw(st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.0, float("inf")]))
+    mode = "use_mm_for_euclid_dist" if p == 2 and data.draw(st.booleans()) else "use_mm_for_euclid_dist_if_necessary"
+    return [x1, x2], {"p": p, "compute_mode": mode}
+
+
+def _kron_in_torch(m, a, b):
+    """torch 2.13's kron backward fails on a transposed operand (a view() in its backward)."""
+    return m.kron(a.contiguous(), b.contiguous())
+
+
+def _scatter_(m, x, index, src, dim):
+    y = x * 1
+    y.scatter_(dim, index, src)
+    return y
+
+
+def _reduce_in_place(m, x, index, src, dim, reduce, include_self):
+    y = x * 1
+    y.scatter_reduce_(dim, index, src, reduce, include_self=include_self)
+    return y
+
+
+def _index_add_(m, x, index, source, dim, alpha):
+    y = x * 1
+    y.index_add_(dim, index, source, alpha=alpha)
+    return y
+
+
+def _diff(m, x, prepend, append, n, dim):
+    return m.diff(x, n, dim, prepend=prepend, append=append)
+
+
+def matmul_2d_inputs(data):
+    n, k, p = (data.draw(st.integers(1, 4)) for _ in range(3))
+    return [data.draw(non_contiguous((n, k))), data.draw(arrays((k, p)))], {}
+
+
 REAL, POS, NONZERO = "real", "positive", "nonzero"
 
 OPS = [
@@ -491,5 +695,51 @@ OPS = [
     Op("lecture5_dlogits", _lecture5_dlogits, classes_inputs),
     Op("view_taken_before_base_changed", _view_taken_before_base_changed, operand_inputs(REAL, REAL, into_row=True)),
     Op("chain_of_views", _chain_of_views, unary(min_dims=1)),
+    # ---- scatter and index_add (ops/scatter.py) ------------------------------------------------
+    Op("scatter", lambda m, x, i, src, dim: x.scatter(dim, i, src), scatter_inputs(distinct_places=True)),
+    Op("scatter_value", lambda m, x, i, src, dim: m.scatter(x, dim, i, -1.5), scatter_inputs(distinct_places=True)),
+    Op("scatter_legacy_reduce", lambda m, x, i, src, dim, reduce, include_self: x.detach().scatter(
+        dim, i, src.detach(), reduce="add" if reduce == "sum" else "multiply"),
+       scatter_inputs(reduce=("sum", "prod")), differentiable=False),
+    Op("scatter_", _scatter_, scatter_inputs(distinct_places=True)),
+    Op("scatter_add", lambda m, x, i, src, dim: m.scatter_add(x, dim, i, src), scatter_inputs()),
+    Op("scatter_add_", lambda m, x, i, src, dim: (x * 1).scatter_add_(dim, i, src), scatter_inputs()),
+    Op("scatter_reduce_sum_mean", lambda m, x, i, src, dim, reduce, include_self: x.scatter_reduce(
+        dim, i, src, reduce, include_self=include_self), scatter_inputs(reduce=("sum", "mean"))),
+    Op("scatter_reduce_amax_amin", lambda m, x, i, src, dim, reduce, include_self: m.scatter_reduce(
+        x, dim, i, src, reduce, include_self=include_self), scatter_inputs(reduce=("amax", "amin"), domain="distinct")),
+    Op("scatter_reduce_prod", lambda m, x, i, src, dim, reduce, include_self: x.scatter_reduce(
+        dim, i, src, reduce, include_self=include_self), scatter_inputs(reduce=("prod",))),
+    Op("scatter_reduce_prod_zeros", lambda m, x, i, src, dim, reduce, include_self: x.scatter_reduce(
+        dim, i, src, reduce, include_self=include_self), scatter_inputs(reduce=("prod",), domain="zeros")),
+    Op("scatter_reduce_", _reduce_in_place, scatter_inputs(reduce=("sum", "prod", "mean"))),
+    Op("index_add", lambda m, x, i, s, dim, alpha: x.index_add(dim, i, s, alpha=alpha), index_add_inputs),
+    Op("index_add_", _index_add_, index_add_inputs),
+    # ---- views: narrow, windows, diagonals --------------------------------------------------------
+    Op("narrow", lambda m, a, dim, start, length: a.narrow(dim, start, length), narrow_inputs),
+    Op("narrow_fn", lambda m, a, dim, start, length: m.narrow(a, dim, m.tensor(start), length), narrow_inputs),
+    Op("unfold", lambda m, a, dim, size, step: a.unfold(dim, size, step), unfold_inputs),
+    Op("diagonal", lambda m, a, **p: m.diagonal(a, **p), diagonal_inputs),
+    # ---- running products and extremes, interpolation, differences ------------------------------
+    Op("cumprod", lambda m, a, dim: a.cumprod(dim), unary(min_dims=1, dim=dim_of)),
+    Op("cumprod_zeros", lambda m, a, dim: m.cumprod(a, dim=dim), with_zeros),
+    Op("cummax", lambda m, a, dim: tuple(a.cummax(dim)), unary("distinct", min_dims=1, dim=dim_of)),
+    Op("cummin", lambda m, a, dim: tuple(m.cummin(a, dim)), unary("distinct", min_dims=1, dim=dim_of)),
+    Op("lerp", lambda m, a, b, weight: m.lerp(a, b, weight), lerp_inputs(tensor_weight=False)),
+    Op("lerp_tensor_weight", lambda m, a, b, w: a.lerp(b, w), lerp_inputs(tensor_weight=True)),
+    Op("lerp_", lambda m, a, b, w: (a * 1).lerp_(b, w), operand_inputs(REAL, REAL, REAL)),
+    Op("diff", _diff, diff_inputs),
+    # ---- products, contractions, distances ---------------------------------------------------------
+    Op("addmm", lambda m, c, a, b, beta, alpha: m.addmm(c, a, b, beta=beta, alpha=alpha),
+       scaled_product_inputs(batched=False)),
+    Op("baddbmm", lambda m, c, a, b, beta, alpha: c.baddbmm(a, b, beta=beta, alpha=alpha),
+       scaled_product_inputs(batched=True)),
+    Op("outer", lambda m, a, b: m.outer(a, b), two_vectors),
+    Op("kron", lambda m, a, b: m.kron(a, b), kron_inputs, torch_fn=_kron_in_torch),
+    Op("tensordot", lambda m, a, b, dims: m.tensordot(a, b, dims=dims), tensordot_inputs),
+    Op("einsum", lambda m, *ops, equation: m.einsum(equation, *ops), einsum_inputs),
+    Op("einsum_list_and_sublist", lambda m, a, b: (m.einsum("ij,jk", [a, b]), m.einsum(a, [0, 1], b, [1, 2], [0, 2])),
+       matmul_2d_inputs),
+    Op("cdist", lambda m, a, b, **p: m.cdist(a, b, **p), cdist_inputs),
 ]
 

@@ -8,26 +8,11 @@ outputs are compared line for line.
 """
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = REPO / "examples"
-TINYTORCH = ["-m", "tinytorch.run_as_torch"]
-
-
-def run(launcher, script, *args):
-    proc = subprocess.run([sys.executable, *launcher, str(EXAMPLES / script), *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=120, env=dict(os.environ, OMP_NUM_THREADS="1"))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc.stdout
-
-
-def losses(stdout, pattern=r"^step \d+: loss ([\d.]+)$"):
-    return [float(x) for x in re.findall(pattern, stdout, re.M)]
+from scripts import TINYTORCH, losses, run_example
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +33,7 @@ def sampled_names(stdout, count):
 @pytest.mark.torch
 def test_bigram_lecture_prints_what_torch_prints(few_names):
     args = ["--input", str(few_names), "--steps", "30", "--samples", "3"]
-    ours, theirs = run(TINYTORCH, "makemore_bigram.py", *args), run([], "makemore_bigram.py", *args)
+    ours, theirs = run_example(TINYTORCH, "makemore_bigram.py", *args), run_example([], "makemore_bigram.py", *args)
     assert ours == theirs
     curve = losses(ours)
     assert curve[0] > 3.5 and curve[-1] < 2.7, curve
@@ -58,7 +43,7 @@ def test_bigram_lecture_prints_what_torch_prints(few_names):
 @pytest.mark.torch
 def test_mlp_lecture_prints_what_torch_prints():
     args = ["--steps", "600", "--samples", "3"]
-    ours, theirs = run(TINYTORCH, "makemore_mlp.py", *args), run([], "makemore_mlp.py", *args)
+    ours, theirs = run_example(TINYTORCH, "makemore_mlp.py", *args), run_example([], "makemore_mlp.py", *args)
     assert ours == theirs
     final = dict(re.findall(r"^(train|dev) loss ([\d.]+)$", ours, re.M))
     assert float(final["train"]) < 2.7 and float(final["dev"]) < 2.7, ours
@@ -74,7 +59,7 @@ def test_notebook_prints_torchs_lines_and_its_losses_within_1e3():
     run_as_torch (samples, counts, printed tensors, shapes, the first loss of each run), except the
     training losses after step 0, which agree within 1e-3."""
     args = ["--input", str(Path(os.environ["TINYTORCH_DATA"]) / "names.txt")]
-    ours, theirs = run(TINYTORCH, "makemore_notebook.py", *args), run([], "makemore_notebook.py", *args)
+    ours, theirs = run_example(TINYTORCH, "makemore_notebook.py", *args), run_example([], "makemore_notebook.py", *args)
     ours, theirs = ours.splitlines(), theirs.splitlines()
     assert len(ours) == len(theirs)
     for mine, torchs in zip(ours, theirs):

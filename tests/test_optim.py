@@ -7,43 +7,8 @@ import tinytorch
 import tinytorch.nn as nn
 from devices import on_devices
 from harness import assert_same
+from optim_twins import TOLERANCE, batches, mlp, train, twin_models
 from tinytorch.nn.utils import clip_grad_norm_, clip_grad_value_, parameters_to_vector, vector_to_parameters
-
-
-def mlp(m, dtype):
-    """Sequential(Linear, LayerNorm, Tanh, Linear) built with m = torch or tinytorch."""
-    return m.nn.Sequential(m.nn.Linear(4, 8), m.nn.LayerNorm(8), m.nn.Tanh(), m.nn.Linear(8, 3)).to(dtype)
-
-
-def twin_models(dtype_name, device="cpu"):
-    """A torch model (on the CPU) and a tinytorch model on `device` holding the torch model's weights."""
-    torch.manual_seed(0)
-    ref = mlp(torch, getattr(torch, dtype_name))
-    ours = mlp(tinytorch, getattr(tinytorch, dtype_name))
-    ours.load_state_dict({k: v.detach().numpy() for k, v in ref.state_dict().items()})
-    return ref, ours.to(device)
-
-
-def batches(n_steps, dtype_name):
-    rng = np.random.default_rng(1)
-    return [(rng.standard_normal((16, 4)).astype(dtype_name), rng.standard_normal((16, 3)).astype(dtype_name))
-            for _ in range(n_steps)]
-
-
-def train(m, model, opt, data, max_norm=None, device="cpu"):
-    """Steps of MSE regression; returns the gradient norms clip_grad_norm_ reported."""
-    norms = []
-    for x, y in data:
-        opt.zero_grad()
-        loss = ((model(m.tensor(x, device=device)) - m.tensor(y, device=device)) ** 2).mean()
-        loss.backward()
-        if max_norm is not None:
-            norms.append(float(m.nn.utils.clip_grad_norm_(model.parameters(), max_norm)))
-        opt.step()
-    return norms
-
-
-TOLERANCE = {"float64": dict(atol=1e-12, rtol=1e-10), "float32": dict(atol=2e-6, rtol=1e-5)}
 
 
 @pytest.mark.torch
@@ -90,15 +55,19 @@ def test_optimizer_matches_torch(name, kw, dtype_name, device):
 @pytest.mark.torch
 @pytest.mark.parametrize("dtype_name", ["float64", "float32"])
 @pytest.mark.parametrize("name,kw", [case for case in OPTIMIZER_CASES if case[0] != "SGD"])
-def test_adam_numba_update_matches_torch(name, kw, dtype_name, monkeypatch, cpu_kernels_asked):
-    """kernels="numba": Adam and AdamW update in one Numba pass (amsgrad keeps the NumPy code)."""
+@pytest.mark.parametrize("kernels", ["numpy", "numba"])
+def test_adam_update_kernels_match_torch(name, kw, dtype_name, kernels, kernels_used):
+    """Adam and AdamW update through the kernel adam_update_ (with kernels="numba" one Numba pass for
+    float32); amsgrad runs the NumPy halves around its maximum."""
     import tinytorch.backends as backends
-    monkeypatch.setattr(backends, "kernels", "numba")
     ref, ours = twin_models(dtype_name)
     data = batches(5, dtype_name)
     train(torch, ref, getattr(torch.optim, name)(ref.parameters(), foreach=False, **kw), data)
-    train(tinytorch, ours, getattr(tinytorch.optim, name)(ours.parameters(), **kw), data)
-    assert cpu_kernels_asked and set(cpu_kernels_asked) == {"adam_update_"}
+    with backends.using(kernels=kernels):
+        train(tinytorch, ours, getattr(tinytorch.optim, name)(ours.parameters(), **kw), data)
+    numba_kernel = kernels == "numba" and dtype_name == "float32"
+    expected = set() if kw.get("amsgrad") else {f"tinytorch.kernels.{'cpu' if numba_kernel else 'numpy'}.adam"}
+    assert kernels_used.get("adam_update_", set()) == expected
     assert_same(ours.state_dict(), ref.state_dict(), "parameters", **TOLERANCE[dtype_name])
 
 

@@ -15,9 +15,11 @@ A name tinytorch lacks raises `NotSupportedError` ("tinytorch does not support '
 yet"): as an attribute it is also an AttributeError (so `hasattr(torch, "compile")`-style
 feature checks still work), as an import also a ModuleNotFoundError. Names that scripts
 touch only for GPU speed or multi-GPU runs have harmless stand-ins (`_FALLBACKS`, used only
-where tinytorch itself lacks the name): `torch.compile` returns the model unchanged with a
-warning, `torch.backends` holds settable flags, `autocast` and `GradScaler` do nothing (no
-mixed precision here), and `torch.distributed` imports but refuses to start.
+where tinytorch itself lacks the name): `torch.compile`, `torch.jit.script` and `torch.jit.trace`
+return the model unchanged with a warning, `torch.backends` holds settable flags, `autocast` and
+`GradScaler` do nothing (no mixed precision here), and `torch.jit.save`/`load` and
+`torch.onnx.export` import but refuse to run. `torch.distributed` and `torch.nn.parallel` are
+tinytorch's own (MPI and NCCL engines, DistributedDataParallel).
 
 `python -m tinytorch.run_as_torch script.py [args]` installs this and runs the script.
 """
@@ -26,6 +28,7 @@ import importlib.abc
 import importlib.util
 import sys
 import types
+import typing
 import warnings
 
 import tinytorch
@@ -50,9 +53,8 @@ def _not_supported_message(torch_name):
 
 # ---- stand-ins for names that only tune GPU speed or scale out ----------------------------------
 # Training scripts touch these even on a CPU: they set TF32 flags, wrap the model in
-# torch.compile, build a GradScaler that torch itself disables without CUDA, and import the
-# distributed API at the top. Here they run harmlessly; what cannot (starting a process group,
-# wrapping a model in DDP) raises NotSupportedError when called, not when imported.
+# torch.compile and build a GradScaler that torch itself disables without CUDA. Here they run
+# harmlessly; what cannot (saving TorchScript) raises NotSupportedError when called, not when imported.
 def compile(model=None, **options):
     """torch.compile: tinytorch has no graph compiler, so the model (or function) runs as it is.
     Works as `compile(model)`, `@compile` and `@compile(mode=...)`."""
@@ -117,6 +119,34 @@ class GradScaler:
         pass
 
 
+def _unchanged(torch_name, what):
+    """A stand-in for torch.jit's compilers and markers: returns the function or module it is given
+    as it is (so it runs as ordinary Python), warning when `what` names what was skipped. Works
+    bare (`@torch.jit.script`), called (`torch.jit.trace(model, example)`) and with options
+    only (`@torch.jit.ignore(drop=True)`)."""
+    def stand_in(obj=None, *args, **kwargs):
+        if not callable(obj):
+            return lambda fn: stand_in(fn)
+        if what:
+            warnings.warn(f"tinytorch does not support {torch_name}; {what}", stacklevel=2)
+        return obj
+    stand_in.__name__ = stand_in.__qualname__ = torch_name.rpartition(".")[2]
+    return stand_in
+
+
+def _annotate(the_type, value):
+    """torch.jit.annotate: the value itself (the type only matters to TorchScript)."""
+    return value
+
+
+class ScriptModule:
+    """torch.jit.ScriptModule, for isinstance checks: nothing is one here (no TorchScript)."""
+
+
+class ScriptFunction:
+    """torch.jit.ScriptFunction, for isinstance checks: nothing is one here (no TorchScript)."""
+
+
 def _unavailable():
     return False
 
@@ -132,9 +162,6 @@ def _refused(torch_name):
 def _stand_ins():
     ns = types.SimpleNamespace
     amp = ns(autocast=autocast, GradScaler=GradScaler)
-    distributed = ns(is_available=_unavailable, is_initialized=_unavailable, **{
-        name: _refused(f"torch.distributed.{name}")
-        for name in ("init_process_group", "destroy_process_group", "all_reduce", "barrier", "get_rank", "get_world_size")})
     return {
         "torch.compile": compile,
         "torch.set_float32_matmul_precision": set_float32_matmul_precision,
@@ -147,9 +174,26 @@ def _stand_ins():
         "torch.backends.cudnn": ns(enabled=True, benchmark=False, deterministic=False, allow_tf32=True,
                                    is_available=_unavailable),
         "torch.backends.mps": ns(is_available=_unavailable, is_built=_unavailable),
-        "torch.distributed": distributed,
-        "torch.nn.parallel": ns(DistributedDataParallel=_refused("torch.nn.parallel.DistributedDataParallel")),
+        "torch.jit": _jit(),
+        "torch.onnx": ns(export=_refused("torch.onnx.export"), dynamo_export=_refused("torch.onnx.dynamo_export"),
+                         is_in_onnx_export=_unavailable),
+        "torch.compiler": ns(is_compiling=_unavailable, is_dynamo_compiling=_unavailable, reset=lambda: None,
+                             disable=_unchanged("torch.compiler.disable", "")),
     }
+
+
+def _jit():
+    """torch.jit without TorchScript: script and trace hand back what they are given (with a
+    warning), the markers (ignore, unused, export) do the same silently, is_scripting and
+    is_tracing are False, and save and load refuse."""
+    skipped = "the function or module runs unchanged as Python"
+    return types.SimpleNamespace(
+        script=_unchanged("torch.jit.script", skipped), trace=_unchanged("torch.jit.trace", skipped),
+        trace_module=_unchanged("torch.jit.trace_module", skipped), freeze=_unchanged("torch.jit.freeze", skipped),
+        ignore=_unchanged("torch.jit.ignore", ""), unused=_unchanged("torch.jit.unused", ""),
+        export=_unchanged("torch.jit.export", ""), annotate=_annotate, Final=typing.Final,
+        is_scripting=_unavailable, is_tracing=_unavailable, ScriptModule=ScriptModule, ScriptFunction=ScriptFunction,
+        save=_refused("torch.jit.save"), load=_refused("torch.jit.load"))
 
 
 _FALLBACKS = _stand_ins()
@@ -275,10 +319,15 @@ class _TorchFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         pass
 
 
+def installed():
+    """Whether install() has made `import torch` give tinytorch in this process."""
+    return any(isinstance(f, _TorchFinder) for f in sys.meta_path)
+
+
 def install():
     """From now on in this process, `import torch` (and any `torch.<sub>` import) gives
     tinytorch. Returns the `torch` alias. Calling it again does nothing more."""
-    if not any(isinstance(f, _TorchFinder) for f in sys.meta_path):
+    if not installed():
         real = sorted(n for n, m in sys.modules.items()
                       if (n == "torch" or n.startswith("torch.")) and not isinstance(m, TorchAlias))
         if real:

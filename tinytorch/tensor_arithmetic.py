@@ -1,5 +1,6 @@
 """`ArithmeticMixin`: Tensor's operators (+ - * / ** @, comparisons, bitwise ops) and in-place
-updates (`add_`, `x += y`, `fill_`, `copy_`, ...), and `matmul`."""
+updates (`add_`, `x += y`, `fill_`, `copy_`, ...), products (addmm, baddbmm, outer, kron), and
+`matmul`."""
 import numpy as np
 
 from . import dtypes as _dt
@@ -9,6 +10,7 @@ from .inplace import check_inplace, modify, records, write
 from .ops import elementwise as E
 from .ops import linalg as L
 from .ops.errors import shapes_error
+from .ops.quiet import quiet
 from .tensor_helpers import (
     _SCALARS,
     _as_tensor,
@@ -56,10 +58,13 @@ class ArithmeticMixin:
         return _binary(E.Div, other, self, "div", true_divide=True)
 
     def __pow__(self, other):
-        return _binary(E.Pow, self, other, "pow")
+        if type(other) is int and other < 0 and self._data.dtype.kind in "biu":
+            raise RuntimeError(f"pow: Integers to negative integer powers are not allowed ({self.dtype} tensor ** "
+                               f"{other}).")
+        return _quiet_binary(E.Pow, self, other, "pow")
 
     def __rpow__(self, other):
-        return _binary(E.Pow, other, self, "pow")
+        return _quiet_binary(E.Pow, other, self, "pow")
 
     def __matmul__(self, other):
         return matmul(self, other)
@@ -68,13 +73,16 @@ class ArithmeticMixin:
         return matmul(_as_tensor(other, self), self)
 
     def __floordiv__(self, other):
-        return _raw_binary(np.floor_divide, self, other, "floor_divide")
+        return _rounded_division(E.FloorDivide, self, other, "floor_divide")
 
     def __rfloordiv__(self, other):
-        return _raw_binary(np.floor_divide, other, self, "floor_divide")
+        return _rounded_division(E.FloorDivide, other, self, "floor_divide")
 
     def __mod__(self, other):
-        return _raw_binary(np.remainder, self, other, "remainder")
+        return _rounded_division(E.Remainder, self, other, "remainder")
+
+    def __rmod__(self, other):
+        return _rounded_division(E.Remainder, other, self, "remainder")
 
     def __neg__(self):
         return self.neg()
@@ -91,17 +99,17 @@ class ArithmeticMixin:
         return self._wrap(~self._data)
 
     def __and__(self, other):
-        return _raw_binary(np.bitwise_and, self, other, "bitwise_and")
+        return _bitwise(np.bitwise_and, self, other, "bitwise_and")
 
     __rand__ = __and__
 
     def __or__(self, other):
-        return _raw_binary(np.bitwise_or, self, other, "bitwise_or")
+        return _bitwise(np.bitwise_or, self, other, "bitwise_or")
 
     __ror__ = __or__
 
     def __xor__(self, other):
-        return _raw_binary(np.bitwise_xor, self, other, "bitwise_xor")
+        return _bitwise(np.bitwise_xor, self, other, "bitwise_xor")
 
     __rxor__ = __xor__
 
@@ -149,7 +157,7 @@ class ArithmeticMixin:
         if rounding_mode == "floor":
             return self // other
         if rounding_mode == "trunc":
-            return _raw_binary(lambda a, b: array_module(a).trunc(a / b).astype(np.result_type(a, b)), self, other, "div")
+            return _rounded_division(E.TruncDivide, self, other, "div")
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}")
 
     divide = true_divide = div
@@ -166,6 +174,55 @@ class ArithmeticMixin:
         return matmul(self, other)
 
     mm = bmm = matmul
+
+    # ---- products: scaled sums of matrix products, outer and Kronecker products --------------
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        """beta * self + alpha * (mat1 @ mat2) for matrices mat1 (n, k), mat2 (k, p) (ops/linalg.py)."""
+        return self._scaled_product("addmm", 2, mat1, mat2, beta, alpha, L.Addmm)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        """beta * self + alpha * (batch1 @ batch2) for batches (b, n, k) and (b, k, p)."""
+        return self._scaled_product("baddbmm", 3, batch1, batch2, beta, alpha, L.Baddbmm)
+
+    def _scaled_product(self, op, ndim, a, b, beta, alpha, fn):
+        for name, t in (("first", a), ("second", b)):
+            if not isinstance(t, TensorBase) or t.ndim != ndim:
+                raise RuntimeError(f"{op}: the {name} operand must be a {ndim}-D tensor, got "
+                                   f"{getattr(t, 'ndim', type(t).__name__)}-D")
+        _same_device(op, self, a, b)
+        if a.shape[:-2] != b.shape[:-2] or a.shape[-1] != b.shape[-2]:
+            raise shapes_error(op, a.shape, b.shape, why="cannot be multiplied (batch dims must be equal and the "
+                               "inner dimensions agree)")
+        product_shape = tuple(a.shape[:-1]) + (b.shape[-1],)
+        try:
+            fits = np.broadcast_shapes(tuple(self.shape), product_shape) == product_shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise shapes_error(op, self.shape, product_shape, why="do not match: self must broadcast to the product's")
+        if not self._data.dtype == a._data.dtype == b._data.dtype:
+            raise RuntimeError(f"{op}: expected self, and both operands to have one dtype, got {self.dtype}, {a.dtype} "
+                               f"and {b.dtype}")
+        return fn.apply(self, a, b, _item(beta), _item(alpha))
+
+    def outer(self, vec2):
+        """self_i * vec2_j for two vectors (torch's own composite: a column times a row)."""
+        if self.ndim != 1 or not isinstance(vec2, TensorBase) or vec2.ndim != 1:
+            raise RuntimeError(f"outer: expected two 1-D tensors, got {self.ndim}-D and "
+                               f"{getattr(vec2, 'ndim', type(vec2).__name__)}-D")
+        return self.reshape(-1, 1) * vec2
+
+    ger = outer
+
+    def kron(self, other):
+        """The Kronecker product: block (i, j, ...) of the result is self[i, j, ...] * other, for
+        operands of any dims (the fewer padded with leading ones)."""
+        nd = max(self.ndim, other.ndim)
+        a = self.reshape((1,) * (nd - self.ndim) + tuple(self.shape))
+        b = other.reshape((1,) * (nd - other.ndim) + tuple(other.shape))
+        spread_a = a.reshape(tuple(s for n in a.shape for s in (n, 1)))
+        spread_b = b.reshape(tuple(s for n in b.shape for s in (1, n)))
+        return (spread_a * spread_b).reshape(tuple(m * n for m, n in zip(a.shape, b.shape)))
 
     # ---- in-place ---------------------------------------------------------------------------
     # torch's rules (refused on a leaf that requires grad, recorded in the graph when something
@@ -266,6 +323,35 @@ class ArithmeticMixin:
 
 def _requires_grad(x):
     return isinstance(x, TensorBase) and x.requires_grad
+
+
+_quiet_binary = quiet(_binary)  # pow: 0 ** -1 = inf and (-8) ** (1/3) = nan, without NumPy's warnings
+
+
+def _bitwise(ufunc, a, b, name):
+    """A bitwise op of integer or bool operands; floating ones are refused as torch refuses them."""
+    try:
+        return _raw_binary(ufunc, a, b, name)
+    except TypeError:
+        if any(isinstance(v, float) or isinstance(v, TensorBase) and v._data.dtype.kind == "f" for v in (a, b)):
+            raise NotImplementedError(f"{name}: not implemented for floating-point operands "
+                                      f"({_operand_names(a)} and {_operand_names(b)})") from None
+        raise
+
+
+def _operand_names(v):
+    return f"a {v.dtype} tensor" if isinstance(v, TensorBase) else f"{type(v).__name__} {v!r}"
+
+
+def _rounded_division(fn, a, b, name):
+    """fn (E.FloorDivide, E.Remainder or E.TruncDivide) of a and b with torch's promotion; a tensor
+    and a Python number that leave its dtype as it is (int with an int tensor, any number with a
+    floating one) go straight to fn, skipping _binary's promotion."""
+    t, v = (a, b) if isinstance(a, TensorBase) else (b, a)
+    kind = t._data.dtype.kind
+    if type(v) is int and kind in "iu" or type(v) in (int, float) and kind == "f":
+        return fn.apply(a, b)
+    return _binary(fn, a, b, name)
 
 
 def matmul(a, b):

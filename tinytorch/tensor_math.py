@@ -1,16 +1,19 @@
 """`MathMixin`: Tensor's unary math (exp, tanh, clamp, masked_fill, ...), reductions (sum,
-max, argmax, ...) and histograms (histc, histogram, bincount); and `where`."""
+max, argmax, ...), running products and extremes (cumprod, cummax), lerp, diff and histograms
+(histc, histogram, bincount); and `where`."""
 import builtins
+import math
 import numbers
+import warnings
 
 import numpy as np
 
 from . import dtypes as _dt
 from .autograd import TensorBase
 from .device import array_module
-from .ops import elementwise as E, histograms as H, reduction as R
+from .ops import cumulative as C, elementwise as E, histograms as H, lerp as L, movement as M, reduction as R
 from .ops.errors import shapes_error
-from .tensor_helpers import (_ValuesIndices, _as_tensor, _binary, _cast, _item, _normalize_axis, _one_axis,
+from .tensor_helpers import (_SCALARS, _ValuesIndices, _as_tensor, _binary, _cast, _item, _normalize_axis, _one_axis,
                              _operand_dtype, _raw_binary, _return_type, _same_device, _scalar, _shape_of,
                              numpy_argument_names)
 
@@ -76,7 +79,10 @@ class MathMixin:
         return self * self
 
     def sign(self):
-        return self._wrap(array_module(self._data).sign(self._data))
+        a = self._data
+        if a.dtype.kind == "f":  # torch's (0 < x) - (x < 0): NaN's sign is 0, not NaN
+            return self._wrap((a > 0).astype(a.dtype) - (a < 0))
+        return self._wrap(a.copy() if a.dtype.kind == "b" else array_module(a).sign(a))
 
     def floor(self):
         return self._wrap(array_module(self._data).floor(self._data))
@@ -112,6 +118,9 @@ class MathMixin:
             out = self if min is None else self.maximum(_as_tensor(min, self))
             return out if max is None else out.minimum(_as_tensor(max, self))
         lo, hi = _item(min), _item(max)
+        for name, bound in (("min", lo), ("max", hi)):
+            if bound is not None and not isinstance(bound, _SCALARS):
+                raise TypeError(f"clamp(): argument '{name}' must be a number or a Tensor, not {type(bound).__name__}")
         x = self
         if x._data.dtype.kind in "biu" and any(isinstance(b, builtins.float) for b in (lo, hi)):
             x = x.to(_dt.get_default_dtype())
@@ -154,6 +163,8 @@ class MathMixin:
         if isinstance(value, TensorBase):
             return where(mask, value, self)
         value = _item(value)
+        if not isinstance(value, _SCALARS):
+            raise TypeError(f"masked_fill(): argument 'value' must be a number or a Tensor, not {type(value).__name__}")
         fill = np.asarray(value, dtype=self._data.dtype) if isinstance(self._data, np.ndarray) else value
         try:
             return E.Where.apply(mask, fill, self, op="MaskedFill")
@@ -166,43 +177,58 @@ class MathMixin:
     # ---- reductions -------------------------------------------------------------------------
     @numpy_argument_names
     def sum(self, dim=None, keepdim=False, dtype=None):
-        x = self.to(dtype) if dtype is not None else self
+        x = self._as_dtype(dtype, "sum")
         if x._data.dtype.kind in "bi" and dtype is None and x._data.dtype != np.int64:
             x = x.to(_dt.int64)
-        return R.Sum.apply(x, _normalize_axis(dim, x.ndim, "sum"), keepdim)
+        return R.Sum.apply(x, _reduced_axes(dim, x.ndim, "sum"), keepdim)
 
     @numpy_argument_names
     def mean(self, dim=None, keepdim=False, dtype=None):
-        x = self.to(dtype) if dtype is not None else self
+        x = self._as_dtype(dtype, "mean")
         if x._data.dtype.kind not in "fc":
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point "
                                f"or complex dtype. Got: {x.dtype.name.capitalize()}")
-        return R.Mean.apply(x, _normalize_axis(dim, x.ndim, "mean"), keepdim)
+        return R.Mean.apply(x, _reduced_axes(dim, x.ndim, "mean"), keepdim)
 
     @numpy_argument_names
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        if isinstance(unbiased, builtins.bool) or unbiased is None:
-            c = 1 if correction is None and unbiased is None else (correction if correction is not None else builtins.int(unbiased))
-        else:
-            raise TypeError(f"var(): 'unbiased' must be a bool, got {unbiased!r}")
-        return R.Var.apply(self._floating(), _normalize_axis(dim, self.ndim, "var"), c, keepdim)
+        return self._variance("var", dim, unbiased, keepdim, correction)
 
     @numpy_argument_names
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        return self._variance("std", dim, unbiased, keepdim, correction).sqrt()
+
+    def _variance(self, op, dim, unbiased, keepdim, correction):
+        """The variance behind var and std; with no degrees of freedom left it warns as torch does."""
+        if isinstance(unbiased, builtins.bool) or unbiased is None:
+            c = 1 if correction is None and unbiased is None else (correction if correction is not None else builtins.int(unbiased))
+        else:
+            raise TypeError(f"{op}(): 'unbiased' must be a bool, got {unbiased!r}")
+        if self._data.dtype.kind not in "fc":
+            raise RuntimeError(f"{op}(): std and var only support floating point and complex dtypes, got {self.dtype}")
+        axis = _reduced_axes(dim, self.ndim, op)
+        n = self._data.size if axis is None else math.prod(self._data.shape[d] for d in axis)
+        if n - c <= 0:
+            warnings.warn(f"{op}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+                          "factor (input numel divided by output numel).", UserWarning, stacklevel=4)
+        return R.Var.apply(self, axis, c, keepdim)
 
     def _minmax(self, dim, keepdim, is_max, op):
         if isinstance(dim, TensorBase):  # torch.max(a, b) is the elementwise maximum
             return self.maximum(dim) if is_max else self.minimum(dim)
         if dim is None:
             if self._data.size == 0:
-                raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
+                raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
+                                   "Specify the reduction dim with the 'dim' argument.")
             return R.MaxAll.apply(self, is_max)
         if self.ndim == 0:
             values, indices = self._as_vector(op, dim)._minmax(0, False, is_max, op)
             return _ValuesIndices(values, indices, op)
         axis = _one_axis(dim, self.ndim, op)
-        values, indices = R.MaxDim.apply(self, axis, keepdim, is_max)
+        try:
+            values, indices = R.MaxDim.apply(self, axis, keepdim, is_max)
+        except ValueError:  # NumPy's "attempt to get argmax of an empty sequence"
+            raise _empty_dim_error(op, axis) from None
         return _ValuesIndices(values, indices, op)
 
     @numpy_argument_names
@@ -222,15 +248,24 @@ class MathMixin:
         return self._amaxmin(dim, keepdim, False)
 
     def _amaxmin(self, dim, keepdim, is_max):
-        axis = _normalize_axis(dim, self.ndim) if dim not in ((), None) else tuple(range(self.ndim))
-        keep = self.max(axis[0], keepdim=True).values if len(axis) == 1 else None
-        if keep is None:
-            flat = self.permute(*[d for d in range(self.ndim) if d not in axis], *axis)
-            flat = flat.reshape(*flat.shape[:self.ndim - len(axis)], -1)
-            out = flat._minmax(-1, False, is_max, "amax").values
-            return out.reshape(*[1 if d in axis else s for d, s in enumerate(self.shape)]) if keepdim else out
-        out = self._minmax(axis[0], True, is_max, "amax").values
-        return out if keepdim else out.squeeze(axis[0])
+        op = "amax" if is_max else "amin"
+        axis = _reduced_axes(dim, self.ndim, op)
+        if axis is None:
+            if self._data.size == 0:
+                raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
+                                   "Specify the reduction dim with the 'dim' argument.")
+            axis = tuple(range(self.ndim))
+        elif self._data.size == 0:
+            for given, d in zip((dim,) if isinstance(dim, numbers.Integral) else dim, axis):
+                if self._data.shape[d] == 0:
+                    raise _empty_dim_error(op, given)
+        if len(axis) == 1:
+            out = self._minmax(axis[0], True, is_max, op).values
+            return out if keepdim else out.squeeze(axis[0])
+        flat = self.permute(*[d for d in range(self.ndim) if d not in axis], *axis)
+        flat = flat.reshape(*flat.shape[:self.ndim - len(axis)], -1)
+        out = flat._minmax(-1, False, is_max, op).values
+        return out.reshape(*[1 if d in axis else s for d, s in enumerate(self.shape)]) if keepdim else out
 
     @numpy_argument_names
     def argmax(self, dim=None, keepdim=False):
@@ -241,26 +276,46 @@ class MathMixin:
         return self._arg(dim, keepdim, False)
 
     def _arg(self, dim, keepdim, is_max):
-        a = self._data
+        a, op = self._data, "argmax" if is_max else "argmin"
         if dim is None:
+            if a.size == 0:
+                raise IndexError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
             idx = a.argmax() if is_max else a.argmin()
             return self._wrap(array_module(a).asarray(idx, dtype=np.int64).reshape((1,) * a.ndim if keepdim else ()))
         if a.ndim == 0:
-            return self._as_vector("argmax", dim)._arg(0, False, is_max)
-        axis = _one_axis(dim, a.ndim, "argmax")
-        idx = a.argmax(axis=axis) if is_max else a.argmin(axis=axis)
+            return self._as_vector(op, dim)._arg(0, False, is_max)
+        axis = _one_axis(dim, a.ndim, op)
+        try:
+            idx = a.argmax(axis=axis) if is_max else a.argmin(axis=axis)
+        except ValueError:  # NumPy's "attempt to get argmax of an empty sequence"
+            raise _empty_dim_error(op, axis) from None
         return self._wrap(array_module(a).expand_dims(idx, axis) if keepdim else idx)
 
     @numpy_argument_names
     def logsumexp(self, dim, keepdim=False):
-        return R.LogSumExp.apply(self._floating(), _normalize_axis(dim, self.ndim, "logsumexp"), keepdim)
+        if dim is None:
+            raise TypeError("logsumexp(): argument 'dim' must be tuple of ints, not NoneType")
+        axis = _reduced_axes(dim, self.ndim, "logsumexp")
+        if axis is None and not keepdim and self.ndim:  # torch reduces every dim for dim=() only with keepdim
+            raise RuntimeError(f"logsumexp(): output with shape [] doesn't match the broadcast shape {[1] * self.ndim} "
+                               f"(dim={dim!r} reduces every dim only with keepdim=True)")
+        return R.LogSumExp.apply(self._floating(), axis, keepdim)
 
     @numpy_argument_names
     def cumsum(self, dim, dtype=None):
-        x = self.to(dtype) if dtype is not None else self
+        x = self._as_dtype(dtype, "cumsum")
         if x.ndim == 0:
             return x._as_vector("cumsum", dim).cumsum(0).reshape(())
         return R.CumSum.apply(x, _one_axis(dim, self.ndim, "cumsum"))
+
+    def _as_dtype(self, dtype, op):
+        """self converted to a reduction's `dtype=` argument (None: as it is)."""
+        if dtype is None:
+            return self
+        if not isinstance(dtype, _dt.dtype):
+            raise TypeError(f"{op}(): argument 'dtype' must be a dtype such as float64, not "
+                            f"{type(dtype).__name__} {dtype!r}")
+        return self.to(dtype)
 
     def _as_vector(self, op, dim):
         """A 0-d tensor seen as shape (1,), for ops along one dim (torch accepts dim 0 or -1)."""
@@ -269,29 +324,102 @@ class MathMixin:
 
     @numpy_argument_names
     def prod(self, dim=None, keepdim=False, dtype=None):
-        x = self.to(dtype) if dtype is not None else self
+        x = self._as_dtype(dtype, "prod")
         if x._data.dtype.kind in "bi" and dtype is None and x._data.dtype != np.int64:
             x = x.to(_dt.int64)
         return R.Prod.apply(x, None if dim is None else _one_axis(dim, x.ndim, "prod"), keepdim)
 
     @numpy_argument_names
     def all(self, dim=None, keepdim=False):
-        return self._wrap(array_module(self._data).asarray(self._data.all(axis=_normalize_axis(dim, self.ndim), keepdims=keepdim)))
+        return self._wrap(array_module(self._data).asarray(self._data.all(axis=_normalize_axis(dim, self.ndim, "all"),
+                                                                          keepdims=keepdim)))
 
     @numpy_argument_names
     def any(self, dim=None, keepdim=False):
-        return self._wrap(array_module(self._data).asarray(self._data.any(axis=_normalize_axis(dim, self.ndim), keepdims=keepdim)))
+        return self._wrap(array_module(self._data).asarray(self._data.any(axis=_normalize_axis(dim, self.ndim, "any"),
+                                                                          keepdims=keepdim)))
 
     @numpy_argument_names
     def count_nonzero(self, dim=None):
         return self._wrap(array_module(self._data).asarray(
-            array_module(self._data).count_nonzero(self._data, axis=_normalize_axis(dim, self.ndim)), dtype=np.int64))
+            array_module(self._data).count_nonzero(self._data, axis=_reduced_axes(dim, self.ndim, "count_nonzero")),
+            dtype=np.int64))
 
     def nonzero(self, as_tuple=False):
+        if self.ndim == 0:  # one entry or none, with no dims to index (NumPy refuses 0-d arrays)
+            found = builtins.int(builtins.bool(self._data))
+            xp = array_module(self._data)
+            if as_tuple:
+                return (self._wrap(xp.zeros(found, dtype=np.int64)),)
+            return self._wrap(xp.zeros((found, 0), dtype=np.int64))
         idx = array_module(self._data).nonzero(self._data)
         if as_tuple:
             return tuple(self._wrap(i) for i in idx)
         return self._wrap(array_module(self._data).stack(idx, axis=1).astype(np.int64))
+
+    # ---- running products and extremes, interpolation, differences ----------------------------
+    @numpy_argument_names
+    def cumprod(self, dim, dtype=None):
+        """y_j = prod_{i<=j} x_i along dim (ops/cumulative.py); integers as int64, as in torch."""
+        x = self._as_dtype(dtype, "cumprod")
+        if x._data.dtype.kind in "bi" and dtype is None and x._data.dtype != np.int64:
+            x = x.to(_dt.int64)
+        if x.ndim == 0:
+            return x._as_vector("cumprod", dim).cumprod(0).reshape(())
+        return C.Cumprod.apply(x, _one_axis(dim, x.ndim, "cumprod"))
+
+    @numpy_argument_names
+    def cummax(self, dim):
+        """(values, indices) of the running maximum along dim (ops/cumulative.py)."""
+        return self._running_extreme(dim, C.Cummax, "cummax")
+
+    @numpy_argument_names
+    def cummin(self, dim):
+        """(values, indices) of the running minimum along dim."""
+        return self._running_extreme(dim, C.Cummin, "cummin")
+
+    def _running_extreme(self, dim, fn, op):
+        if self.ndim == 0:
+            values, indices = self._as_vector(op, dim)._running_extreme(0, fn, op)
+            return _ValuesIndices(values.reshape(()), indices.reshape(()), op)
+        values, indices = fn.apply(self, _one_axis(dim, self.ndim, op))
+        return _ValuesIndices(values, indices, op)
+
+    def lerp(self, end, weight):
+        """self + weight * (end - self), weight a number or a tensor (ops/lerp.py)."""
+        _same_device("lerp", self, end, *([weight] if isinstance(weight, TensorBase) else []))
+        for name, t in (("end", end), ("weight", weight)):
+            if isinstance(t, TensorBase) and t._data.dtype != self._data.dtype:
+                raise RuntimeError(f"lerp(): expected dtype {self.dtype} for `{name}` but got dtype {t.dtype}")
+        if not isinstance(weight, TensorBase):
+            weight = builtins.float(_item(weight))
+        try:
+            return L.Lerp.apply(self, end, weight)
+        except ValueError:
+            raise shapes_error("lerp", self.shape, end.shape, _shape_of(weight),
+                               why="cannot be broadcast together (self, end, weight)") from None
+
+    def lerp_(self, end, weight):
+        return self._apply_in_place("lerp_", lambda old: old.lerp(end, weight), end, weight)
+
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        """The n-th forward difference along dim, x[i + 1] - x[i] applied n times (for bools,
+        x[i + 1] != x[i]), after `prepend` and `append` are joined on at either end."""
+        axis = _one_axis(dim, self.ndim, "diff")
+        if n == 0:  # torch then leaves out prepend and append
+            return self.clone()
+        parts = [t for t in (prepend, self, append) if t is not None]
+        x = self
+        if len(parts) > 1:
+            dt = _dt.promote(*[t._data.dtype for t in parts])
+            x = M.Cat.apply(axis, *[_cast(t, dt) for t in parts])
+        for _ in range(n):
+            length = x.shape[axis]
+            if not length:
+                break
+            later, earlier = x.narrow(axis, 1, length - 1), x.narrow(axis, 0, length - 1)
+            x = later != earlier if x._data.dtype == np.bool_ else later - earlier
+        return x
 
     # ---- histograms (not differentiable: their results never require grad) ------------------
     def histc(self, bins=100, min=0, max=0):
@@ -349,6 +477,18 @@ for _name in ("neg exp log log2 log10 log1p sqrt rsqrt abs sin cos tanh sigmoid 
     setattr(MathMixin, f"{_name}_", _in_place_version(_name))
 
 
+def _reduced_axes(dim, ndim, op):
+    """The axes a reduction over `dim` reduces: None (every dim) for None and, as in torch, for an
+    empty tuple or list; else the checked, non-negative tuple of _normalize_axis."""
+    if dim is None or isinstance(dim, (tuple, list)) and not dim:
+        return None
+    return _normalize_axis(dim, ndim, op)
+
+
+def _empty_dim_error(op, dim):
+    return IndexError(f"{op}(): Expected reduction dim {dim} to have non-zero size.")
+
+
 def _expect_int(value, op, name, allowed="int"):
     if not isinstance(value, numbers.Integral) or isinstance(value, builtins.bool):
         raise TypeError(f"{op}(): argument '{name}' must be {allowed}, not {type(value).__name__}")
@@ -364,6 +504,9 @@ def where(condition, input=None, other=None):
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
     like = next(v for v in (input, other, condition) if isinstance(v, TensorBase))
+    for name, v in (("input", input), ("other", other)):
+        if not isinstance(v, (TensorBase, *_SCALARS)):
+            raise TypeError(f"where(): argument '{name}' must be a Tensor or a number, not {type(v).__name__}")
     _same_device("where", *[v for v in (condition, input, other) if isinstance(v, TensorBase)])
     cond = _as_tensor(condition, like, "where")
     if cond._data.dtype != np.bool_:

@@ -1,7 +1,9 @@
 """`ShapeMixin`: Tensor's shape methods (view, reshape, permute, expand, split, ...),
-indexing (`t[key]`, `t[key] = v`, gather, index_select), and sorting (topk, sort)."""
+indexing (`t[key]`, `t[key] = v`, gather, index_select), sorting (topk, sort), scatter and
+index_add, and the strided views narrow, unfold and diagonal."""
 import builtins
 import numbers
+import operator
 
 import numpy as np
 
@@ -12,6 +14,8 @@ from .inplace import check_inplace, modify, records
 from .ops import indexing as I
 from .ops import movement as M
 from .ops import sampling as S
+from .ops import scatter as SC
+from .ops import strided_views as V
 from .ops.errors import shapes_error
 from .tensor_helpers import (
     _index_key,
@@ -240,7 +244,8 @@ class ShapeMixin:
         """The k largest (or smallest) entries along dim, as (values, indices), largest first."""
         return self._sorted_pick(k, dim, largest, "topk")
 
-    def sort(self, dim=-1, descending=False):
+    def sort(self, dim=-1, descending=False, *, stable=False):
+        """(values, indices) along dim; always stable (ties in index order), so `stable` changes nothing."""
         n = self.shape[dim] if self.ndim else 1
         return self._sorted_pick(n, dim, descending, "sort")
 
@@ -255,5 +260,124 @@ class ShapeMixin:
         index = S.sorted_indices(a, k, axis, descending)
         return _ValuesIndices(S.TakeAlong.apply(self, index, axis, op=op.capitalize()), self._wrap(index), op)
 
-    def argsort(self, dim=-1, descending=False):
+    def argsort(self, dim=-1, descending=False, stable=False):
         return self.sort(dim, descending).indices
+
+    # ---- scatter and index_add (ops/scatter.py) ------------------------------------------------
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        """A copy with src's elements (or one `value`) written at index along dim; `reduce`
+        ('add' or 'multiply', torch's legacy form, not differentiable) combines them in instead."""
+        if isinstance(src, (builtins.int, builtins.float, builtins.bool)) and value is None:
+            src, value = None, src
+        if (src is None) == (value is None):
+            raise TypeError("scatter(): expected exactly one of 'src' (a Tensor) and 'value' (a number)")
+        if reduce not in (None, "add", "multiply"):
+            raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce!r}")
+        axis, idx = self._scatter_index("scatter", dim, index, src)
+        return SC.Scatter.apply(self, axis, idx, value if src is None else src, reduce)
+
+    def scatter_add(self, dim, index, src):
+        """A copy with src's elements added at index along dim (repeated indices add up)."""
+        axis, idx = self._scatter_index("scatter_add", dim, index, src)
+        return SC.ScatterAdd.apply(self, axis, idx, src)
+
+    def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
+        """A copy with src's elements reduced into it at index along dim: 'sum', 'prod', 'mean',
+        'amax' or 'amin', this tensor's own values taking part unless include_self is False."""
+        reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # torch's undocumented spellings
+        if reduce not in SC.REDUCTIONS:
+            raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+        axis, idx = self._scatter_index("scatter_reduce", dim, index, src)
+        return SC.ScatterReduce.apply(self, axis, idx, src, reduce, builtins.bool(include_self))
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        return self._apply_in_place("scatter_", lambda old: old.scatter(dim, index, src, value=value, reduce=reduce),
+                                    src)
+
+    def scatter_add_(self, dim, index, src):
+        return self._apply_in_place("scatter_add_", lambda old: old.scatter_add(dim, index, src), src)
+
+    def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+        return self._apply_in_place(
+            "scatter_reduce_", lambda old: old.scatter_reduce(dim, index, src, reduce, include_self=include_self), src)
+
+    def _scatter_index(self, op, dim, index, src):
+        """(axis, index array) after torch's checks: an int64 index with this tensor's number of
+        dims, no larger than src anywhere nor than this tensor apart from dim, its entries in range."""
+        axis = _one_axis(dim, self.ndim, op)
+        idx = _raw(index, self, op)
+        if idx.dtype not in (np.int64, np.int32):
+            raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {_dt.from_numpy(idx.dtype)}")
+        if isinstance(src, TensorBase):
+            if src._data.dtype != self._data.dtype:
+                raise RuntimeError(f"{op}(): Expected self.dtype to be equal to src.dtype (got {self.dtype} and "
+                                   f"{src.dtype})")
+            _raw(src, self, op)
+        src_shape = src.shape if isinstance(src, TensorBase) else idx.shape
+        if idx.ndim != self.ndim or len(src_shape) != self.ndim or any(
+                i > n or (i > m and d != axis) for d, (i, n, m) in enumerate(zip(idx.shape, src_shape, self.shape))):
+            raise shapes_error(op, self.shape, idx.shape, src_shape,
+                               why=f"do not fit (self, index, src): index must have self's number of dims and be no "
+                                   f"larger than src, nor than self apart from dim {dim}")
+        outside = (idx < 0) | (idx >= self.shape[axis])
+        if outside.any():
+            bad = builtins.int(idx.reshape(-1)[outside.reshape(-1).argmax()])
+            raise RuntimeError(f"{op}(): index {bad} is out of bounds for dimension {axis} with size "
+                               f"{self.shape[axis]}")
+        return axis, idx
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        """A copy with alpha * source added to the slices that index picks along dim."""
+        axis = _one_axis(dim, self.ndim, "index_add")
+        idx = _raw(index, self, "index_add")
+        if idx.dtype not in (np.int64, np.int32) or idx.ndim > 1:
+            raise RuntimeError(f"index_add(): Expected a 1-D index of dtype int32 or int64, got {idx.ndim}-D "
+                               f"{_dt.from_numpy(idx.dtype)}")
+        idx = idx.reshape(-1)
+        expected = tuple(self.shape[:axis]) + (idx.size,) + tuple(self.shape[axis + 1:])
+        if tuple(source.shape) != expected:
+            raise shapes_error("index_add", self.shape, idx.shape, source.shape,
+                               why=f"do not fit (self, index, source): source must have shape {expected}")
+        if source._data.dtype != self._data.dtype:
+            raise RuntimeError(f"index_add(): self ({self.dtype}) and source ({source.dtype}) must have the same dtype")
+        outside = (idx < 0) | (idx >= self.shape[axis])
+        if outside.any():
+            bad = builtins.int(idx[outside.argmax()])
+            raise RuntimeError(f"index_add(): index {bad} is out of bounds for dimension {axis} with size "
+                               f"{self.shape[axis]}")
+        return SC.IndexAdd.apply(self, axis, idx, source, alpha)
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return self._apply_in_place("index_add_", lambda old: old.index_add(dim, index, source, alpha=alpha), source)
+
+    # ---- narrow, windows and diagonals (views; ops/strided_views.py) --------------------------
+    def narrow(self, dim, start, length):
+        """The view of `length` elements along dim from `start` (negative counts from the end)."""
+        axis = _one_axis(dim, self.ndim, "narrow")
+        n = self._data.shape[axis]
+        start = operator.index(start)
+        if not -n <= start <= n:
+            raise IndexError(f"narrow(): start out of range (expected to be in range of [{-n}, {n}], but got {start})")
+        if start < 0:
+            start += n
+        if length < 0 or start + length > n:
+            raise RuntimeError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({n}).")
+        return self[(slice(None),) * axis + (slice(start, start + length),)]
+
+    def unfold(self, dimension, size, step):
+        """The view of every window of `size` elements along dimension, `step` apart: that dim
+        counts the windows, and a new last dim holds each window's elements."""
+        axis = _one_axis(dimension, self.ndim, "unfold")
+        n = self._data.shape[axis]
+        if not 0 <= size <= n:
+            raise RuntimeError(f"maximum size for tensor at dimension {axis} is {n} but size is {size}")
+        if step <= 0:
+            raise RuntimeError(f"step is {step} but must be > 0")
+        return V.Unfold.apply(self, axis, builtins.int(size), builtins.int(step))
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        """The view of the diagonal at `offset` of the (dim1, dim2) planes, as a new last dim."""
+        d1, d2 = _normalize_axis((dim1, dim2), self.ndim, "diagonal", unique=False)
+        if d1 == d2:
+            raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+        return V.Diagonal.apply(self, builtins.int(offset), d1, d2)

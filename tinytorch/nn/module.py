@@ -225,8 +225,21 @@ class Module(_dt.ConversionShortcuts):
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
-        for _, p in self.named_parameters(recurse=recurse):
-            yield p
+        """Every Parameter once (what named_parameters gives, without building the names)."""
+        seen = set()
+        for module in self._every_module(set()) if recurse else (self,):
+            for p in module._parameters.values():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    yield p
+
+    def _every_module(self, memo):
+        """This module and every descendant once, depth first: named_modules' order, without names."""
+        memo.add(id(self))
+        yield self
+        for child in self._modules.values():
+            if child is not None and id(child) not in memo:
+                yield from child._every_module(memo)
 
     def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)

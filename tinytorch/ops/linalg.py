@@ -61,3 +61,37 @@ class MatMul(Function):
             if b_ndim == 1:
                 gb = gb[..., 0]
         return ga, gb
+
+
+class Addmm(Function):
+    """Y = beta * C + alpha * (A @ B) for matrices A (n, k), B (k, p) and C broadcastable to (n, p);
+    with beta = 0, C is ignored (its nan and inf too, as in torch).
+
+    dL/dC = beta * G (the engine sums it back to C's shape),  dL/dA = alpha * G @ B^T,
+    dL/dB = alpha * A^T @ G."""
+
+    @staticmethod
+    def forward(ctx, c, a, b, beta, alpha):
+        need_a, need_b = ctx.needs_input_grad[1:3]
+        ctx.a, ctx.b, ctx.beta, ctx.alpha = (a if need_b else None), (b if need_a else None), beta, alpha
+        out = a @ b
+        if alpha != 1:
+            out *= alpha
+        if beta:
+            out = out + (c if beta == 1 else beta * c)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        need_c, need_a, need_b = ctx.needs_input_grad[:3]
+        alpha = ctx.alpha
+        scaled = g if alpha == 1 else g * alpha
+        grad_c = (g if ctx.beta == 1 else g * ctx.beta) if need_c else None
+        grad_a = scaled @ ctx.b.swapaxes(-1, -2) if need_a else None
+        grad_b = ctx.a.swapaxes(-1, -2) @ scaled if need_b else None
+        return grad_c, grad_a, grad_b, None, None
+
+
+class Baddbmm(Addmm):
+    """Y = beta * C + alpha * (A @ B) for batches of matrices A (b, n, k), B (b, k, p): Addmm's
+    forward and backward, batched."""

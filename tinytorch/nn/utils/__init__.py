@@ -1,11 +1,13 @@
-"""Gradient clipping and flat-vector views of parameters (torch.nn.utils)."""
+"""Gradient clipping and flat-vector views of parameters (torch.nn.utils); `rnn`: padded and packed
+sequences."""
 import math
 
-from ..autograd import no_grad
-from ..creation import tensor
-from ..device import array_module
-from ..functions import cat
-from ..tensor import Tensor
+from ...autograd import no_grad
+from ...creation import tensor
+from ...device import array_module
+from ...functions import cat
+from ...tensor import Tensor
+from . import rnn  # noqa: F401  (torch.nn.utils.rnn)
 
 
 def _as_list(parameters):
