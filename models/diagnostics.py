@@ -16,6 +16,7 @@ from pathlib import Path
 import tinytorch as torch
 from tinytorch import nn
 from tinytorch.nn import functional as F
+from tinytorch.serialization import atomic
 
 from . import plots
 from .lecture_layers import lecture_linear
@@ -105,7 +106,7 @@ def run(X, Y, vocab_size, out_dir, steps=1001, batch_size=32, lr=0.1, seed=21474
     summary = {**report, "tanh_layers": [_without_values(r) for r in report["tanh_layers"]],
                "weights": [_without_values(r) for r in report["weights"]],
                "final_update_ratio_log10": {name: series[-1] for name, series in ratios.items()}}
-    (out_dir / "diagnostics.json").write_text(json.dumps(summary, indent=2))
+    atomic.write_text(out_dir / "diagnostics.json", json.dumps(summary, indent=2))
     return summary
 
 

@@ -16,13 +16,13 @@ items of the raw jsonl: acc 0.2859, acc_norm 0.2955. Two formats are read:
 import argparse
 import bz2
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 import tinytorch
+from tinytorch import cli
 from tinytorch.nn import functional as F
 
 LINES_PER_ITEM = 6
@@ -116,21 +116,20 @@ def evaluate(model, examples, encode, limit=None, device="cpu", progress=True):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m tinytorch.models.hellaswag", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.Parser(prog="python -m tinytorch.models.hellaswag", description=__doc__,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pretrained",
                         help="a Hugging Face GPT-2 model.safetensors or pytorch_model.bin (or its folder)")
     parser.add_argument("--checkpoint", help="a tinytorch GPT training run folder (GPT-2 BPE data)")
     parser.add_argument("--data", default="hellaswag",
                         help="'hellaswag' (hellaswag_val_full.txt.bz2), or a .jsonl / text-format file")
-    parser.add_argument("--limit", type=int, help="evaluate only the first N items")
+    parser.add_argument("--limit", type=cli.integer(1), help="evaluate only the first N items")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
     try:
         print(json.dumps(run(args)))
     except (ValueError, OSError, RuntimeError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        raise SystemExit(2) from None
+        cli.exit_with(e, "error")
 
 
 def run(args):

@@ -10,8 +10,9 @@ train / val / test words, prints samples, and writes into --out:
     diagnostics.png     (mlp-bn) lecture 4's activation / gradient / update-ratio plots
 
 `--sample-only` rebuilds the model from --out and prints samples; the same --seed gives the
-same samples. Bad input (missing, empty or non-UTF-8 file, too few words) ends with a
-one-line message.
+same samples. A folder that holds a run is refused unless --overwrite is given; every file is
+written atomically. Bad input (a number out of range, a missing, empty or non-UTF-8 file, too few
+words, a damaged run folder) ends with a one-line message and exit status 2.
 """
 import argparse
 import dataclasses
@@ -22,6 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import tinytorch as torch
+from tinytorch import cli
+from tinytorch.serialization import atomic
+from tinytorch.terminal import printable
 
 from .ladder import LADDER
 from .makemore_data import CharVocab, DataError, context_examples, read_words, sequence_examples
@@ -30,46 +34,33 @@ from .sampling import sample_words
 from .trainer import evaluate_splits, train
 
 SPLITS = ("train", "val", "test")
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error in one line."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def _at_least(minimum):
-    """An argparse type: an integer >= minimum."""
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-        return value
-    return parse
+RUN_FILES = ("model.safetensors", "config.json", "metrics.json", "loss_curve.png", "diagnostics.png",
+             "diagnostics.json", "profile.txt")
 
 
 def parse_args(argv=None):
-    p = _Parser(prog="python -m tinytorch.models.makemore",
-                description="Train a makemore model with its lecture's configuration, then sample from it.")
+    p = cli.Parser(prog="python -m tinytorch.models.makemore",
+                   description="Train a makemore model with its lecture's configuration, then sample from it.")
     p.add_argument("--model", required=True, choices=list(LADDER), help="which rung of the ladder")
     p.add_argument("--input", help="a text file with one word per line (default: names.txt from tinytorch.data)")
     p.add_argument("--out", help="output folder (default: out/<model>)")
-    p.add_argument("--max-steps", type=_at_least(0), help="optimisation steps (default: the lecture's)")
-    p.add_argument("--batch-size", type=_at_least(0), help="examples per step (default: the lecture's; 0: full batch)")
-    p.add_argument("--eval-interval", type=_at_least(1), help="steps between train/val evaluations")
-    p.add_argument("--profile", dest="profile_steps", type=_at_least(0), metavar="N",
+    p.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
+    p.add_argument("--max-steps", type=cli.integer(1), help="optimisation steps (default: the lecture's)")
+    p.add_argument("--batch-size", type=cli.integer(0, meaning="0: full batch"),
+                   help="examples per step (default: the lecture's; 0: full batch)")
+    p.add_argument("--eval-interval", type=cli.integer(1), help="steps between train/val evaluations")
+    p.add_argument("--profile", dest="profile_steps", type=cli.integer(0), metavar="N",
                    help="profile the first N steps per op and write the table to OUT/profile.txt")
-    p.add_argument("--seed", type=int, help="seed for the init, the batches and the samples (default: the lecture's)")
+    p.add_argument("--seed", type=cli.integer(-2 ** 63, 2 ** 64 - 1),
+                   help="seed for the init, the batches and the samples (default: the lecture's)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--sample-only", action="store_true", help="load the model in --out and print samples")
-    p.add_argument("--num-samples", type=_at_least(0), default=20, help="words to sample at the end")
-    p.add_argument("--temperature", type=float, default=1.0)
-    p.add_argument("--top-k", type=_at_least(1), help="sample among the k most likely characters only")
-    p.add_argument("--diagnostics-steps", type=_at_least(0), default=1001,
+    p.add_argument("--num-samples", type=cli.integer(0, meaning="0: none"), default=20,
+                   help="words to sample at the end")
+    p.add_argument("--temperature", type=cli.real(0, meaning="0: greedy"), default=1.0,
+                   help="sampling temperature (0: the most likely character each time)")
+    p.add_argument("--top-k", type=cli.integer(1), help="sample among the k most likely characters only")
+    p.add_argument("--diagnostics-steps", type=cli.integer(0, meaning="0: skip"), default=1001,
                    help="mlp-bn: steps of the 6-layer diagnostics network (0: skip)")
     args = p.parse_args(argv)
     args.out = Path(args.out or Path("out") / args.model)
@@ -115,17 +106,22 @@ def load_data(args, rung):
 def train_and_report(args, argv):
     began = time.perf_counter()
     rung = LADDER[args.model]
+    cli.check_run_folder(args.out, RUN_FILES, overwrite=args.overwrite)
     data = load_data(args, rung)
     seed = rung.seed if args.seed is None else args.seed
     torch.manual_seed(seed)
     model = rung.build(len(data.vocab), data.block_size).to(args.device)
     overrides = {k: getattr(args, k) for k in ("max_steps", "batch_size", "eval_interval", "profile_steps")}
     cfg = dataclasses.replace(rung.train, **{k: v for k, v in overrides.items() if v is not None})
+    n_train = data.examples["train"][0].shape[0]
+    if cfg.batch_size > n_train:
+        raise DataError(f"--batch-size must be at most the {n_train:,} training examples (0: all of them), "
+                        f"got {cfg.batch_size}")
+    cli.claim_run_folder(args.out, RUN_FILES, overwrite=args.overwrite)
     params = sum(p.numel() for p in model.parameters())
     sizes = " / ".join(f"{n} {data.examples[n][0].shape[0]:,}" for n in SPLITS)
     print(f"{args.model}: {params:,} parameters | {len(data.words):,} words, vocabulary {len(data.vocab)} | "
           f"examples {sizes} | seed {seed}\nreproduces {rung.lecture}")
-    args.out.mkdir(parents=True, exist_ok=True)
     run = Run(model, data.examples, data.vocab, args.out, args)
     extra = rung.before_training(run) if rung.before_training else {}
     history = train(model, data.examples, cfg, desc=args.model)
@@ -134,9 +130,9 @@ def train_and_report(args, argv):
     config = {"model": args.model, "chars": data.vocab.chars, "block_size": data.block_size,
               "max_word_length": data.max_len}
     torch.save(model.state_dict(), args.out / "model.safetensors")
-    (args.out / "config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8")
+    atomic.write_text(args.out / "config.json", json.dumps(config, indent=2, ensure_ascii=False))
     if history.profile:
-        (args.out / "profile.txt").write_text(history.profile + "\n")
+        atomic.write_text(args.out / "profile.txt", history.profile + "\n")
     if history.losses:
         loss_curve(history.losses, history.evals, args.out / "loss_curve.png", f"makemore {args.model} on tinytorch")
     metrics = {
@@ -149,10 +145,11 @@ def train_and_report(args, argv):
         "examples": {n: data.examples[n][0].shape[0] for n in SPLITS},
         "val_split": "test (makemore keeps no separate validation set)" if data.splits.val is data.splits.test
         else "val", "evals": history.evals, **extra}
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    atomic.write_text(args.out / "metrics.json", json.dumps(metrics, indent=2))
     print(f"final: train {final['train']:.4f}  val {final['val']:.4f}  test {final['test']:.4f} | "
           f"{metrics['steps']:,} steps in {history.seconds:.1f} s"
-          + (f", weights of step {history.best_step:,} (best val)" if history.best_step else "") + f" | wrote {args.out}/")
+          + (f", weights of step {history.best_step:,} (best val)" if history.best_step else "")
+          + f" | wrote {printable(str(args.out))}/")
     _print_samples(model, data.vocab, data.max_len, args, seed)
     return 0
 
@@ -161,16 +158,40 @@ def sample_only(args):
     config_path, weights = args.out / "config.json", args.out / "model.safetensors"
     if not config_path.is_file() or not weights.is_file():
         raise DataError(f"{args.out}: no config.json and model.safetensors here; train first (without --sample-only)")
-    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config = read_config(config_path)
     if config["model"] != args.model:
         raise DataError(f"{args.out} holds a {config['model']!r} model, not {args.model!r}")
     vocab = CharVocab(config["chars"])
     model = LADDER[args.model].build(len(vocab), config["block_size"])
-    model.load_state_dict(torch.load(weights))
+    try:
+        model.load_state_dict(torch.load(weights))
+    except (KeyError, RuntimeError) as e:
+        raise DataError(f"{weights} does not hold the weights of this {args.model!r} model "
+                        f"({cli.one_line(e)})") from None
     model.to(args.device)
     seed = LADDER[args.model].seed if args.seed is None else args.seed
     _print_samples(model, vocab, config["max_word_length"], args, seed)
     return 0
+
+
+CONFIG_TYPES = {"model": str, "chars": str, "block_size": int, "max_word_length": int}
+
+
+def read_config(path):
+    """config.json of a run folder, checked: DataError naming the file if it is not what training wrote."""
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError) as e:  # not JSON, not UTF-8, nested too deeply
+        raise DataError(f"{path} is not a makemore config.json ({cli.one_line(e)}); "
+                        "train again with --overwrite") from None
+    if not isinstance(config, dict):
+        config = {}
+    wrong = [key for key, kind in CONFIG_TYPES.items()
+             if not isinstance(config.get(key), kind) or isinstance(config.get(key), bool)]
+    if wrong:
+        raise DataError(f"{path} is not a makemore config.json (missing or wrong: {', '.join(wrong)}); "
+                        "train again with --overwrite")
+    return config
 
 
 def _print_samples(model, vocab, max_len, args, seed):
@@ -179,7 +200,7 @@ def _print_samples(model, vocab, max_len, args, seed):
     words = sample_words(model, vocab, args.num_samples, max_len, seed, args.temperature, args.top_k, args.device)
     print(f"{len(words)} samples (seed {seed}):")
     for word in words:
-        print(word)
+        print(printable(word, layout=False))
 
 
 def main(argv=None):
@@ -191,9 +212,7 @@ def main(argv=None):
         print("makemore: interrupted", file=sys.stderr)
         return 130
     except (DataError, OSError, ValueError, RuntimeError) as e:
-        message = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        print(f"makemore: {message}", file=sys.stderr)
-        return 1
+        cli.exit_with(e, "makemore")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,18 @@
 """PNG plots of a makemore run: the loss curve and lecture 4's four diagnostic panels.
 
 Drawn on matplotlib `Figure` objects (the Agg canvas), so no display and no global pyplot
-state is involved.
+state is involved; each PNG is written atomically.
 """
 import numpy as np
 from matplotlib.figure import Figure
+
+from tinytorch.serialization import atomic
+
+
+def save_png(fig, path, dpi):
+    """Write `fig` to `path` as a PNG, atomically."""
+    with atomic.replacing(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
 
 
 def loss_curve(losses, evals, path, title):
@@ -26,7 +34,7 @@ def loss_curve(losses, evals, path, title):
     ax.set(xlabel="step", ylabel="loss (nats per character)", title=title)
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    save_png(fig, path, dpi=110)
 
 
 def _histogram(ax, values, label):
@@ -58,4 +66,4 @@ def diagnostics(report, ratios, path):
     for ax in (act, grad, wgrad, ud):
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
+    save_png(fig, path, dpi=100)

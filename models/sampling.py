@@ -1,4 +1,8 @@
-"""Sampling shared by the makemore models: fixed contexts, `generate`, and whole words."""
+"""Sampling shared by the makemore models and GPT: the next token, fixed contexts, `generate`, whole words.
+
+Temperature 0 means greedy (the most likely token) everywhere; otherwise the next token is drawn
+from softmax(logits / temperature), restricted to the top_k most likely tokens when top_k is given.
+"""
 import tinytorch as torch
 from tinytorch.nn import functional as F
 
@@ -16,10 +20,24 @@ def fixed_context(idx, block_size):
     return torch.cat((pad, idx), 1)
 
 
+def pick_next_token(logits, temperature=1.0, top_k=None, generator=None):
+    """Next token ids (B, 1) from logits (B, V): argmax if temperature == 0, else a sample from
+    softmax(logits / temperature) restricted to the top_k most likely tokens."""
+    if temperature < 0 or (top_k is not None and top_k < 1):
+        raise ValueError(f"sampling: temperature must be >= 0 (0: greedy) and top_k >= 1, "
+                         f"got temperature={temperature} and top_k={top_k}")
+    if temperature == 0:
+        return logits.argmax(dim=-1, keepdim=True)
+    logits = logits / temperature
+    if top_k is not None:
+        kth = torch.topk(logits, min(top_k, logits.shape[-1])).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    return torch.multinomial(F.softmax(logits, dim=-1), 1, generator=generator)
+
+
 @torch.no_grad()
 def generate(model, idx, max_new_tokens, temperature=1.0, top_k=None, generator=None):
-    """Extend idx (B, T) by `max_new_tokens` tokens, each drawn from the model's next-token
-    distribution softmax(logits / temperature), optionally restricted to the top_k logits.
+    """Extend idx (B, T) by `max_new_tokens` tokens, each picked by `pick_next_token`.
 
     The model sees at most its last `block_size` tokens; its logits are (B, V) or, for
     sequence models, (B, T, V), whose last position is used.
@@ -28,12 +46,7 @@ def generate(model, idx, max_new_tokens, temperature=1.0, top_k=None, generator=
         logits, _ = model(idx[:, -model.block_size:])
         if logits.ndim == 3:
             logits = logits[:, -1, :]
-        logits = logits / temperature
-        if top_k is not None:
-            kth = torch.topk(logits, min(top_k, logits.shape[-1])).values[:, -1:]
-            logits = logits.masked_fill(logits < kth, float("-inf"))
-        probs = F.softmax(logits, dim=-1)
-        idx = torch.cat((idx, torch.multinomial(probs, 1, generator=generator)), 1)
+        idx = torch.cat((idx, pick_next_token(logits, temperature, top_k, generator)), 1)
     return idx
 
 

@@ -184,3 +184,43 @@ def test_fetch_reads_the_url_with_a_timeout(monkeypatch):
 
     monkeypatch.setattr(data.urllib.request, "urlopen", urlopen)
     assert REAL_FETCH(TINY.url) == PAYLOAD and opened == [(TINY.url, 60)]
+
+
+# ---- local files are checked against their sha256 ----
+
+@needs_shared
+def test_a_truncated_file_in_the_data_folder_is_refused_naming_it_both_hashes_and_the_fix(tmp_path, monkeypatch):
+    from tinytorch.tokenizers import GPT4Tokenizer
+    good = Path(SHARED) / "cl100k_base.tiktoken"
+    folder = tmp_path / "data"
+    folder.mkdir()
+    truncated = good.read_bytes()[:len(good.read_bytes()) // 2]
+    (folder / good.name).write_bytes(truncated)
+    monkeypatch.setenv(data.DATA_ENV, str(folder))
+    with pytest.raises(ValueError) as error:
+        GPT4Tokenizer()
+    message = str(error.value)
+    assert str(folder / good.name) in message and data.FILES[good.name].sha256 in message
+    assert hashlib.sha256(truncated).hexdigest() in message
+    assert "replace it with the original from https://openaipublic" in message
+
+
+def test_a_damaged_file_in_the_cache_is_refused_and_says_to_delete_it(tmp_path):
+    folder_with_tiny(tmp_path / "cache")
+    (tmp_path / "cache" / TINY.name).write_bytes(b"emma\nolivi")
+    with pytest.raises(ValueError, match=r"cache/tiny\.txt is damaged.*delete it and it is downloaded again"):
+        data.get_path(TINY.name)
+
+
+def test_the_check_is_made_once_per_file_version(tmp_path, monkeypatch):
+    folder = folder_with_tiny(tmp_path / "data")
+    monkeypatch.setenv(data.DATA_ENV, str(folder))
+    hashed = []
+    real_sha256 = hashlib.sha256
+    monkeypatch.setattr(data.hashlib, "sha256", lambda *a: hashed.append(1) or real_sha256(*a))
+    for _ in range(3):
+        data.get_path(TINY.name)
+    assert len(hashed) == 1
+    (folder / TINY.name).write_bytes(b"emma\nolivia\nava\n")  # a new size (and mtime): checked again
+    with pytest.raises(ValueError, match="damaged"):
+        data.get_path(TINY.name)

@@ -60,7 +60,7 @@ def test_cli_rejects_bad_steps_with_a_one_line_message(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         micrograd_demo.main(["--out", str(tmp_path), "--steps", "0"])
     assert exit_info.value.code == 2
-    assert "--steps must be >= 1, got 0" in capsys.readouterr().err
+    assert "--steps: must be an integer >= 1, got 0" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
 
@@ -69,5 +69,31 @@ def test_cli_reports_an_unwritable_out_folder_in_one_line(tmp_path, capsys):
     blocker.write_text("")
     with pytest.raises(SystemExit) as exit_info:
         micrograd_demo.main(["--out", str(blocker / "out")])
-    message = str(exit_info.value.code)
-    assert message.startswith(f"micrograd_demo: cannot write to {blocker / 'out'}") and "\n" not in message
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"micrograd_demo: cannot write to {blocker / 'out'}") and err.count("\n") == 1
+
+
+def test_cli_refuses_a_folder_holding_a_run_unless_overwrite_is_given(demo_run, capsys):
+    out, _ = demo_run
+    finished = (out / "metrics.json").read_bytes()
+    with pytest.raises(SystemExit) as exit_info:
+        micrograd_demo.main(["--out", str(out), "--steps", "1"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err == (f"micrograd_demo: --out {out} already holds a run (decision_boundary.png, loss_curve.png, "
+                   "metrics.json); give --overwrite to replace it\n")
+    assert (out / "metrics.json").read_bytes() == finished
+
+
+def test_cli_overwrites_when_told_to(tmp_path):
+    micrograd_demo.main(["--out", str(tmp_path), "--steps", "1"])
+    micrograd_demo.main(["--out", str(tmp_path), "--steps", "2", "--overwrite"])
+    assert json.loads((tmp_path / "metrics.json").read_text())["steps"] == 2
+
+
+def test_cli_rejects_a_seed_numpy_cannot_take(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        micrograd_demo.main(["--out", str(tmp_path), "--seed", "-1"])
+    assert exit_info.value.code == 2
+    assert "argument --seed: must be an integer in 0..4294967295, got -1" in capsys.readouterr().err

@@ -104,3 +104,12 @@ def test_cli_needs_one_model_source(capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "exactly one of --pretrained" in err
+
+
+@pytest.mark.parametrize("limit", ["0", "-2"])
+def test_cli_refuses_a_limit_below_one_in_one_line(tmp_path, capsys, limit):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--checkpoint", str(tmp_path), "--limit", limit])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == (f"python -m tinytorch.models.hellaswag: error: argument --limit: must be an "
+                                       f"integer >= 1, got {limit} (see --help)\n")

@@ -1,6 +1,7 @@
 """The makemore CLI: every model end to end on a small word list, checkpoints, samples, bad input."""
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -62,13 +63,10 @@ def test_non_ascii_characters_join_the_vocabulary(tmp_path, capsys):
     assert set("ëéłïø") <= set(chars)
 
 
-def one_line_error(capsys, argv, code=1):
-    if code == 2:
-        with pytest.raises(SystemExit) as info:
-            main(argv)
-        assert info.value.code == 2
-    else:
-        assert main(argv) == code
+def one_line_error(capsys, argv):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     return err
@@ -93,10 +91,10 @@ def test_missing_input_and_missing_checkpoint_end_with_one_line(tmp_path, capsys
 
 @pytest.mark.parametrize("argv, message", [
     (["--model", "gpt5"], "invalid choice: 'gpt5'"),
-    (["--model", "mlp", "--max-steps", "-3"], "must be at least 0"),
+    (["--model", "mlp", "--max-steps", "-3"], "--max-steps: must be an integer >= 1, got -3"),
 ])
 def test_bad_arguments_end_with_one_line(capsys, argv, message):
-    assert message in one_line_error(capsys, argv, code=2)
+    assert message in one_line_error(capsys, argv)
 
 
 def test_module_entry_point_reports_errors_without_traceback(tmp_path):
@@ -105,7 +103,7 @@ def test_module_entry_point_reports_errors_without_traceback(tmp_path):
     command = [sys.executable, "-m", "tinytorch.models.makemore", "--model", "wavenet", "--input", str(empty)]
     done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=120,
                           env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert done.stderr.strip() == f"makemore: {empty}: no words (the file is empty or holds only blank lines)"
 
 
@@ -113,3 +111,46 @@ def test_profile_writes_the_per_op_table(small_names, tmp_path):
     assert main(["--model", "mlp", "--input", str(small_names), "--out", str(tmp_path), *QUICK, "--profile", "3"]) == 0
     table = (tmp_path / "profile.txt").read_text()
     assert "MatMul" in table and "CrossEntropy" in table and "backward" in table
+
+
+def test_a_folder_holding_a_run_is_refused_unless_overwrite_is_given(small_names, tmp_path, capsys):
+    argv = ["--model", "bigram", "--input", str(small_names), "--out", str(tmp_path), *QUICK]
+    assert main(argv) == 0
+    capsys.readouterr()
+    weights = (tmp_path / "model.safetensors").read_bytes()
+    err = one_line_error(capsys, argv)
+    assert f"--out {tmp_path} already holds a run (model.safetensors, config.json, metrics.json" in err
+    assert err.endswith("give --overwrite to replace it") and (tmp_path / "model.safetensors").read_bytes() == weights
+    assert main(["--model", "mlp", "--input", str(small_names), "--out", str(tmp_path), *QUICK, "--overwrite"]) == 0
+    assert json.loads((tmp_path / "config.json").read_text())["model"] == "mlp"
+
+
+def test_temperature_zero_samples_the_most_likely_characters(small_names, tmp_path, capsys):
+    assert main(["--model", "mlp", "--input", str(small_names), "--out", str(tmp_path), *QUICK]) == 0
+    capsys.readouterr()
+    greedy = []
+    for seed in ("1", "2"):
+        assert main(["--model", "mlp", "--out", str(tmp_path), "--sample-only", "--temperature", "0",
+                     "--seed", seed]) == 0
+        greedy.append(samples(capsys.readouterr().out))
+    assert greedy[0] == greedy[1] and len(set(greedy[0])) == 1  # the same word every time, whatever the seed
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--temperature", "-1"], r"--temperature: must be a finite number >= 0 \(0: greedy\), got '-1'"),
+    (["--max-steps", "0"], "--max-steps: must be an integer >= 1, got 0"),
+    (["--batch-size", "100000"], r"--batch-size must be at most the [\d,]+ training examples \(0: all of them\), "
+                                 "got 100000"),
+])
+def test_bad_numbers_end_with_one_line_naming_the_flag(small_names, tmp_path, capsys, argv, message):
+    err = one_line_error(capsys, ["--model", "mlp", "--input", str(small_names), "--out", str(tmp_path / "o"), *argv])
+    assert re.search(message, err) and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("config", ["{not json", '{"model": "mlp", "chars": 5}', "[1, 2]", "[" * 100_000])
+def test_a_damaged_config_json_is_one_line_naming_the_file(small_names, tmp_path, capsys, config):
+    assert main(["--model", "mlp", "--input", str(small_names), "--out", str(tmp_path), *QUICK]) == 0
+    capsys.readouterr()
+    (tmp_path / "config.json").write_text(config)
+    err = one_line_error(capsys, ["--model", "mlp", "--out", str(tmp_path), "--sample-only"])
+    assert f"{tmp_path / 'config.json'} is not a makemore config.json" in err

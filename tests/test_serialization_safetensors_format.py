@@ -1,6 +1,7 @@
 """tinytorch.save / tinytorch.load with names ending in .safetensors: tinytorch's native checkpoints, which
 hold no pickle; atomic writes (a writer killed midway leaves the old checkpoint)."""
 import io
+import json
 import os
 import signal
 import subprocess
@@ -204,3 +205,43 @@ def test_killed_in_the_middle_of_writing_keeps_the_old_checkpoint(tmp_path):
     """, "half")
     ckpt = tinytorch.load(path)
     assert ckpt["step"] == 1 and (ckpt["w"].numpy() == 1.0).all()
+
+
+def test_a_flipped_byte_in_the_tensor_data_is_an_error_naming_the_file(tmp_path):
+    path = tmp_path / "ckpt.safetensors"
+    tinytorch.save(training_checkpoint(), path)
+    data = bytearray(path.read_bytes())
+    data[-20] ^= 0x01  # a bit of the last tensor's data
+    path.write_bytes(bytes(data))
+    with pytest.raises(RuntimeError, match=rf"'{path}' .*does not match its checksum"):
+        tinytorch.load(path)
+    # a file without the checksum (written before it existed, or by another program) still loads
+    metadata = {"tinytorch": json.dumps({"dict": [["w", {"tensor": "w", "device": "cpu"}]]})}
+    save_file({"w": np.arange(3, dtype=np.float32)}, str(tmp_path / "old.safetensors"), metadata=metadata)
+    assert tinytorch.load(tmp_path / "old.safetensors")["w"].tolist() == [0.0, 1.0, 2.0]
+
+
+def with_tree(tree_json):
+    """A safetensors file holding one float32 tensor "a" of 3 elements and `tree_json` as tinytorch's tree."""
+    header = json.dumps({"__metadata__": {"tinytorch": tree_json},
+                         "a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 12]}}).encode()
+    return len(header).to_bytes(8, "little") + header + b"\0" * 12
+
+
+@pytest.mark.parametrize("content", [
+    with_tree(json.dumps({"dict": [[1]]})),                                  # a pair without a value (unpack error)
+    with_tree(json.dumps({"tensor": "a", "device": 7})),                     # a number as device (attribute error)
+    with_tree(json.dumps({"value": {"x": 1}})),                              # a dict as a value (loaded silently)
+    with_tree('{"list": [' * 3000 + '{"value": 1}' + "]}" * 3000),           # nested 3000 deep (recursion error)
+    with_tree("[" * 100_000 + "]" * 100_000),                                # deeper than JSON parses
+    with_tree('{"value": ' + "9" * 5000 + "}"),                              # a 5000-digit number
+], ids=["pair", "device", "value dict", "deep tree", "deep json", "huge number"])
+@pytest.mark.parametrize("source", ["path", "file object"])
+def test_malformed_metadata_of_any_shape_is_one_error_naming_the_file(tmp_path, content, source):
+    path = tmp_path / "hand-made.safetensors"
+    path.write_bytes(content)
+    with pytest.raises(RuntimeError) as error:
+        tinytorch.load(path if source == "path" else io.BytesIO(content))
+    message = str(error.value)
+    assert message.startswith("tinytorch.load: '") and "not a valid tinytorch safetensors checkpoint" in message
+    assert (str(path) if source == "path" else "<BytesIO>") in message and "\n" not in message

@@ -1,5 +1,8 @@
-"""Bad input raises what torch raises (the same exception class), and shape errors name the op
-and both shapes."""
+"""Bad input raises what torch raises (the same exception class, and where torch's message says
+what went wrong, its words), and shape errors name the op and both shapes."""
+import math
+import re
+
 import numpy as np
 import pytest
 
@@ -48,6 +51,20 @@ MISUSES = {
     "gather_index_dtype": lambda m: X(m).gather(1, m.tensor([[0.0]])),
     "topk_too_big": lambda m: X(m).topk(5),
     "topk_negative": lambda m: X(m).topk(-1),
+    # reductions over nothing, and over dims torch refuses
+    "max_empty_dim": lambda m: m.zeros(0, 3).max(0),
+    "min_empty_dim": lambda m: m.zeros(3, 0).min(-1),
+    "argmax_empty_dim": lambda m: m.zeros(0, 3).argmax(0),
+    "argmin_empty": lambda m: m.zeros(0).argmin(),
+    "amax_empty_dim": lambda m: m.zeros(0, 3).amax(0),
+    "amin_empty_dims": lambda m: m.zeros(2, 0, 3).amin((0, 1)),
+    "amax_empty_all": lambda m: m.zeros(0, 3).amax(),
+    "norm_inf_empty": lambda m: m.zeros(0).norm(float("inf")),
+    "logsumexp_empty_dims": lambda m: X(m).logsumexp(()),
+    "logsumexp_dim_none": lambda m: X(m).logsumexp(None),
+    "var_of_int": lambda m: m.tensor([1, 2]).var(),
+    "std_of_bool": lambda m: m.tensor([True, False]).std(),
+    "sum_dtype_str": lambda m: X(m).sum(dtype="float64"),
     # dims out of range: IndexError, as in torch
     "sum_dim": lambda m: X(m).sum(2),
     "sum_dims_tuple": lambda m: X(m).sum((0, 3)),
@@ -78,6 +95,16 @@ MISUSES = {
     "inplace_float_into_int": lambda m: m.tensor([1, 2]).add_(1.5),
     "iadd_float_into_int": lambda m: m.tensor([1, 2]).__iadd__(m.tensor([0.5, 0.5])),
     "div_rounding_mode": lambda m: X(m).div(2, rounding_mode="round"),
+    "floor_divide_int_by_zero": lambda m: m.tensor([3, 4]) // 0,
+    "remainder_int_by_zero": lambda m: m.tensor([3, 4]) % m.tensor([1, 0]),
+    "rfloordiv_int_by_zero": lambda m: 5 // m.tensor([2, 0]),
+    "div_floor_int_by_zero": lambda m: m.div(m.tensor([3]), 0, rounding_mode="floor"),
+    "div_trunc_int_by_zero": lambda m: m.tensor([3], dtype=m.int32).div(0, rounding_mode="trunc"),
+    "floor_divide_bool": lambda m: m.tensor([True]) // m.tensor([True]),
+    "bitwise_and_float": lambda m: X(m) & X(m),
+    "bitwise_xor_int_and_float": lambda m: m.tensor([1, 2]) ^ m.ones(2),
+    "masked_fill_str": lambda m: X(m).masked_fill(X(m).bool(), "a"),
+    "where_str": lambda m: m.where(X(m).bool(), X(m), "a"),
     "clamp_no_bounds": lambda m: X(m).clamp(),
     "one_hot_negative": lambda m: m.nn.functional.one_hot(m.tensor([-1])),
     "one_hot_too_small": lambda m: m.nn.functional.one_hot(m.tensor([3]), 2),
@@ -87,6 +114,12 @@ MISUSES = {
     # creation
     "randint_empty_range": lambda m: m.randint(5, 2, (3,)),
     "arange_zero_step": lambda m: m.arange(0, 5, 0),
+    "arange_wrong_sign": lambda m: m.arange(0, 10, -1),
+    "arange_nan": lambda m: m.arange(float("nan")),
+    "linspace_negative_steps": lambda m: m.linspace(0, 1, -1),
+    "eye_negative": lambda m: m.eye(-1),
+    "full_str": lambda m: m.full((2,), "a"),
+    "zeros_like_list": lambda m: m.zeros_like([1, 2]),
     "zeros_negative": lambda m: m.zeros(-1),
     "zeros_float_size": lambda m: m.zeros(2.5),
     "zeros_str_dtype": lambda m: m.zeros(2, dtype="float32"),
@@ -94,6 +127,21 @@ MISUSES = {
     "tensor_str": lambda m: m.tensor("abc"),
     "cat_empty": lambda m: m.cat([]),
     "unknown_device": lambda m: m.zeros(2, device="tpu"),
+    "device_bad_index": lambda m: m.device("cuda:x"),
+    "device_negative_index": lambda m: m.device("cuda:-1"),
+    "device_two_indices": lambda m: m.device("cuda:0:1"),
+    "device_leading_zero": lambda m: m.device("cuda:01"),
+    "device_index_twice": lambda m: m.device("cuda:0", 1),
+    "device_bool": lambda m: m.device(True),
+    "tensor_int_beyond_int64": lambda m: m.tensor([2 ** 70]),
+    "tensor_int_2_to_63": lambda m: m.tensor([2 ** 63]),
+    "tensor_int_below_int64": lambda m: m.tensor([-2 ** 63 - 1]),
+    "tensor_int_beyond_int64_nested": lambda m: m.tensor([[1], [2 ** 64]]),
+    "tensor_int_beyond_int32": lambda m: m.tensor([2 ** 40], dtype=m.int32),
+    "tensor_nan_to_int": lambda m: m.tensor([math.nan], dtype=m.long),
+    "tensor_none": lambda m: m.tensor([None]),
+    "tensor_dict": lambda m: m.tensor({1: 2}),
+    "tensor_nested_str": lambda m: m.tensor(["a"]),
     # conversion
     "item_of_many": lambda m: X(m).item(),
     "bool_of_many": lambda m: bool(X(m)),
@@ -112,6 +160,42 @@ def test_misuse_raises_torch_exception_class(name):
         misuse(torch)
     with pytest.raises(from_torch.type):
         misuse(tinytorch)
+
+
+# (misuse, words of torch's message that tinytorch's must contain too)
+TORCH_WORDS = {
+    "floor_divide_int_by_zero": (lambda m: m.tensor([3, 4]) // 0, "ZeroDivisionError"),
+    "div_trunc_int_by_zero": (lambda m: m.tensor([3]).div(m.tensor([0]), rounding_mode="trunc"), "ZeroDivisionError"),
+    "max_empty_dim": (lambda m: m.zeros(0, 3).max(0), "max(): Expected reduction dim 0 to have non-zero size."),
+    "argmax_empty": (lambda m: m.zeros(0).argmax(),
+                     "argmax(): Expected reduction dim to be specified for input.numel() == 0."),
+    "amin_empty_dims_as_given": (lambda m: m.zeros(3, 0, 2).amin((-1, -2)),
+                                 "amin(): Expected reduction dim -2 to have non-zero size."),
+    "amax_empty_all": (lambda m: m.zeros(0, 3).amax(),
+                       "amax(): Expected reduction dim to be specified for input.numel() == 0."),
+    "device_bad_index": (lambda m: m.device("cuda:x"), "Invalid device string: 'cuda:x'"),
+    "zeros_device_bad_index": (lambda m: m.zeros(2, device="cuda:x"), "Invalid device string: 'cuda:x'"),
+    "device_empty": (lambda m: m.device(""), "Device string must not be empty"),
+    "device_gpu": (lambda m: m.device("gpu"), "device type at start of device string: gpu"),
+    "device_negative_int": (lambda m: m.device(-1), "Device index must not be negative"),
+    "tensor_int_beyond_int64": (lambda m: m.tensor([2 ** 70]), "Overflow when unpacking long long"),
+    "tensor_int_beyond_int32": (lambda m: m.tensor([2 ** 40], dtype=m.int32),
+                                "value cannot be converted to type int32 without overflow"),
+    "tensor_none": (lambda m: m.tensor([None]), "Could not infer dtype of NoneType"),
+    "var_of_int": (lambda m: m.tensor([1, 2]).var(), "std and var only support floating point and complex dtypes"),
+    "pow_int_negative": (lambda m: m.tensor([2]) ** -1, "Integers to negative integer powers are not allowed"),
+    "logsumexp_empty_dims": (lambda m: X(m).logsumexp(()),
+                             "output with shape [] doesn't match the broadcast shape [1, 1]"),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", list(TORCH_WORDS))
+def test_message_has_torchs_words(name):
+    misuse, words = TORCH_WORDS[name]
+    for m in (torch, tinytorch):
+        with pytest.raises(Exception, match=re.escape(words)):
+            misuse(m)
 
 
 @pytest.mark.parametrize("misuse, shapes", [

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.torch
 X = [[0.5, -1.25, 2.0], [3.5, 0.25, -0.75]]          # a 2x3 float matrix
 I = [[3, -1, 4], [1, -5, 9]]                          # a 2x3 int matrix
 B = [[True, False, True], [False, False, True]]       # a 2x3 bool matrix
+N = [1.0, math.nan, 3.0, -math.inf, 2.0, math.nan]    # NaNs, which torch orders above everything
 
 EXPRESSIONS = {
     # ---- creation ------------------------------------------------------------------------------
@@ -29,6 +30,13 @@ EXPRESSIONS = {
     "tensor_from_numpy_i32": lambda m: m.tensor(np.array(I, dtype=np.int32)),
     "tensor_of_tensors": lambda m: m.tensor([m.tensor(1.0), m.tensor(2.0)]),
     "tensor_empty": lambda m: m.tensor([]),
+    "tensor_numpy_int32_scalar": lambda m: m.tensor(np.int32(3)),
+    "tensor_numpy_float16_scalar": lambda m: m.tensor(np.float16(3)),
+    "tensor_numpy_float64_scalar": lambda m: m.tensor(np.float64(0.1)),
+    "tensor_numpy_int32_scalars": lambda m: m.tensor([np.int32(3), np.int32(-4)]),
+    "tensor_numpy_float64_and_float": lambda m: m.tensor([np.float64(0.1), 2.5]),
+    "tensor_numpy_float16_and_int": lambda m: m.tensor([np.float16(1.5), 2]),
+    "tensor_float_and_huge_int": lambda m: m.tensor([1.5, 2 ** 70]),
     "from_numpy": lambda m: m.from_numpy(np.arange(6.0).reshape(2, 3)),
     "as_tensor": lambda m: m.as_tensor([1, 2]),
     "zeros_varargs": lambda m: m.zeros(2, 3),
@@ -162,6 +170,12 @@ EXPRESSIONS = {
     "floor_div_float": lambda m: m.tensor(X) // 0.5,
     "remainder": lambda m: m.tensor(I) % 4,
     "remainder_float": lambda m: m.tensor(X) % 1.0,
+    "floor_div_int_by_float": lambda m: m.tensor(I) // 0.0,
+    "remainder_int_by_float": lambda m: m.tensor(I) % 2.5,
+    "rmod_int": lambda m: 7 % m.tensor([2, -3]),
+    "rmod_float": lambda m: 7.5 % m.tensor([2, 3]),
+    "div_trunc_int_by_float": lambda m: m.tensor([5, -5]).div(2.0, rounding_mode="trunc"),
+    "div_trunc_int_exact": lambda m: m.tensor([2 ** 62 + 1, -7]).div(m.tensor([1, 2]), rounding_mode="trunc").tolist(),
     "rsub_int": lambda m: 10 - m.tensor(I),
     "rdiv_int": lambda m: 1 / m.tensor([1, 2, 4]),
     "neg_int": lambda m: -m.tensor(I),
@@ -225,6 +239,8 @@ EXPRESSIONS = {
     "abs_builtin": lambda m: abs(m.tensor(X)),
     "neg_fn": lambda m: m.neg(m.tensor(X)),
     "sign_floor_ceil_round": lambda m: (m.tensor(X).sign(), m.tensor(X).floor(), m.tensor(X).ceil(), m.tensor(X).round()),
+    "sign_nan": lambda m: m.tensor([math.nan, -0.0, -2.0, math.inf]).sign(),
+    "sign_bool": lambda m: m.tensor([True, False]).sign(),
     "round_half_even": lambda m: m.tensor([0.5, 1.5, 2.5, -0.5]).round(),
     "clamp_both": lambda m: m.tensor(X).clamp(-1, 1),
     "clamp_kw": lambda m: m.clamp(m.tensor(X), min=0.0, max=1.0),
@@ -244,6 +260,7 @@ EXPRESSIONS = {
     "masked_fill_int": lambda m: m.tensor(I).masked_fill(m.tensor(B), 0),
     "nonzero": lambda m: m.tensor(I).gt(0).nonzero(),
     "nonzero_tuple": lambda m: m.tensor(B).nonzero(as_tuple=True),
+    "nonzero_0d": lambda m: (m.tensor(1.0).nonzero(), m.tensor(0).nonzero(), m.tensor(True).nonzero(as_tuple=True)),
     "all_any": lambda m: (m.tensor(B).all(), m.tensor(B).any(), m.tensor(B).any(dim=1), m.tensor(B).all(0)),
     "all_float": lambda m: m.tensor(X).all(),
     "count_nonzero": lambda m: m.tensor(I).count_nonzero(),
@@ -303,6 +320,12 @@ EXPRESSIONS = {
     "logsumexp_tuple": lambda m: m.tensor(X).logsumexp((0, 1)),
     "logsumexp_large": lambda m: m.tensor([1000.0, 1000.0]).logsumexp(0),
     "logsumexp_neg_inf": lambda m: m.tensor([-math.inf, -math.inf]).logsumexp(0),
+    "logsumexp_over_nothing": lambda m: m.zeros(0, 3).logsumexp(0),
+    "logsumexp_empty_dims_keepdim": lambda m: m.tensor(X).logsumexp((), keepdim=True),
+    "sum_empty_dims": lambda m: (m.tensor(X).sum(dim=()), m.tensor(I).sum([], keepdim=True), m.sum(m.tensor(X), [])),
+    "mean_var_std_empty_dims": lambda m: (m.tensor(X).mean(()), m.tensor(X).var([]), m.tensor(X).std((), keepdim=True)),
+    "amax_amin_empty_dim_list": lambda m: (m.tensor(X).amax([]), m.tensor(X).amin([], keepdim=True)),
+    "count_nonzero_empty_dims": lambda m: (m.tensor(I).count_nonzero(()), m.tensor(B).count_nonzero([])),
     "cumsum": lambda m: m.tensor(X).cumsum(dim=1),
     "cumsum_fn": lambda m: m.cumsum(m.tensor(X), 0),
     "cumsum_dtype": lambda m: m.tensor(I).cumsum(0, dtype=m.float32),
@@ -315,6 +338,13 @@ EXPRESSIONS = {
     "sort": lambda m: m.tensor([3, 1, 2]).sort(),
     "sort_descending": lambda m: m.tensor(X).sort(dim=1, descending=True),
     "argsort": lambda m: m.tensor(X).argsort(dim=1),
+    "topk_nan_first": lambda m: m.tensor([1.0, math.nan, 3.0, -math.inf, 2.0]).topk(3),
+    "sort_nan_descending": lambda m: m.tensor(N).sort(descending=True),
+    "argsort_nan_descending_rows": lambda m: m.tensor([[2.0, math.nan, 1.0], [math.nan, math.nan, 0.0]]).argsort(1, True),
+    "sort_stable_keyword": lambda m: m.tensor(N).sort(stable=True, descending=True),
+    "argsort_stable_keyword": lambda m: m.tensor([1, 0, 1, 0]).argsort(stable=True),
+    "sort_int64_extremes_descending": lambda m: m.tensor([-2 ** 63, 5, 2 ** 63 - 1]).sort(descending=True),
+    "topk_uint8": lambda m: m.tensor([0, 5, 255, 0], dtype=m.uint8).topk(2),
     # ---- movement --------------------------------------------------------------------------------
     "view_flat": lambda m: m.tensor(X).view(-1),
     "view_varargs": lambda m: m.tensor(X).view(3, 2),

@@ -1,5 +1,7 @@
 """Tensor factories: tensor, zeros, ones, full, arange, randn, rand, randint, randperm, normal, bernoulli, *_like."""
 import builtins
+import math
+import numbers
 
 import numpy as np
 
@@ -56,16 +58,20 @@ def empty(*size, dtype=None, device=None, requires_grad=False, out=None):
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    if not isinstance(fill_value, (numbers.Number, np.bool_, Tensor)):
+        raise TypeError(f"full(): argument 'fill_value' must be a number, not {type(fill_value).__name__}")
     if dtype is None:
         dtype = _dt._python_scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor) else fill_value)
     return _filled((size,) if isinstance(size, int) else size, fill_value, dtype, device, requires_grad, "full")
 
 
 def zeros_like(input, dtype=None, device=None, requires_grad=False):
+    _expect_tensor(input, "zeros_like")
     return zeros(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
 def ones_like(input, dtype=None, device=None, requires_grad=False):
+    _expect_tensor(input, "ones_like")
     return ones(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
@@ -74,8 +80,14 @@ def empty_like(input, dtype=None, device=None, requires_grad=False):
 
 
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+    _expect_tensor(input, "full_like")
     return full(input.shape, fill_value, dtype=dtype or input.dtype, device=device or input.device,
                 requires_grad=requires_grad)
+
+
+def _expect_tensor(input, op):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
@@ -83,19 +95,30 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if end is None:
         start, end = 0, start
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = values
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
+    if not all(math.isfinite(v) for v in values):
+        raise RuntimeError(f"arange: unsupported range: {start} -> {end} (step {step})")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign (from {start} to {end} "
+                           f"by {step})")
     if dtype is None:
         dtype = _dt.get_default_dtype() if any(isinstance(v, builtins.float) for v in values) else _dt.int64
     return _finish(xp_for(device).arange(*values, dtype=_dt.to_numpy(dtype)), requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    if steps < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
     np_dtype = _dt.to_numpy(dtype) or _dt.get_default_dtype().np
     return _finish(xp_for(device).linspace(start, end, steps, dtype=np_dtype), requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    for name, size in (("n", n), ("m", m)):
+        if size is not None and size < 0:
+            raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {size}")
     np_dtype = _dt.to_numpy(dtype) or _dt.get_default_dtype().np
     return _finish(xp_for(device).eye(n, m, dtype=np_dtype), requires_grad)
 

@@ -5,8 +5,13 @@
 1. `$TINYTORCH_DATA/<name>`: a folder you provide (it may be read-only; nothing is written there);
 2. the cache `$TINYTORCH_CACHE/<name>`, by default `~/.cache/tinytorch/<name>`;
 3. the file's canonical public URL: downloaded, checked against its sha256, and written into
-   the cache atomically (a temporary file in the same folder, then `os.replace`), so an
-   interrupted download never leaves a partial file under the real name.
+   the cache atomically (tinytorch.serialization.atomic), so an interrupted download never leaves
+   a partial file under the real name.
+
+A file found on disk is checked against its sha256 too, the first time a process uses it: a
+truncated or edited file raises ValueError naming the file, both hashes and what to do, instead of
+giving wrong tokens. The check is remembered for the process, keyed by (path, size, mtime), so a
+file replaced while the process runs is checked again; nothing is written for it.
 
 Offline, a missing file raises FileNotFoundError naming the file, the folders tried and
 TINYTORCH_DATA.
@@ -16,10 +21,11 @@ import hashlib
 import http.client
 import os
 import sys
-import tempfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from .serialization.atomic import write_bytes
 
 DATA_ENV = "TINYTORCH_DATA"
 CACHE_ENV = "TINYTORCH_CACHE"
@@ -83,8 +89,31 @@ def get_path(name):
     folders = [d for d in (data_dir(), cache_dir()) if d is not None]
     for folder in folders:
         if (folder / file.name).is_file():
-            return folder / file.name
+            return _checked(folder / file.name, file, in_cache=folder is folders[-1])
     return _download(file, cache_dir(), folders)
+
+
+_VERIFIED = set()  # (path, size, mtime_ns) of the files whose sha256 matched in this process
+
+
+def _checked(path, file, in_cache):
+    """`path`, once its contents have the sha256 the registry gives for `file`."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key in _VERIFIED:
+        return path
+    sha = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            sha.update(chunk)
+    digest = sha.hexdigest()
+    if digest != file.sha256:
+        fix = ("delete it and it is downloaded again" if in_cache else
+               f"replace it with the original from {file.url}, or delete it to have it downloaded into the cache")
+        raise ValueError(f"tinytorch.data: {path} is damaged or another version: sha256 {digest} ({stat.st_size:,} "
+                         f"bytes), expected {file.sha256} ({file.size:,} bytes); {fix}")
+    _VERIFIED.add(key)
+    return path
 
 
 def read_text(name, encoding="utf-8"):
@@ -125,23 +154,10 @@ def _download(file, cache, folders_tried):
         raise ValueError(f"tinytorch.data: {file.name} downloaded from {file.url} has sha256 {digest}, "
                          f"expected {file.sha256}; nothing was written")
     try:
-        return _write_atomically(cache / file.name, payload)
+        cache.mkdir(parents=True, exist_ok=True)
+        write_bytes(cache / file.name, payload)
+        return cache / file.name
     except OSError as e:
         raise OSError(f"tinytorch.data: cannot write {file.name} into the cache {cache} ({e}); "
                       f"set {CACHE_ENV} to a writable folder, or {DATA_ENV} to a folder holding {file.name}") from e
 
-
-def _write_atomically(path, payload):
-    """Write `payload` to a temporary file beside `path`, then rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path

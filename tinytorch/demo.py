@@ -1,7 +1,9 @@
 """`make demo`: the main job — train the shakespeare-char-cpu GPT on Tiny Shakespeare, then sample.
 
 `python -m tinytorch.demo [--out DIR] [--key=value ...]` passes everything on to
-`python -m tinytorch.models.gpt demo` (e.g. `--max_iters=200` for a quick look).
+`python -m tinytorch.models.gpt demo` (e.g. `--max_iters=200` for a quick look). Each run writes a new
+folder, runs/demo, runs/demo-2, ..., so running it again never replaces an earlier run; an --out that
+holds a run needs --overwrite.
 """
 import sys
 

@@ -11,7 +11,10 @@ called on import; set TINYTORCH_KEEP_FREED_MEMORY=0 to leave malloc alone). The 
 process's resident memory does not shrink after a peak.
 """
 import ctypes
+import functools
+import numbers
 import os
+import re
 import sys
 
 import numpy as np
@@ -55,20 +58,32 @@ def import_cupy():
     return _cupy
 
 
+_DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::(0|[1-9][0-9]*))?")  # torch's: a type, then maybe ":" and an index
+
+
 class device:
-    """A device name like torch.device: `device("cpu")`, `device("cuda")`, `device("cuda:0")`."""
+    """A device name like torch.device: `device("cpu")`, `device("cuda")`, `device("cuda:0")`,
+    `device("cuda", 0)`, or `device(0)` (the accelerator's index 0), parsed and refused as torch does."""
 
     __slots__ = ("type", "index")
 
     def __init__(self, spec="cpu", index=None):
         if isinstance(spec, device):
-            spec, index = spec.type, spec.index
-        spec = str(spec)
-        kind, _, idx = spec.partition(":")
-        if kind not in ("cpu", "cuda"):
-            raise RuntimeError(f"tinytorch: unknown device '{spec}' (expected 'cpu' or 'cuda')")
+            if index is not None:
+                raise TypeError(f"device(): argument 'type' must be str, not device (an index was given: {index!r})")
+            self.type, self.index = spec.type, spec.index
+            return
+        if isinstance(spec, numbers.Integral) and not isinstance(spec, bool):
+            spec, index = "cuda", _checked_index(spec)
+            _accelerator(index)
+        elif not isinstance(spec, str):
+            raise TypeError(f"device(): expected a device string such as 'cuda:0', a device or an int index, "
+                            f"got {type(spec).__name__} {spec!r}")
+        kind, idx = _parse(spec)
+        if idx is not None and index is not None:
+            raise RuntimeError(f"type (string) must not include an index because index was passed explicitly: {spec}")
         self.type = kind
-        self.index = int(idx) if idx else index
+        self.index = idx if idx is not None else None if index is None or index == -1 else _checked_index(index)
 
     def __eq__(self, other):
         if isinstance(other, str):
@@ -86,6 +101,39 @@ class device:
         return f"device(type='{self.type}'{idx})"
 
 
+@functools.lru_cache(maxsize=64)
+def _parse(spec):
+    """(type, index or None) of a device string, refused as torch refuses it (remembered: the same
+    few strings come back all the time)."""
+    if not spec:
+        raise RuntimeError("Device string must not be empty")
+    match = _DEVICE_STRING.fullmatch(spec)
+    if match is None:
+        raise RuntimeError(f"Invalid device string: {spec!r} (expected a type, then maybe ':' and an index, "
+                           "as in 'cpu' or 'cuda:0')")
+    kind, idx = match.groups()
+    if kind not in ("cpu", "cuda"):
+        raise RuntimeError(f"tinytorch: unknown device '{spec}'. Expected one of cpu, cuda device type at start of "
+                           f"device string: {spec}")
+    return kind, None if idx is None else int(idx)
+
+
+def _checked_index(index):
+    if not isinstance(index, numbers.Integral) or isinstance(index, bool):
+        raise TypeError(f"device(): argument 'index' must be int, not {type(index).__name__}")
+    if index < 0:
+        raise RuntimeError(f"Device index must not be negative (got {index})")
+    return int(index)
+
+
+def _accelerator(index):
+    """Refuse device(index) without a GPU, as torch does without an accelerator."""
+    try:
+        import_cupy()
+    except RuntimeError as e:
+        raise RuntimeError(f"device({index}): Cannot access accelerator device when none is available. {e}") from None
+
+
 CPU = device("cpu")
 CUDA = device("cuda")
 
@@ -94,12 +142,8 @@ def xp_for(dev):
     """The array module that stores tensors on `dev` (a device, a string, or None for cpu)."""
     if dev is None:
         return np
-    kind = dev.type if isinstance(dev, device) else str(dev).partition(":")[0]
-    if kind == "cpu":
-        return np
-    if kind == "cuda":
-        return import_cupy()
-    raise RuntimeError(f"tinytorch: unknown device '{dev}' (expected 'cpu' or 'cuda')")
+    kind = _parse(dev)[0] if isinstance(dev, str) else (dev if isinstance(dev, device) else device(dev)).type
+    return np if kind == "cpu" else import_cupy()
 
 
 def array_module(a):

@@ -96,7 +96,25 @@ def promote(*participants):
     `("0d", dtype)`) and Python scalars (pass the scalar itself). As in torch, a higher category
     (bool < int < float) always wins, but within one category dimensioned tensors decide over
     0-dim tensors, which decide over Python scalars (a float32 tensor times 2.5 stays float32).
+    The answer depends only on the dtypes, the scalars' types and the default dtype: it is
+    remembered per combination (ops ask at every call).
     """
+    key = tuple([type(p) if type(p) in (builtins.bool, builtins.int, builtins.float) else p
+                 for p in participants]) + (_DEFAULT_FLOAT,)
+    try:
+        return _PROMOTED[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable participant
+        return _promote(participants)
+    result = _PROMOTED[key] = _promote(participants)
+    return result
+
+
+_PROMOTED = {}
+
+
+def _promote(participants):
     groups = ([], [], [])  # dimensioned, zero-dim, python scalars
     for p in participants:
         if isinstance(p, tuple):

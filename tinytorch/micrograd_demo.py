@@ -7,19 +7,22 @@ rate decaying 1.0 -> 0.1. It reaches 100% training accuracy.
 
     python -m tinytorch.micrograd_demo --out out/micrograd
 
-writes decision_boundary.png, loss_curve.png and metrics.json into --out.
+writes decision_boundary.png, loss_curve.png and metrics.json into --out (atomically; a folder that
+holds an earlier run is refused unless --overwrite is given).
 """
-import argparse
 import json
 import random
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from tinytorch import cli
 from tinytorch.engine import MLP, Value
+from tinytorch.serialization import atomic
+from tinytorch.terminal import printable
+
+RUN_FILES = ("decision_boundary.png", "loss_curve.png", "metrics.json")
 
 
 def make_moons(n_samples=100, noise=0.1, rng=None):
@@ -93,8 +96,7 @@ def plot_decision_boundary(model, X, y, path, step=0.1):
     ax.contourf(xx, yy, positive, cmap=plt.cm.Spectral, alpha=0.8)
     ax.scatter(X[:, 0], X[:, 1], c=y, s=40, cmap=plt.cm.Spectral, edgecolors="k")
     ax.set(xlim=(xx.min(), xx.max()), ylim=(yy.min(), yy.max()), title="MLP(2, [16, 16, 1]) on moons")
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
+    _save_png(plt, fig, path)
 
 
 def plot_loss_curve(history, path):
@@ -104,14 +106,18 @@ def plot_loss_curve(history, path):
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(losses)
     ax.set(yscale="log", xlabel="step", ylabel="total loss (hinge + L2)", title="micrograd moons: training loss")
-    fig.savefig(path, dpi=100, bbox_inches="tight")
+    _save_png(plt, fig, path)
+
+
+def _save_png(plt, fig, path):
+    with atomic.replacing(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
 
 
-def run(out, steps=100, seed=1337, progress=True):
+def run(out, steps=100, seed=1337, progress=True, overwrite=False):
     """The whole demo; writes the plots and metrics.json into `out` and returns the metrics."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = cli.claim_run_folder(out, RUN_FILES, overwrite=overwrite)
     X, y = make_moons(n_samples=100, noise=0.1, rng=np.random.RandomState(seed))
     y = y * 2 - 1
     model = MLP(2, [16, 16, 1], rng=random.Random(seed))
@@ -130,25 +136,27 @@ def run(out, steps=100, seed=1337, progress=True):
     }
     plot_decision_boundary(model, X, y, out / "decision_boundary.png")
     plot_loss_curve(history, out / "loss_curve.png")
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    atomic.write_text(out / "metrics.json", json.dumps(metrics, indent=1) + "\n")
     return metrics
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = cli.Parser(prog="python -m tinytorch.micrograd_demo", description=__doc__.split("\n")[0])
     parser.add_argument("--out", default="out/micrograd", help="folder for the plots and metrics.json")
-    parser.add_argument("--steps", type=int, default=100, help="SGD steps (micrograd: 100)")
-    parser.add_argument("--seed", type=int, default=1337, help="seed of the data and the weights (micrograd: 1337)")
+    parser.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
+    parser.add_argument("--steps", type=cli.integer(1), default=100, help="SGD steps (micrograd: 100)")
+    parser.add_argument("--seed", type=cli.integer(0, 2 ** 32 - 1), default=1337,
+                        help="seed of the data and the weights (micrograd: 1337)")
     args = parser.parse_args(argv)
-    if args.steps < 1:
-        parser.error(f"--steps must be >= 1, got {args.steps}")
     try:
-        metrics = run(args.out, steps=args.steps, seed=args.seed)
+        metrics = run(args.out, steps=args.steps, seed=args.seed, overwrite=args.overwrite)
+    except ValueError as e:
+        cli.exit_with(e, "micrograd_demo")
     except OSError as e:
-        sys.exit(f"micrograd_demo: cannot write to {args.out}: {e}")
+        cli.exit_with(f"cannot write to {args.out}: {e}", "micrograd_demo")
     print(f"{metrics['params']} params, {metrics['steps']} steps in {metrics['seconds']:.1f}s: "
           f"loss {metrics['train_loss']:.6f}, accuracy {metrics['train_accuracy'] * 100:.0f}% "
-          f"(first 100% at step {metrics['first_step_at_100pct']}); plots in {args.out}")
+          f"(first 100% at step {metrics['first_step_at_100pct']}); plots in {printable(args.out)}")
 
 
 if __name__ == "__main__":

@@ -207,9 +207,10 @@ class Tensor(TensorBase, ArithmeticMixin, MathMixin, ShapeMixin, RandomMixin, _d
 
     # ---- conversion -------------------------------------------------------------------------
     def item(self):
-        if self._data.size != 1:
-            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
-        return self._data.reshape(()).item()
+        try:
+            return self._data.item()
+        except ValueError:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar") from None
 
     def tolist(self):
         return self._host().tolist()

@@ -106,14 +106,26 @@ def _as_tensor(v, like, op="op"):
         raise TypeError(f"unsupported operand: a tensor and {type(v).__name__} {v!r}")
     xp = array_module(like._data)
     if isinstance(v, _SCALARS):
-        return like._wrap(xp.asarray(v, dtype=_dt.promote(like._data.dtype, _scalar(v))))
+        return like._wrap(xp.asarray(v, dtype=_with_scalar(like._data.dtype, _scalar(v))))
     arr = xp.asarray(v)
     if arr.dtype == np.float64 and not isinstance(v, np.ndarray):
         arr = arr.astype(_dt.get_default_dtype().np)
     return like._wrap(arr)
 
 
+def _with_scalar(dtype, scalar):
+    """torch's result dtype for a tensor of `dtype` and a Python bool, int or float: the tensor's
+    own dtype unless the scalar is of a higher category (a float with an integer tensor, an int
+    with a bool one), when dtypes.promote decides."""
+    kind, scalar_type = dtype.kind, type(scalar)
+    if kind in "fc" or (kind in "iu" and scalar_type is not builtins.float) or scalar_type is builtins.bool:
+        return dtype
+    return _dt.promote(dtype, scalar)
+
+
 def _scalar(v):
+    if type(v) in (builtins.float, builtins.int):
+        return v
     if isinstance(v, (np.bool_, builtins.bool)):
         return builtins.bool(v)
     if isinstance(v, numbers.Integral):
@@ -139,15 +151,13 @@ def _binary(fn, a, b, name, true_divide=False):
             a = _as_tensor(a, b, name)
             return _binary(fn, a, b, name, true_divide)
         a = _scalar(a)
-        dt = _dt.promote(b._data.dtype, a)
-        b = _cast(b, dt)
+        b = _cast(b, _with_scalar(b._data.dtype, a))
     else:
         if not isinstance(b, _SCALARS):
             b = _as_tensor(b, a, name)
             return _binary(fn, a, b, name, true_divide)
         b = _scalar(b)
-        dt = _dt.promote(a._data.dtype, b)
-        a = _cast(a, dt)
+        a = _cast(a, _with_scalar(a._data.dtype, b))
     if true_divide:
         t = a if isinstance(a, TensorBase) else b
         if t._data.dtype.kind in "biu":
@@ -165,8 +175,11 @@ def _shape_of(x):
 
 
 def _cast(t, np_dtype):
+    """t in np_dtype: through the graph when t requires grad, else the cast alone."""
     if not isinstance(t, TensorBase) or t._data.dtype == np_dtype:
         return t
+    if not t.requires_grad:
+        return t._wrap(E.Cast.forward(None, t._data, np.dtype(np_dtype)))
     return E.Cast.apply(t, np_dtype)
 
 
@@ -221,14 +234,23 @@ def _viewable(a, shape):
 
 
 def _index_key(key, t):
-    """Turn a torch-style index (with Tensors, lists, bools) into a NumPy/CuPy index tuple."""
-    if not isinstance(key, tuple):
+    """Turn a torch-style index (with Tensors, lists, bools) into a NumPy/CuPy index tuple.
+
+    A 0-dim integer tensor is an int (as in torch: the result is a view), and so is one used as a
+    slice's start, stop or step (`data[i:i + block_size]`, ng-video-lecture's get_batch)."""
+    if type(key) is not tuple:
         key = (key,)
     out = []
     for k in key:
-        if isinstance(k, TensorBase):
+        kind = type(k)
+        if kind is builtins.int or k is None:
+            out.append(k)
+        elif kind is slice:
+            out.append(k if _plain_slice(k) else slice(_bound(k.start), _bound(k.stop), _bound(k.step)))
+        elif isinstance(k, TensorBase):
             _same_device("index", t, k)
-            out.append(k._data)
+            data = k._data
+            out.append(int(data) if data.ndim == 0 and data.dtype.kind in "iu" else data)
         elif isinstance(k, (list, np.ndarray)):
             out.append(array_module(t._data).asarray(k))
         elif isinstance(k, range):
@@ -238,6 +260,18 @@ def _index_key(key, t):
         else:
             out.append(k)
     return tuple(out)
+
+
+def _plain_slice(k):
+    return not (isinstance(k.start, TensorBase) or isinstance(k.stop, TensorBase) or isinstance(k.step, TensorBase))
+
+
+def _bound(v):
+    """A slice bound as NumPy takes it: a 0-dim integer tensor as its int (else Tensor.__index__ raises)."""
+    if not isinstance(v, TensorBase):
+        return v
+    data = v._data
+    return data.item() if data.ndim == 0 and data.dtype.kind in "iu" else operator.index(v)
 
 
 def _return_type(name, fields=("values", "indices")):

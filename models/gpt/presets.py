@@ -5,11 +5,37 @@ parameters, linear warmup then cosine decay to min_lr, gradient clipping at 1.0,
 accumulation up to `total_batch_tokens` per step. A preset overrides them, and `--key=value`
 overrides the preset. The shakespeare-char presets are nanoGPT's config/train_shakespeare_char.py
 (lr 1e-3 -> 1e-4, warmup 100, beta2 0.99), the -cpu one with its README's CPU flags.
+
+Every setting is checked when the config is made (`RULES`): a bad one is a ValueError naming the
+flag, its allowed range and the value given.
 """
 import math
+import numbers
 from dataclasses import asdict, dataclass, fields
 
 from .model import GPTConfig
+
+
+def _integer(v):
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _number(v):
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+
+
+_COUNT = ("an integer >= 1", lambda v: _integer(v) and v >= 1)
+_COUNT_OR_ZERO = ("an integer >= 0", lambda v: _integer(v) and v >= 0)
+_RATE = ("a number > 0", lambda v: _number(v) and v > 0)
+_NON_NEGATIVE = ("a number >= 0", lambda v: _number(v) and v >= 0)
+_BETA = ("a number in [0, 1)", lambda v: _number(v) and 0 <= v < 1)
+RULES = {  # TrainConfig field: (allowed values, test)
+    "batch_size": _COUNT, "total_batch_tokens": _COUNT_OR_ZERO, "max_iters": _COUNT, "learning_rate": _RATE,
+    "min_lr": _NON_NEGATIVE, "warmup_iters": _COUNT_OR_ZERO, "lr_decay_iters": _COUNT_OR_ZERO,
+    "weight_decay": _NON_NEGATIVE, "beta1": _BETA, "beta2": _BETA, "eps": _RATE, "grad_clip": _NON_NEGATIVE,
+    "eval_interval": _COUNT, "eval_iters": _COUNT, "sample_tokens": _COUNT_OR_ZERO,
+    "checkpoint_interval": _COUNT_OR_ZERO, "seed": _COUNT_OR_ZERO,
+}
 
 
 @dataclass
@@ -34,6 +60,12 @@ class TrainConfig:
     shuffle_shards: bool = False       # shard datasets: reshuffle the train shard order every epoch
     seed: int = 1337
     device: str = "cpu"
+
+    def __post_init__(self):
+        for name, (allowed, ok) in RULES.items():
+            value = getattr(self, name)
+            if not ok(value):
+                raise ValueError(f"--{name} must be {allowed}, got {value!r}")
 
     def lr_at(self, step):
         """Learning rate for optimizer step `step` (0-based): warmup, cosine decay, then floor."""
@@ -87,6 +119,7 @@ def resolve(name, overrides=()):
         else:
             raise ValueError(f"unknown override key {key!r}; known keys: "
                              f"{', '.join(sorted(model_types) + sorted(train_types))}")
+    model_config(model, vocab_size=1)  # checks the model settings now; the dataset gives the vocabulary later
     return {"model": model, "train": TrainConfig(**train)}
 
 

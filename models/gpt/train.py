@@ -6,7 +6,17 @@ norm is clipped, the learning rate of this step is set, and AdamW steps. Every e
 steps (and at the end) the mean loss over eval_iters fixed batches of each split is measured
 and a sample is generated. A checkpoint holds everything the next step depends on (weights,
 AdamW moments, step, RNG and data position), so a resumed run continues exactly.
+
+A run owns its folder: one that holds another run is refused unless `resume` (continue it; its
+config must match, see checkpoint.py) or `overwrite` (its files are deleted first). Every file is
+written atomically, so a run killed at any moment leaves files that load; the temporary files of a
+killed run are deleted when the next one starts. The config's memory estimate (memory.py) is checked
+against the machine before the model is built.
+
+Launched on several processes (tinytorch.distributed.run), the same loop trains data-parallel with
+the same global batch: see parallel.py.
 """
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -16,27 +26,37 @@ from tqdm import tqdm
 
 import tinytorch
 from tinytorch import profiler
+from tinytorch.cli import check_run_folder, claim_run_folder
+from tinytorch.distributed import ReduceOp
+from tinytorch.nn.parallel import DistributedDataParallel
 from tinytorch.nn.utils import clip_grad_norm_
+from tinytorch.serialization import atomic
+from tinytorch.terminal import printable
 
 from .checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
 from .data import open_dataset
+from .memory import check_fits
 from .model import GPT
+from .parallel import Ranks
 from .presets import model_config
 
 EVAL_SEED_OFFSET = 1   # evaluation batches come from their own fixed stream, seed + 1
+RUN_FILES = (CHECKPOINT, "metrics.json", "loss.png", "profile.txt")
 
 
 class RunLog:
-    """What metrics.json holds: losses per step and per evaluation, timings, samples."""
+    """What metrics.json holds: losses, learning rate, time and tokens per step, evaluations, samples,
+    and the config changes of resumed runs."""
 
     def __init__(self, state=None):
-        self.state = state or {"step_loss": [], "lr": [], "step_ms": [], "eval_steps": [], "train_loss": [],
-                               "val_loss": [], "samples": [], "seconds": 0.0}
+        self.state = state or {"step_loss": [], "lr": [], "step_ms": [], "step_tokens": [], "eval_steps": [],
+                               "train_loss": [], "val_loss": [], "samples": [], "config_changes": [], "seconds": 0.0}
 
-    def record_step(self, loss, lr, seconds):
+    def record_step(self, loss, lr, seconds, tokens):
         self.state["step_loss"].append(loss)
         self.state["lr"].append(lr)
         self.state["step_ms"].append(1000.0 * seconds)
+        self.state["step_tokens"].append(tokens)
 
     def record_eval(self, step, losses, sample):
         self.state["eval_steps"].append(step)
@@ -45,13 +65,19 @@ class RunLog:
         if sample is not None:
             self.state["samples"].append({"step": step, "text": sample})
 
-    def summary(self, tokens_per_step, params, settings):
-        """metrics.json: final train_loss/val_loss as numbers, the per-eval values as *_curve lists."""
+    def summary(self, params, settings):
+        """metrics.json: final train_loss/val_loss as numbers, the per-eval values as *_curve lists.
+
+        ms_per_step and tokens_per_second are medians over the steps after the first 5, each step's
+        tokens/s from the tokens that step had (a resumed run may have changed the batch size).
+        """
         curves = {k: v for k, v in self.state.items() if k not in ("train_loss", "val_loss")}
-        ms = np.asarray(self.state["step_ms"][5:] or self.state["step_ms"] or [float("nan")])
+        skip = 5 if len(self.state["step_ms"]) > 5 else 0
+        ms = np.asarray(self.state["step_ms"][skip:] or [float("nan")])
+        tokens = np.asarray(self.state["step_tokens"][skip:] or [float("nan")])
         return {"params": params, "steps": len(self.state["step_loss"]), "seconds": self.state["seconds"],
                 "train_seconds": float(sum(self.state["step_ms"])) / 1000.0,
-                "ms_per_step": float(np.median(ms)), "tokens_per_second": float(tokens_per_step / np.median(ms) * 1000),
+                "ms_per_step": float(np.median(ms)), "tokens_per_second": float(np.median(tokens / ms) * 1000),
                 "final_val_loss": self.state["val_loss"][-1] if self.state["val_loss"] else None,
                 "best_val_loss": min(self.state["val_loss"]) if self.state["val_loss"] else None,
                 "model_config": settings["model_config"], "train_config": settings["train_config"],
@@ -60,11 +86,13 @@ class RunLog:
                 "train_loss_curve": self.state["train_loss"], "val_loss_curve": self.state["val_loss"], **curves}
 
 
-def grad_accum_steps(cfg, block_size):
-    micro = cfg.batch_size * block_size
+def grad_accum_steps(cfg, block_size, world_size=1):
+    """Micro-batches per step on each of world_size processes, for total_batch_tokens per step."""
+    micro = cfg.batch_size * block_size * world_size
     total = cfg.total_batch_tokens or micro
     if total % micro:
-        raise ValueError(f"total_batch_tokens={total} is not a multiple of batch_size*block_size={micro}")
+        processes = f"*world_size ({world_size} processes)" if world_size > 1 else ""
+        raise ValueError(f"total_batch_tokens={total} is not a multiple of batch_size*block_size{processes}={micro}")
     return total // micro
 
 
@@ -74,14 +102,18 @@ def as_tensor(array, device):
 
 
 def train_step(model, optimizer, params, stream, cfg, lr, accum):
-    """One optimizer step over `accum` micro-batches from stream; returns the step's mean loss."""
+    """One optimizer step over `accum` micro-batches from stream; returns the step's mean loss (this
+    process's). A DistributedDataParallel model runs the other micro-batches under no_sync(), so it
+    averages the gradients over the processes once, in the last micro-batch's backward."""
     for group in optimizer.param_groups:
         group["lr"] = lr
     step_loss = 0.0
-    for _ in range(accum):
+    for micro in range(accum):
         x, y = stream.next_batch()
-        _, loss = model(as_tensor(x, cfg.device), as_tensor(y, cfg.device))
-        (loss / accum if accum > 1 else loss).backward()
+        local = isinstance(model, DistributedDataParallel) and micro < accum - 1
+        with model.no_sync() if local else contextlib.nullcontext():
+            _, loss = model(as_tensor(x, cfg.device), as_tensor(y, cfg.device))
+            (loss / accum if accum > 1 else loss).backward()
         step_loss += loss.item() / accum
     if cfg.grad_clip > 0:
         clip_grad_norm_(params, cfg.grad_clip)
@@ -91,17 +123,20 @@ def train_step(model, optimizer, params, stream, cfg, lr, accum):
 
 
 @tinytorch.no_grad()
-def estimate_loss(model, data, cfg, block_size):
-    """Mean loss over cfg.eval_iters batches of each split; the same batches at every evaluation."""
+def estimate_loss(model, data, cfg, block_size, ranks=None):
+    """Mean loss over cfg.eval_iters batches of each split; the same batches at every evaluation,
+    whatever the number of processes (with `ranks`, each computes every world_size-th batch)."""
+    rank, world_size = (ranks.rank, ranks.world_size) if ranks else (0, 1)
     model.eval()
     losses = {}
     for split in ("train", "val"):
         stream = data.batches(split, cfg.batch_size, block_size, seed=cfg.seed + EVAL_SEED_OFFSET)
         total = 0.0
-        for _ in range(cfg.eval_iters):
+        for i in range(cfg.eval_iters):
             x, y = stream.next_batch()
-            total += model(as_tensor(x, cfg.device), as_tensor(y, cfg.device))[1].item()
-        losses[split] = total / cfg.eval_iters
+            if i % world_size == rank:
+                total += model(as_tensor(x, cfg.device), as_tensor(y, cfg.device))[1].item()
+        losses[split] = (ranks.reduce(total, ReduceOp.SUM) if ranks else total) / cfg.eval_iters
     model.train()
     return losses
 
@@ -129,6 +164,7 @@ def build(settings):
     if config.vocab_size < data.tokenizer.vocab_size:
         raise ValueError(f"vocab_size={config.vocab_size} is smaller than the dataset's vocabulary "
                          f"({data.tokenizer.vocab_size})")
+    check_fits(config, cfg.batch_size, cfg.device)
     tinytorch.manual_seed(cfg.seed)
     model = GPT(config)
     if cfg.device != "cpu":
@@ -137,33 +173,49 @@ def build(settings):
     return data, model, optimizer
 
 
-def train(settings, out_dir, resume=False, stop_at=None, progress=True, profile_steps=0):
-    """Run (or resume) training; stop_at ends early at that step as an interruption would. Returns metrics.
+def train(settings, out_dir, resume=False, overwrite=False, override=(), stop_at=None, progress=True,
+          profile_steps=0):
+    """Run (or resume) training into the folder out_dir; returns the metrics.
 
-    profile_steps > 0 runs the first that many steps under tinytorch.profiler and writes its
-    per-op table to `out_dir/profile.txt`.
+    resume continues the run in out_dir, with the train-config keys named in `override` allowed to
+    differ from its checkpoint's; overwrite replaces the run there. stop_at ends early at that step
+    (with a checkpoint), as an interruption would. profile_steps > 0 runs the first that many steps
+    under tinytorch.profiler and writes its per-op table to `out_dir/profile.txt`. Launched on
+    several processes, every one trains its share, and rank 0 writes the folder and alone returns
+    the metrics (the others None; parallel.py).
     """
     started = time.perf_counter()
     cfg = settings["train"]
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if override and not resume:
+        raise ValueError("--override changes the settings of a resumed run: give it together with --resume")
+    ranks = Ranks(cfg.device)
+    check_run_folder(out_dir, RUN_FILES, overwrite=overwrite, resume=resume)
+    if resume and not (Path(out_dir) / CHECKPOINT).is_file():
+        raise FileNotFoundError(f"no checkpoint at {Path(out_dir) / CHECKPOINT}")
     data, model, optimizer = build(settings)
     T = model.config.block_size
-    accum = grad_accum_steps(cfg, T)
-    tokens_per_step = accum * cfg.batch_size * T
-    stream = data.batches("train", cfg.batch_size, T, seed=cfg.seed, shuffle=cfg.shuffle_shards)
+    accum = grad_accum_steps(cfg, T, ranks.world_size)
+    ranks.barrier()  # every rank has checked the folder before rank 0 claims it
+    out = claim_run_folder(out_dir, RUN_FILES, overwrite=overwrite, resume=resume) if ranks.main else Path(out_dir)
+    tokens_per_step = accum * cfg.batch_size * T * ranks.world_size
+    stream = data.batches("train", cfg.batch_size, T, seed=cfg.seed, rank=ranks.rank, world_size=ranks.world_size,
+                          shuffle=cfg.shuffle_shards)
     meta = {"model_config": model.config.to_dict(), "train_config": cfg.to_dict(),
             "tokenizer": data.tokenizer.to_meta()}
     step, log = 0, RunLog()
     if resume:
-        step, log_state = load_checkpoint(out / CHECKPOINT, model, optimizer, stream, meta)
+        step, log_state = load_checkpoint(out / CHECKPOINT, model, optimizer, stream, meta, override)
         log = RunLog(log_state)
+    replica = ranks.wrap(model)
     end = cfg.max_iters if stop_at is None else min(stop_at, cfg.max_iters)
-    bar = tqdm(total=cfg.max_iters, initial=step, disable=not progress, dynamic_ncols=True, desc="train")
-    bar.write(f"{data.describe()}; {model.num_params():,} parameters; {tokens_per_step:,} tokens per step "
-              f"({accum} micro-batch{'es' if accum > 1 else ''} of {cfg.batch_size}x{T})")
+    bar = tqdm(total=cfg.max_iters, initial=step, disable=not (progress and ranks.main), dynamic_ncols=True,
+               desc="train")
+    say = bar.write if ranks.main else (lambda text: None)
+    processes = f" on each of {ranks.world_size} processes" if ranks.world_size > 1 else ""
+    say(f"{printable(data.describe())}; {model.num_params():,} parameters; {tokens_per_step:,} tokens per step "
+        f"({accum} micro-batch{'es' if accum > 1 else ''} of {cfg.batch_size}x{T}{processes})")
     if step == 0:
-        evaluate(model, data, cfg, log, 0, bar)
+        evaluate(model, data, cfg, log, 0, say, ranks)
     params = list(model.parameters())
     metrics = None
     prof, profile_end = (profiler.profile(), step + profile_steps) if profile_steps else (None, step)
@@ -172,45 +224,51 @@ def train(settings, out_dir, resume=False, stop_at=None, progress=True, profile_
         lr = cfg.lr_at(step)
         if step < profile_end:
             with prof:
-                step_loss = train_step(model, optimizer, params, stream, cfg, lr, accum)
-            if step + 1 == profile_end or step + 1 == end:
-                prof.export(out / "profile.txt")
-                bar.write(f"profile of {step + 1 - (profile_end - profile_steps)} steps -> {out / 'profile.txt'}")
+                step_loss = train_step(replica, optimizer, params, stream, cfg, lr, accum)
+            if ranks.main and (step + 1 == profile_end or step + 1 == end):
+                atomic.write_text(out / "profile.txt", prof.table(row_limit=1000) + "\n")
+                say(f"profile of {step + 1 - (profile_end - profile_steps)} steps -> "
+                    f"{printable(str(out / 'profile.txt'))}")
         else:
-            step_loss = train_step(model, optimizer, params, stream, cfg, lr, accum)
+            step_loss = train_step(replica, optimizer, params, stream, cfg, lr, accum)
+        step_loss = ranks.reduce(step_loss, ReduceOp.AVG)
         step += 1
         seconds = time.perf_counter() - t0
-        log.record_step(step_loss, lr, seconds)
+        log.record_step(step_loss, lr, seconds, tokens_per_step)
         bar.update(1)
         bar.set_postfix_str(f"loss {step_loss:.4f} lr {lr:.2e} {1000 * seconds:.0f} ms/step "
                             f"{tokens_per_step / seconds:,.0f} tok/s", refresh=False)
         if step % cfg.eval_interval == 0 or step == cfg.max_iters:
-            evaluate(model, data, cfg, log, step, bar)
+            evaluate(model, data, cfg, log, step, say, ranks)
         if step == end or (cfg.checkpoint_interval and step % cfg.checkpoint_interval == 0):
             log.state["seconds"] += time.perf_counter() - started
             started = time.perf_counter()
-            save_checkpoint(out / CHECKPOINT, model, optimizer, stream, step, log.state, meta)
-            metrics = write_metrics(log, tokens_per_step, model.num_params(), meta, out)
+            if ranks.main:
+                save_checkpoint(out / CHECKPOINT, model, optimizer, stream, step, log.state, meta)
+            metrics = write_metrics(log, model.num_params(), meta, out, ranks)
     bar.close()
-    return metrics if metrics is not None else write_metrics(log, tokens_per_step, model.num_params(), meta, out)
+    metrics = metrics if metrics is not None else write_metrics(log, model.num_params(), meta, out, ranks)
+    ranks.close()
+    return metrics if ranks.main else None
 
 
-def write_metrics(log, tokens_per_step, params, meta, out):
-    """metrics.json and loss.png for the run so far."""
-    metrics = {**log.summary(tokens_per_step, params, meta), "kernels": tinytorch.backends.kernels,
-               "cpu_matmul": tinytorch.backends.cpu_matmul}
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
-    plot_losses(metrics, out / "loss.png")
+def write_metrics(log, params, meta, out, ranks):
+    """The metrics so far; rank 0 also writes them to metrics.json and loss.png (each atomically)."""
+    metrics = {**log.summary(params, meta), "world_size": ranks.world_size, "kernels": tinytorch.backends.kernels,
+               "cpu_matmul": tinytorch.backends.matmul_library()}
+    if ranks.main:
+        atomic.write_text(out / "metrics.json", json.dumps(metrics, indent=1))
+        plot_losses(metrics, out / "loss.png")
     return metrics
 
 
-def evaluate(model, data, cfg, log, step, bar):
-    losses = estimate_loss(model, data, cfg, model.config.block_size)
+def evaluate(model, data, cfg, log, step, say, ranks):
+    losses = estimate_loss(model, data, cfg, model.config.block_size, ranks)
     sample = None
-    if cfg.sample_tokens:
+    if cfg.sample_tokens and ranks.main:
         sample = sample_text(model, data.tokenizer, cfg.sample_tokens, seed=cfg.seed, device=cfg.device)
     log.record_eval(step, losses, sample)
-    bar.write(f"step {step}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}")
+    say(f"step {step}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}")
 
 
 def plot_losses(metrics, path):
@@ -228,5 +286,6 @@ def plot_losses(metrics, path):
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    with atomic.replacing(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
     plt.close(fig)

@@ -1,5 +1,6 @@
 """PyTorch twins of the makemore models, with tinytorch's parameter names: lecture 3's MLP
-(models/mlp.py) and lecture 6's WaveNet (models/wavenet.py)."""
+(models/mlp.py), lecture 6's WaveNet (models/wavenet.py) and makemore's transformer
+(models/transformer.py)."""
 import torch
 import torch.nn as tnn
 import torch.nn.functional as TF
@@ -55,3 +56,51 @@ class TorchWaveNet(tnn.Module):
     def forward(self, idx, targets):
         logits = self.layers(idx)
         return logits, TF.cross_entropy(logits, targets)
+
+
+class CausalSelfAttention(tnn.Module):
+    def __init__(self, n_embd, n_head):
+        super().__init__()
+        self.n_head = n_head
+        self.c_attn = tnn.Linear(n_embd, 3 * n_embd)
+        self.c_proj = tnn.Linear(n_embd, n_embd)
+
+    def forward(self, x):
+        B, T, C = x.shape
+        q, k, v = self.c_attn(x).split(C, dim=2)
+        q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
+        y = TF.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return self.c_proj(y.transpose(1, 2).reshape(B, T, C))
+
+
+class Block(tnn.Module):
+    def __init__(self, n_embd, n_head):
+        super().__init__()
+        self.ln_1 = tnn.LayerNorm(n_embd)
+        self.attn = CausalSelfAttention(n_embd, n_head)
+        self.ln_2 = tnn.LayerNorm(n_embd)
+        self.mlp = tnn.Sequential(tnn.Linear(n_embd, 4 * n_embd), tnn.GELU(approximate="tanh"),
+                                  tnn.Linear(4 * n_embd, n_embd))
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        return x + self.mlp(self.ln_2(x))
+
+
+class TorchTransformer(tnn.Module):
+    """makemore's transformer in PyTorch, with tinytorch.models.transformer.Transformer's names."""
+
+    def __init__(self, vocab_size, block_size, n_layer=4, n_head=4, n_embd=64):
+        super().__init__()
+        self.wte = tnn.Embedding(vocab_size, n_embd)
+        self.wpe = tnn.Embedding(block_size, n_embd)
+        self.blocks = tnn.ModuleList([Block(n_embd, n_head) for _ in range(n_layer)])
+        self.ln_f = tnn.LayerNorm(n_embd)
+        self.lm_head = tnn.Linear(n_embd, vocab_size, bias=False)
+
+    def forward(self, idx, targets):
+        x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1], device=idx.device))
+        for block in self.blocks:
+            x = block(x)
+        logits = self.lm_head(self.ln_f(x))
+        return logits, TF.cross_entropy(logits.view(-1, logits.shape[-1]), targets.view(-1), ignore_index=-1)

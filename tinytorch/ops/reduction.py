@@ -1,10 +1,14 @@
 """Reductions: sum, mean, var, max/min (with and without dim), prod, logsumexp, cumsum.
 
 `axis` is None (all axes) or a tuple of non-negative axes; the backward re-inserts the reduced
-axes (when keepdim is False) and broadcasts the gradient back over them.
+axes (when keepdim is False) and broadcasts the gradient back over them. As in torch, the mean
+and variance of nothing are nan, and a logsumexp over nothing is -inf, without NumPy's warnings.
 """
+import math
+
 from ..autograd import Function
 from ..device import array_module
+from .quiet import quiet
 
 
 def _expand(g, shape, axis, keepdim):
@@ -31,6 +35,11 @@ def _count(shape, axis):
     return n
 
 
+@quiet
+def _quiet_divide(a, b):
+    return a / b
+
+
 class Sum(Function):
     """y = sum_i x_i over axis;  dy/dx_i = 1, so the gradient is g broadcast back."""
 
@@ -50,6 +59,8 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, axis, keepdim):
         ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
+        if not x.size:  # NumPy warns "Mean of empty slice"; torch's 0/0 is nan
+            return _quiet_divide(x.sum(axis=axis, keepdims=keepdim), _count(x.shape, axis))
         return x.mean(axis=axis, keepdims=keepdim)
 
     @staticmethod
@@ -60,23 +71,27 @@ class Mean(Function):
 
 
 class Var(Function):
-    """y = sum_i (x_i - m)^2 / (n - c), m the mean, c the correction (1 = unbiased).
+    """y = sum_i (x_i - m)^2 / max(n - c, 0), m the mean, c the correction (1 = unbiased).
 
     dy/dx_i = 2 (x_i - m) / (n - c): the terms through m cancel because sum_i (x_i - m) = 0.
+    With no degrees of freedom left (n - c <= 0) torch's forward gives inf or nan (0/0), and its
+    backward over every dim gives nan where x_i = m and inf elsewhere; so do these.
     """
 
     @staticmethod
+    @quiet
     def forward(ctx, x, axis, correction, keepdim):
-        m = x.mean(axis=axis, keepdims=True)
-        d = x - m
         n = _count(x.shape, axis)
-        ctx.d, ctx.axis, ctx.keepdim, ctx.denom = d, axis, keepdim, max(n - correction, 0)
-        return (d * d).sum(axis=axis, keepdims=keepdim) / ctx.denom
+        d = x - (x.mean(axis=axis, keepdims=True) if n else x.sum(axis=axis, keepdims=True))
+        ctx.d, ctx.axis, ctx.keepdim, ctx.dof = d, axis, keepdim, n - correction
+        return (d * d).sum(axis=axis, keepdims=keepdim) / max(ctx.dof, 0)
 
     @staticmethod
     def backward(ctx, g):
         g = _expand(g, ctx.d.shape, ctx.axis, ctx.keepdim)
-        return g * ctx.d * (2.0 / ctx.denom), None, None, None
+        if ctx.dof <= 0 and ctx.axis is None:
+            return g * array_module(g).where(ctx.d == 0, math.nan, math.inf), None, None, None
+        return g * ctx.d * (2.0 / ctx.dof if ctx.dof else math.inf), None, None, None
 
 
 class MaxAll(Function):
@@ -158,9 +173,10 @@ class LogSumExp(Function):
     """y = log sum_i e^{x_i}, computed as m + log sum e^{x_i - m};  dy/dx_i = e^{x_i - y} (softmax)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, axis, keepdim):
         xp = array_module(x)
-        m = x.max(axis=axis, keepdims=True)
+        m = x.max(axis=axis, keepdims=True) if x.size else x.sum(axis=axis, keepdims=True)  # nothing: m = 0
         m = xp.where(xp.isfinite(m), m, 0)
         out = xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True)) + m
         ctx.x, ctx.out, ctx.axis = x, out, axis

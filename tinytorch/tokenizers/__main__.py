@@ -6,13 +6,17 @@
     python -m tinytorch.tokenizers visualize --tokenizer gpt4 --input FILE
 
 --tokenizer is gpt2, gpt4 or the PREFIX of a trained tokenizer. Text comes from --text, --input
-or standard input. Errors are reported in one line.
+or standard input. `train` refuses to replace an existing PREFIX.model unless --overwrite is given.
+Errors are reported in one line, with exit status 2. `visualize` shows control characters of the
+text as escapes (\x1b), and so does `decode` when it prints to a terminal.
 """
-import argparse
 import sys
 import time
 from pathlib import Path
 
+from .. import cli
+from ..serialization.atomic import remove_leftovers
+from ..terminal import printable
 from . import visualize
 from .basic import BasicTokenizer
 from .pretrained import load_tokenizer
@@ -24,20 +28,25 @@ def main(argv=None):
     try:
         args.run(args)
     except (OSError, ValueError, NotImplementedError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+        cli.exit_with(e, "error")
     return 0
 
 
 def train(args):
+    prefix = Path(args.out)
+    outputs = [prefix.with_name(prefix.name + suffix) for suffix in (".model", ".vocab")]
+    existing = [str(path) for path in outputs if path.exists()]
+    if existing and not args.overwrite:
+        raise ValueError(f"--out {args.out}: {' and '.join(existing)} already exist; give --overwrite to replace them")
     text = Path(args.input).read_text(encoding="utf-8")
     tokenizer = BasicTokenizer() if args.pattern == "none" else RegexTokenizer(SPLIT_PATTERNS[args.pattern])
     start = time.perf_counter()
     tokenizer.train(text, args.vocab_size, verbose=args.verbose)
     seconds = time.perf_counter() - start
+    remove_leftovers(prefix.parent)
     tokenizer.save(args.out)
-    print(f"trained {len(tokenizer.merges)} merges on {args.input} ({len(text.encode('utf-8')):,} bytes) "
-          f"in {seconds:.2f} s; wrote {args.out}.model and {args.out}.vocab")
+    print(f"trained {len(tokenizer.merges)} merges on {printable(args.input)} ({len(text.encode('utf-8')):,} bytes) "
+          f"in {seconds:.2f} s; wrote {printable(args.out)}.model and {printable(args.out)}.vocab")
 
 
 def encode(args):
@@ -53,7 +62,8 @@ def decode(args):
     bad = [word for word in words if not word.isdigit()]
     if bad:
         raise ValueError(f"decode: {bad[0]!r} is not a token id (give ids as '31373 995')")
-    sys.stdout.write(tokenizer.decode([int(word) for word in words]) + "\n")
+    text = tokenizer.decode([int(word) for word in words])
+    sys.stdout.write((printable(text) if sys.stdout.isatty() else text) + "\n")
 
 
 def show(args):
@@ -76,16 +86,17 @@ def _read_text(args):
 
 
 def _parser():
-    parser = argparse.ArgumentParser(prog="python -m tinytorch.tokenizers",
-                                     description="Byte-level BPE tokenizers: train, encode, decode, visualize.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = cli.Parser(prog="python -m tinytorch.tokenizers",
+                        description="Byte-level BPE tokenizers: train, encode, decode, visualize.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=cli.Parser)
 
     p = commands.add_parser("train", help="learn a BPE vocabulary from a text file")
     p.add_argument("--input", required=True, help="UTF-8 text file to train on")
-    p.add_argument("--vocab-size", type=int, required=True, help="256 bytes + number of merges")
+    p.add_argument("--vocab-size", type=cli.integer(256), required=True, help="256 bytes + number of merges")
     p.add_argument("--pattern", choices=["gpt2", "gpt4", "none"], default="gpt4",
                    help="split pattern applied before BPE (none = BasicTokenizer)")
     p.add_argument("--out", required=True, help="writes OUT.model and OUT.vocab")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing OUT.model and OUT.vocab")
     p.add_argument("--verbose", action="store_true", help="print every merge")
     p.set_defaults(run=train)
 

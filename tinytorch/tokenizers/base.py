@@ -9,8 +9,6 @@ tokenizers, a permutation for GPT-2 and GPT-4), then one id per merge, then spec
 applying the merges in the order they were learned (smallest new id first), which needs every
 merge to produce a larger id than both of its parts.
 """
-import os
-import tempfile
 import unicodedata
 from collections import Counter
 from functools import lru_cache
@@ -20,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import regex
 
+from ..serialization import atomic
 from .bpe_encode import build_merge_table, encode_chunks
 from .bpe_train import train_merges
 
@@ -185,7 +184,7 @@ class Tokenizer:
 
     # ----------------------------------------------------------------- files
     def save(self, file_prefix):
-        """Write `file_prefix.model` (what `load` reads) and `file_prefix.vocab` (for people).
+        """Write `file_prefix.model` (what `load` reads) and `file_prefix.vocab` (for people), each atomically.
 
         The .model layout is minbpe's: a header line, the split pattern, the number of special
         tokens, one "token id" line each, then one "left right" line per merge, merge t making
@@ -200,8 +199,9 @@ class Tokenizer:
         lines = [MODEL_HEADER, self.pattern, str(len(self.special_tokens))]
         lines += [f"{token} {idx}" for token, idx in self.special_tokens.items()]
         lines += [f"{left} {right}" for (left, right), _ in ordered]
-        _write_atomic(Path(f"{file_prefix}.model"), "\n".join(lines) + "\n")
-        _write_atomic(Path(f"{file_prefix}.vocab"), self._vocab_listing())
+        Path(file_prefix).parent.mkdir(parents=True, exist_ok=True)
+        atomic.write_text(f"{file_prefix}.model", "\n".join(lines) + "\n")
+        atomic.write_text(f"{file_prefix}.vocab", self._vocab_listing())
 
     def load(self, model_file):
         """Read a `.model` file written by `save` (or by minbpe) into this tokenizer."""
@@ -298,15 +298,3 @@ def _alternation(tokens):
     """Compiled regex matching any of `tokens` (longest first), as one capturing group."""
     return regex.compile("(" + "|".join(regex.escape(t) for t in sorted(tokens, key=len, reverse=True)) + ")")
 
-
-def _write_atomic(path, text):
-    """Write `text` to `path` through a temporary file in the same folder, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise

@@ -2,8 +2,11 @@
 
 Each token gets its own background colour in a terminal (or is separated by "|" in plain
 mode). Tokens that end or start inside a UTF-8 character show the lone bytes as \\xNN, which is
-how one emoji can cost several tokens.
+how one emoji can cost several tokens. Control characters of the text (ESC, BEL, ...) are shown as
+escapes too, never sent to the terminal.
 """
+from ..terminal import printable
+
 BACKGROUNDS = (153, 223, 151, 217, 183, 229, 159, 181)  # soft xterm-256 colours, cycled
 
 
@@ -14,10 +17,11 @@ def token_pieces(tokenizer, text):
 
 
 def render(pieces, color=True):
-    """The text with token boundaries shown; a newline inside a token is drawn as "↵" + newline."""
+    """The text with token boundaries shown; a newline inside a token is drawn as "↵" + newline, other
+    control characters as escapes."""
     out = []
     for k, (_, piece) in enumerate(pieces):
-        piece = piece.replace("\n", "↵\n")
+        piece = printable(piece).replace("\n", "↵\n")
         if color:
             out.append(f"\x1b[30;48;5;{BACKGROUNDS[k % len(BACKGROUNDS)]}m{piece}\x1b[0m")
         else:
