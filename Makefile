@@ -10,11 +10,11 @@ export TINYTORCH_DATA ?= $(if $(wildcard $(DATA)/names.txt),$(DATA),)
 $(VENV)/.installed: setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,distributed]'
 	touch $@
 
 demo: $(VENV)/.installed
-	OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 $(PY) -m tinytorch.demo
+	$(PY) -m tinytorch.demo
 
 test: $(VENV)/.installed
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 -p no:cacheprovider --ignore=tests/cudasim tests

@@ -12,8 +12,9 @@ are the median over rounds of the ratio within a round, with their interquartile
 the rise of the process's peak resident set (VmHWM, reset through /proc/self/clear_refs) during
 one forward + backward, for all three; plus, for tinytorch, tracemalloc's peak of NumPy
 allocations. Targets: fused at least 2x faster than naive, and at most 1.5x slower than torch.
-softmax, layer_norm, attention (its softmax) and gelu_linear (its GELU) also run with
-`tinytorch.backends.kernels = "numba"` (the float32 Numba kernels).
+The fused column runs the NumPy kernels (`with tinytorch.backends.using(kernels="numpy")`, the
+reference path); softmax, layer_norm, attention (its softmax) and gelu_linear (its GELU) also run
+with the Numba kernels, tinytorch's default.
 Writes OUT/fused.{json,md,png} (--update-results: benchmarks/results/).
 """
 import harness
@@ -201,12 +202,14 @@ COLUMNS = [("op", "{op}"), ("shape", "{shape}"), ("fused ms", "{fused[ms]:.3g}")
 HOW = ("Forward + backward, float32. Time: min over interleaved rounds (the implementations of a case take turns); "
        "ratios: median over rounds of the ratio within a round (interquartile spread in brackets). Memory: rise of "
        "peak RSS (NumPy-tracked peak for tinytorch in brackets). Targets: naive/fused >= 2, fused/torch <= 1.5. "
-       "The fused column uses the NumPy kernels; the last column is the same fused op with "
-       "`tinytorch.backends.kernels = \"numba\"` (softmax, layer_norm, attention's softmax and gelu_linear's GELU).")
+       "The fused column uses the NumPy kernels (`backends.using(kernels=\"numpy\")`); the last column is the same "
+       "fused op with the Numba kernels, tinytorch's default (softmax, layer_norm, attention's softmax and "
+       "gelu_linear's GELU).")
 
 
 def main(args):
     torch.set_num_threads(args.threads)
+    tinytorch.set_num_threads(args.threads)
     results = harness.Results("fused", args, "Fused ops vs their naive twins vs torch (CPU)", threads=args.threads,
                               torch=torch.__version__, tinytorch=tinytorch.__version__,
                               kernels=tinytorch.backends.kernels, platform=platform.platform())

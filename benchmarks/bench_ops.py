@@ -9,7 +9,11 @@ output does: the caller holds it). The framework's overhead per op is then (tiny
 torch's eager overhead is (torch - NumPy).
 
 Targets (issue 2): at 8x8, tinytorch's overhead <= torch's; at 1024x1024, tinytorch within 10% of
-NumPy. Timing: each repeat runs the step enough times to take >= `--min-time` seconds, the three
+NumPy. A second table (issue 16) times small ops from real scripts, tinytorch against torch, target
+<= 1.0x: `x ** 3.0` and the other scalar powers of minGPT's and makemore's GELU on a (32, 16, 256)
+float32 tensor (forward, and forward + backward), indexing with 0-dim tensors (ng-video-lecture's
+bigram.py get_batch: `data[i:i+block_size]` for each 0-dim `i`), `item()`, arithmetic with Python
+scalars and type promotion. Timing: each repeat runs the step enough times to take >= `--min-time` seconds, the three
 libraries taking turns (harness.interleave); the best of `--repeats` repeats is reported (per
 step), as tinygrad's speed tests do. The clock is the process's CPU time: on one thread it equals
 wall time, but it does not count the moments a busy shared machine gives the core to someone else.
@@ -18,8 +22,9 @@ shared machine's noise out and compares the libraries' own code rather than thei
 
     python benchmarks/bench_ops.py [--sizes 8 1024] [--ops add mul ...] [--repeats 5]
     python benchmarks/bench_ops.py --quick            # 8x8 and 64x64, short repeats
+    python benchmarks/bench_ops.py --small-only --name ops_small   # just the small ops of the second table
 
-Writes OUT/ops.{json,md,png} (--update-results: benchmarks/results/).
+Writes OUT/<name>.{json,md,png} (default ops; --update-results: benchmarks/results/).
 """
 import harness
 
@@ -34,6 +39,8 @@ def parse_args():
     parser.add_argument("--min-time", type=float, default=0.1, help="seconds per repeat and library")
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--quick", action="store_true", help=f"sizes {QUICK_SIZES}, 3 repeats of 0.02 s")
+    parser.add_argument("--small-only", action="store_true", help="only the small ops (needs torch)")
+    parser.add_argument("--name", default="ops", help="output file stem (default ops; e.g. ops_small)")
     args = harness.start(parser)
     if args.quick:
         args.sizes, args.repeats, args.min_time = QUICK_SIZES, 3, 0.02
@@ -152,6 +159,84 @@ OPS = {
 }
 
 
+# ---- small ops from real scripts: tinytorch against torch (issue 16) ---------------------------
+def gelu_input(m):
+    return m.tensor(np.random.default_rng(0).standard_normal((32, 16, 256), dtype=np.float32))
+
+
+def scalar_power(exponent, backward):
+    """x ** exponent on minGPT's GELU input; with `backward`, then backpropagate a fixed gradient."""
+    def make(m):
+        x = gelu_input(m).requires_grad_(backward)
+        g = m.ones(32, 16, 256)
+        if not backward:
+            return lambda: m.pow(x, exponent)
+        return lambda: m.pow(x, exponent).backward(g)
+    return make
+
+
+def get_batch(m):
+    """ng-video-lecture bigram.py's get_batch: windows of a 1-D token tensor at 0-dim tensor offsets."""
+    data = m.tensor(np.random.default_rng(0).integers(0, 65, 1_000_000))
+    block_size, batch_size = 8, 32
+
+    def step():
+        ix = m.randint(len(data) - block_size, (batch_size,))
+        x = m.stack([data[i:i + block_size] for i in ix])
+        y = m.stack([data[i + 1:i + block_size + 1] for i in ix])
+        return x, y
+    return step
+
+
+def zero_dim_slice(m):
+    data, i = m.arange(100_000), m.tensor(4321)
+    return lambda: data[i:i + 8]
+
+
+def item(m):
+    t = m.tensor(3.25)
+    return t.item
+
+
+def scalar_times_zero_dim(m):
+    t = m.tensor(3.25)
+    return lambda: t * 2.5
+
+
+def python_scalar_add(m):
+    t = m.ones(64)
+    return lambda: t + 1
+
+
+def int_tensor_times_float(m):
+    t = m.arange(64)
+    return lambda: t * 0.5
+
+
+SMALL = {"x ** 3.0 (32x16x256), forward": scalar_power(3.0, False),
+         "x ** 3.0, forward + backward": scalar_power(3.0, True),
+         "x ** 2, forward + backward": scalar_power(2, True),
+         "x ** 0.5, forward + backward": scalar_power(0.5, True),
+         "x ** -1, forward + backward": scalar_power(-1, True),
+         "data[i:i+8], i a 0-dim tensor": zero_dim_slice,
+         "get_batch (bigram.py, 32 x 8)": get_batch,
+         "item() of a 0-dim tensor": item,
+         "0-dim tensor * 2.5": scalar_times_zero_dim,
+         "ones(64) + 1": python_scalar_add,
+         "arange(64) * 0.5 (int -> float)": int_tensor_times_float}
+
+
+def measure_small(name, libraries, min_time, repeats):
+    steps = {lib: SMALL[name](m) for lib, m in libraries.items() if lib != "numpy"}
+    row = {"op": name, **{f"{lib}_us": seconds * 1e6 for lib, seconds in best_times(steps, min_time, repeats).items()}}
+    row["tinytorch_vs_torch"] = row["tinytorch_us"] / row["torch_us"]
+    return row
+
+
+SMALL_COLUMNS = [("op", "{op}"), ("tinytorch µs", "{tinytorch_us:.2f}"), ("torch µs", "{torch_us:.2f}"),
+                 ("tinytorch / torch", "{tinytorch_vs_torch:.2f}")]
+
+
 # ---- timing ------------------------------------------------------------------------------------
 def repeated(step, loops):
     """A step of `loops` calls of step()."""
@@ -254,17 +339,28 @@ def main(args):
     if torch is not None and not args.no_torch:
         torch.set_num_threads(args.threads)
         libraries["torch"] = torch
-    results = harness.Results("ops", args, f"Forward+backward per op, float32, best of repeats, every library on "
+    tinytorch.set_num_threads(args.threads)
+    results = harness.Results(args.name, args, f"Forward+backward per op, float32, best of repeats, every library on "
                               f"{args.threads} thread(s)", tinytorch=tinytorch.__version__, threads=args.threads,
                               **({"torch": torch.__version__} if torch is not None else {}))
-    results.table("rows", COLUMNS, labels=2)
-    for n in args.sizes:
-        for name in ops:
-            r = measure(name, n, libraries, args.min_time, args.repeats)
+    if not args.small_only:
+        results.table("rows", COLUMNS, labels=2)
+        for n in args.sizes:
+            for name in ops:
+                r = measure(name, n, libraries, args.min_time, args.repeats)
+                results.row(**r)
+                print(f"{name:18s} {r['size']:>10s}  numpy {r['numpy_us']:10.1f} µs  tinytorch "
+                      f"{r['tinytorch_us']:10.1f} µs  torch {r.get('torch_us', float('nan')):10.1f} µs", flush=True)
+        results.plot(*panels(results.rows("rows")))
+    if "torch" in libraries:
+        results.text("Small ops from real scripts (issue 16), tinytorch against torch, both with their default "
+                     "kernels on the thread count above; target: tinytorch / torch <= 1.0.")
+        results.table("small", SMALL_COLUMNS)
+        for name in SMALL:
+            r = measure_small(name, libraries, args.min_time, args.repeats)
             results.row(**r)
-            print(f"{name:18s} {r['size']:>10s}  numpy {r['numpy_us']:10.1f} µs  tinytorch {r['tinytorch_us']:10.1f} µs"
-                  f"  torch {r.get('torch_us', float('nan')):10.1f} µs", flush=True)
-    results.plot(*panels(results.rows("rows")))
+            print(f"{name:34s} tinytorch {r['tinytorch_us']:9.2f} µs  torch {r['torch_us']:9.2f} µs  "
+                  f"x{r['tinytorch_vs_torch']:.2f}", flush=True)
     results.write()
 
 

@@ -35,7 +35,7 @@ print(sys.version.split()[0], \"numpy\", numpy.__version__, \"cupy\", cupy.__ver
 step train_gpu 150 $python benchmarks/bench_train.py --models gpt2-124m --steps 10 --warmup 2 --rss-steps 0 \
     --out "$out" --name train_gpu --profile 2
 step shakespeare_cuda 100 $python -m tinytorch.models.gpt train --preset shakespeare-char-cpu \
-    --dataset tinyshakespeare --device cuda --out "$out/shakespeare_cuda"
+    --dataset tinyshakespeare --device cuda --out "$out/shakespeare_cuda" --overwrite
 step tests 220 $python -m pytest -q -m gpu -n 8 -p no:cacheprovider --ignore=tests/cudasim -rfEs tests
 # the row kernels first (the naive matmul v1 at 4096^3 alone took most of the last session's 170 s)
 step kernels_gpu 170 $python benchmarks/bench_kernels.py --devices gpu --out "$out" \

@@ -165,20 +165,11 @@ class Runner:
             rises.append((rss_kb()[0] - before) / 1024)
         return max(rises), traced
 
-    @contextlib.contextmanager
     def _backend(self):
         if not self.backend:
-            yield
-            return
+            return contextlib.nullcontext()
         import tinytorch
-        saved = {k: getattr(tinytorch.backends, k) for k in self.backend}
-        try:
-            for k, v in self.backend.items():
-                setattr(tinytorch.backends, k, v)
-            yield
-        finally:
-            for k, v in saved.items():
-                setattr(tinytorch.backends, k, v)
+        return tinytorch.backends.using(**self.backend)
 
 
 def interleave(runners, rounds=3, budget_s=0.0, max_rounds=10_000, warmup=1, clock=wall_clock):

@@ -13,6 +13,7 @@ At the end it also scores the whole val split (every window of 64 characters, no
 
     python benchmarks/nanogpt_recipe_torch.py --seeds 1337 1338 1339 1340
     python benchmarks/nanogpt_recipe_torch.py --quick     # 40 iterations (the schedule shrinks with them)
+    python benchmarks/nanogpt_recipe_torch.py --torch-threads 1   # torch's default threading otherwise
 
 Writes OUT/nanogpt_recipe_torch.{json,md,png} (--update-results: benchmarks/results/) with the
 machine's description.
@@ -117,11 +118,14 @@ def main():
     parser = harness.cli(__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1337])
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_ITERS} iterations instead of {ITERS}")
+    parser.add_argument("--torch-threads", type=int, help="torch.set_num_threads (default: torch's own default)")
     args = harness.start(parser)
     iters = QUICK_ITERS if args.quick else ITERS
-    torch.set_num_threads(1)
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
     results = harness.Results("nanogpt_recipe_torch", args, "nanoGPT's shakespeare-char CPU recipe in PyTorch "
-                              "(PyTorch's init and RNG), seed by seed", torch=torch.__version__, torch_threads=1)
+                              "(PyTorch's init and RNG), seed by seed", torch=torch.__version__,
+                              torch_threads=torch.get_num_threads())
     results.table("runs", [("seed", "{seed}"),
                            (f"val at step {iters} ({EVAL_BATCHES} random batches)", "{val_loss:.4f}"),
                            ("whole val split", "{whole_val_loss:.4f}"), ("seconds", "{seconds:.0f}")])

@@ -73,12 +73,12 @@ def train_twin(settings, out, progress=True):
             torch.nn.utils.clip_grad_norm_(twin.parameters(), cfg.grad_clip)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        log.record_step(step_loss, lr, time.perf_counter() - t0)
+        log.record_step(step_loss, lr, time.perf_counter() - t0, accum * cfg.batch_size * T)
         if (step + 1) % cfg.eval_interval == 0 or step + 1 == cfg.max_iters:
             evaluate(step + 1)
     log.state["seconds"] = time.perf_counter() - started
     meta = {"model_config": model.config.to_dict(), "train_config": cfg.to_dict()}
-    metrics = log.summary(accum * cfg.batch_size * T, sum(p.numel() for p in twin.parameters()), meta)
+    metrics = log.summary(sum(p.numel() for p in twin.parameters()), meta)
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     plot_losses(metrics, out / "loss.png")

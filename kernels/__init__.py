@@ -1,15 +1,24 @@
-"""tinytorch.kernels: hand-written matmul, softmax, layernorm and GELU kernels, forward and backward.
+"""tinytorch.kernels: every implementation of the framework's hot kernels, forward and backward.
 
-Laid out like llm.c's dev/cuda: `reference` holds the NumPy oracles; `cpu` (Numba) and
-`cuda` (Numba-CUDA) hold numbered versions from naive to fast, one file per kernel, each
-validated against the oracle before it is timed (benchmarks/bench_kernels.py). Every entry
-point takes the oracle's arguments: `matmul(a, b)`, `softmax_forward(x)`,
-`softmax_backward(dout, out)`, `layernorm_forward(x, w, b, eps)`,
-`layernorm_backward(dout, x, w, mean, rstd)`, `gelu_forward(x)`, `gelu_backward(dout, x)`. They are plain array functions: nothing here
-imports the framework, which dispatches to them from `tinytorch.backends`.
-Import `cpu` and `cuda` explicitly (`from tinytorch.kernels import cpu`); they load Numba.
+Laid out like llm.c's dev/cuda:
+  reference.py  the oracles of the kernels with numbered versions (matmul, softmax, layernorm, GELU):
+                plain NumPy, for tests and benchmarks only
+  numpy/        one NumPy (or CuPy) entry for every kernel name below: what runs when the Numba
+                kernels are off (TINYTORCH_KERNELS=numpy), for other dtypes, and on the GPU where
+                there is no CUDA kernel
+  cpu/          Numba CPU kernels (numbered versions from naive to fast, one file per kernel) and
+                MKL's gemm
+  cuda/         Numba-CUDA kernels
+Each version is validated against its oracle (reference.py, or the NumPy entry) before it is timed
+(benchmarks/bench_kernels.py). Every entry point of a name takes the same arguments and returns the
+same results within float32 tolerance (bit for bit for box_muller_blocks). Nothing here imports the
+framework; tinytorch.backends.kernel(name, array) picks the implementation. Import `cpu` and `cuda`
+explicitly (`from tinytorch.kernels import cpu`); they load Numba.
 """
 from . import reference
 
-NAMES = ("matmul", "softmax_forward", "softmax_backward", "layernorm_forward", "layernorm_backward",
-         "gelu_forward", "gelu_backward")
+ORACLE_NAMES = ("matmul", "softmax_forward", "softmax_backward", "layernorm_forward", "layernorm_backward",
+                "gelu_forward", "gelu_backward")
+NAMES = ORACLE_NAMES + ("gelu_backward_and_forward_", "cross_entropy_forward", "cross_entropy_backward",
+                        "attention_softmax_forward_", "attention_softmax_backward_", "adam_update_",
+                        "embedding_backward", "box_muller_blocks", "power", "power_backward")

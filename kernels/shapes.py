@@ -25,7 +25,8 @@ def _require_shape(op, name, a, shape):
 
 def check_matmul(op, a, b):
     """a (..., K) @ b (K, N). Returns (M, K, N) where M is the product of a's leading dims."""
-    _require_float(op, a=a, b=b)
+    if a.dtype != b.dtype or a.dtype.kind != "f":
+        _require_float(op, a=a, b=b)
     if a.ndim < 1 or b.ndim != 2 or a.shape[-1] != b.shape[0]:
         raise ValueError(f"{op}: needs a (..., K) and b (K, N), got a {tuple(a.shape)} and b {tuple(b.shape)}")
     M = 1

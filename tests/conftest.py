@@ -1,4 +1,4 @@
-"""Shared test setup: the hypothesis `ci` profile, the data folder, and the `cpu_kernels_asked` fixture."""
+"""Shared test setup: the hypothesis `ci` profile, the data folder, and the `kernels_used` fixture."""
 import os
 from pathlib import Path
 
@@ -17,10 +17,16 @@ if not os.environ.get("TINYTORCH_DATA") and _shared_data.is_dir():
 
 
 @pytest.fixture
-def cpu_kernels_asked(monkeypatch):
-    """The names of the kernels the code asks `backends.cpu_only_kernel` for during the test, in order."""
+def kernels_used(monkeypatch):
+    """{kernel name: the modules of the implementations tinytorch.backends.kernel returned for it}
+    during the test, e.g. {"softmax_forward": {"tinytorch.kernels.cpu.softmax"}}."""
     import tinytorch.backends as backends
-    asked = []
-    real = backends.cpu_only_kernel
-    monkeypatch.setattr(backends, "cpu_only_kernel", lambda name, xp: asked.append(name) or real(name, xp))
-    return asked
+    used = {}
+    real = backends.kernel
+
+    def recording(name, array):
+        found = real(name, array)
+        used.setdefault(name, set()).add(found.__module__)
+        return found
+    monkeypatch.setattr(backends, "kernel", recording)
+    return used

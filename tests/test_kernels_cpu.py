@@ -1,13 +1,17 @@
-"""Every Numba CPU kernel version against the NumPy oracle, and the oracle against torch.
+"""Every Numba CPU kernel version against its oracle (kernels/reference.py, or the NumPy entry in
+kernels/numpy), the NumPy entries against the oracles, and the oracles against torch.
 
 Awkward shapes (1, 7, 13, 33, 65: not multiples of a SIMD width, a 4x4 tile or a cache block)
 for every version, forward and backward; float64 through the entry points; -inf, NaN and
-large-offset inputs; bad arguments.
+large-offset inputs; bad arguments; torch's normal samples bit for bit.
 """
+import importlib
+
 import numpy as np
 import pytest
 
-from tinytorch.kernels import NAMES, cpu, reference
+from tinytorch import backends
+from tinytorch.kernels import ORACLE_NAMES, cpu, reference
 from tinytorch.kernels.validate import check_outputs, make_args
 
 ROW_SHAPES = [(1, 1), (7, 13), (13, 33), (33, 65), (2, 3, 65)]  # (..., C)
@@ -15,6 +19,12 @@ ROW_SHAPES = [(1, 1), (7, 13), (13, 33), (33, 65), (2, 3, 65)]  # (..., C)
 MATMUL_SHAPES = [(1, 1, 1), (7, 13, 33), (65, 33, 7), (13, 65, 65), (67, 1030, 263)]
 
 VERSIONS = [(name, kernel) for name, kernels in cpu.VERSIONS.items() for kernel in kernels]
+BOTH = pytest.mark.parametrize("package", ["numpy", "cpu"])  # a kernel's NumPy entry and its Numba twin
+
+
+def entry(package, name):
+    """The entry point of kernel `name` in kernels/<package>."""
+    return getattr(importlib.import_module(f"tinytorch.kernels.{package}.{backends._MODULES[name]}"), name)
 
 
 def shapes_for(name):
@@ -28,13 +38,22 @@ def test_version_matches_oracle(name, kernel, case):
     check_outputs(name, kernel(*args), args)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("case", range(len(ROW_SHAPES)))
+@pytest.mark.parametrize("name", ORACLE_NAMES)
+def test_numpy_entries_match_the_oracles(name, case):
+    module = importlib.import_module(f"tinytorch.kernels.numpy.{backends._MODULES[name]}")
+    for dtype in (np.float32, np.float64):
+        args = make_args(name, shapes_for(name)[case], np.random.default_rng(case), dtype)
+        check_outputs(name, getattr(module, name)(*args), args)
+
+
+@pytest.mark.parametrize("name", ORACLE_NAMES)
 def test_entry_points_keep_float64_precision(name):
     args = make_args(name, (33, 13, 7) if name == "matmul" else (7, 65), np.random.default_rng(1), np.float64)
     check_outputs(name, getattr(cpu, name)(*args), args)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", ORACLE_NAMES)
 def test_entry_points_accept_non_contiguous_inputs(name):
     args = make_args(name, (13, 33, 7) if name == "matmul" else (7, 33), np.random.default_rng(2))
     strided = tuple(np.asfortranarray(a) if isinstance(a, np.ndarray) else a for a in args)
@@ -116,9 +135,10 @@ def test_oracles_match_torch():
         np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
 
 
+@BOTH
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_embedding_backward_adds_repeated_indices(dtype):
-    from tinytorch.kernels.cpu.embedding import embedding_backward
+def test_embedding_backward_adds_repeated_indices(dtype, package):
+    embedding_backward = entry(package, "embedding_backward")
     rng = np.random.default_rng(7)
     idx = rng.integers(0, 9, 200)                      # every index repeats; some of 0..10 never occur
     rows = rng.standard_normal((200, 33)).astype(dtype)
@@ -129,8 +149,9 @@ def test_embedding_backward_adds_repeated_indices(dtype):
     np.testing.assert_allclose(got, expected, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5)
 
 
-def test_embedding_backward_refuses_bad_indices_and_shapes():
-    from tinytorch.kernels.cpu.embedding import embedding_backward
+@BOTH
+def test_embedding_backward_refuses_bad_indices_and_shapes(package):
+    embedding_backward = entry(package, "embedding_backward")
     rows = np.ones((3, 4), np.float32)
     with pytest.raises(ValueError, match=r"embedding_backward.*\[0, 5\).*\[0, 5\]"):
         embedding_backward(np.array([0, 5, 1]), rows, 5)
@@ -138,25 +159,30 @@ def test_embedding_backward_refuses_bad_indices_and_shapes():
         embedding_backward(np.array([0, 1]), rows, 5)
 
 
-def test_numba_embedding_gradient_matches_torch(monkeypatch):
+@pytest.mark.parametrize("kernels", ["numpy", "numba"])
+def test_embedding_gradient_matches_torch(kernels, kernels_used):
     import torch
 
     import tinytorch
-    import tinytorch.backends as backends
     import tinytorch.nn.functional as F
-    monkeypatch.setattr(backends, "kernels", "numba")
     rng = np.random.default_rng(8)
-    idx, w, g = rng.integers(0, 6, (4, 9)), rng.standard_normal((6, 5)).astype(np.float32), rng.standard_normal((4, 9, 5))
+    idx, w = rng.integers(0, 6, (4, 9)), rng.standard_normal((6, 5)).astype(np.float32)
+    g = rng.standard_normal((4, 9, 5))
     ours = tinytorch.tensor(w, requires_grad=True)
-    F.embedding(tinytorch.tensor(idx), ours).backward(tinytorch.tensor(g.astype(np.float32)))
+    with backends.using(kernels=kernels):
+        F.embedding(tinytorch.tensor(idx), ours).backward(tinytorch.tensor(g.astype(np.float32)))
+    package = "cpu" if kernels == "numba" else "numpy"
+    assert kernels_used["embedding_backward"] == {f"tinytorch.kernels.{package}.embedding"}
     theirs = torch.tensor(w, requires_grad=True)
     torch.nn.functional.embedding(torch.tensor(idx), theirs).backward(torch.tensor(g, dtype=torch.float32))
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("causal,q0,scale", [(False, 0, 0.3), (True, 0, 0.3), (True, 3, 1.0), (True, 0, -2.0)])
-def test_attention_softmax_in_place_matches_the_masked_oracle(causal, q0, scale):
-    from tinytorch.kernels.cpu.attention_softmax import attention_softmax_backward_, attention_softmax_forward_
+@BOTH
+def test_attention_softmax_in_place_matches_the_masked_oracle(causal, q0, scale, package):
+    attention_softmax_forward_ = entry(package, "attention_softmax_forward_")
+    attention_softmax_backward_ = entry(package, "attention_softmax_backward_")
     rng = np.random.default_rng(9)
     s, dp = rng.standard_normal((2, 3, 5, 9)).astype(np.float32), rng.standard_normal((2, 3, 5, 9)).astype(np.float32)
     sees = np.arange(9)[None, :] <= q0 + np.arange(5)[:, None] if causal else np.ones((5, 9), bool)
@@ -168,16 +194,20 @@ def test_attention_softmax_in_place_matches_the_masked_oracle(causal, q0, scale)
     np.testing.assert_allclose(ds, scale * reference.softmax_backward(dp, expected), rtol=1e-4, atol=1e-6)
 
 
-def test_attention_softmax_in_place_refuses_strided_or_mismatched_arrays():
-    from tinytorch.kernels.cpu.attention_softmax import attention_softmax_backward_, attention_softmax_forward_
+@BOTH
+def test_attention_softmax_in_place_refuses_strided_or_mismatched_arrays(package):
+    attention_softmax_forward_ = entry(package, "attention_softmax_forward_")
+    attention_softmax_backward_ = entry(package, "attention_softmax_backward_")
     with pytest.raises(ValueError, match=r"attention_softmax_forward_.*C-contiguous.*\(4, 3\)"):
         attention_softmax_forward_(np.ones((3, 4), np.float32).T, 1.0, True)
     with pytest.raises(ValueError, match=r"attention_softmax_backward_.*\(2, 3\).*\(2, 4\)"):
         attention_softmax_backward_(np.ones((2, 3), np.float32), np.ones((2, 4), np.float32), 1.0)
 
 
-def test_cross_entropy_kernels_match_log_softmax_in_float64_and_refuse_bad_shapes():
-    from tinytorch.kernels.cpu.cross_entropy import cross_entropy_backward, cross_entropy_forward
+@BOTH
+def test_cross_entropy_kernels_match_log_softmax_in_float64_and_refuse_bad_shapes(package):
+    cross_entropy_forward = entry(package, "cross_entropy_forward")
+    cross_entropy_backward = entry(package, "cross_entropy_backward")
     rng = np.random.default_rng(10)
     x, t = rng.standard_normal((9, 7)) * 3, rng.integers(0, 7, 9)
     t[4] = -100
@@ -195,9 +225,10 @@ def test_cross_entropy_kernels_match_log_softmax_in_float64_and_refuse_bad_shape
         cross_entropy_forward(x, t[:8], -100)
 
 
+@BOTH
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_gelu_backward_and_forward_matches_both_oracles_and_writes_over_dout(dtype):
-    from tinytorch.kernels.cpu.gelu import gelu_backward_and_forward_
+def test_gelu_backward_and_forward_matches_both_oracles_and_writes_over_dout(dtype, package):
+    gelu_backward_and_forward_ = entry(package, "gelu_backward_and_forward_")
     rng = np.random.default_rng(11)
     x, dout = (rng.standard_normal((7, 33)) * 3).astype(dtype), rng.standard_normal((7, 33)).astype(dtype)
     written = dout.copy()
@@ -207,3 +238,54 @@ def test_gelu_backward_and_forward_matches_both_oracles_and_writes_over_dout(dty
     check_outputs("gelu_forward", y, (x,))
     with pytest.raises(ValueError, match=r"gelu_backward_and_forward_: dout \(33, 7\) must be C-contiguous"):
         gelu_backward_and_forward_(np.ones((7, 33), dtype).T, x.T)
+
+
+def awkward_uniforms(n, rng):
+    """float32 uniforms on torch's 24-bit grid, with the edges (0, 2^-24, 1 - 2^-24) and values around
+    sqrt(1/2), where log's mantissa range switches, and around each octant of sincos."""
+    u = (rng.integers(0, 2 ** 24, n) * 2.0 ** -24).astype(np.float32)
+    edges = np.array([0, 2 ** -24, 1 - 2 ** -24, 0.5, 0.25, 1 - 0.70710677, 1 - 0.70710683, 0.125, 0.375, 0.625,
+                      0.875, 0.999, 1e-7, 0.3, 0.6, 0.9], np.float32)
+    u[:16] = edges
+    return u
+
+
+@pytest.mark.parametrize("mean,std", [(0.0, 1.0), (0.5, 0.02), (-3.0, 7.5)])
+def test_box_muller_blocks_numba_gives_the_numpy_bits(mean, std):
+    u = awkward_uniforms(16 * 4099, np.random.default_rng(12))
+    expected = entry("numpy", "box_muller_blocks")(u, mean, std)
+    got = entry("cpu", "box_muller_blocks")(u, mean, std)
+    assert got.dtype == np.float32 and np.array_equal(got.view(np.int32), expected.view(np.int32))
+
+
+def test_box_muller_blocks_numba_refuses_what_is_not_float32_blocks():
+    with pytest.raises(ValueError, match=r"box_muller_blocks: needs float32 uniforms \(16k,\).*float64"):
+        entry("cpu", "box_muller_blocks")(np.zeros(16), 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"box_muller_blocks.*\(17,\)"):
+        entry("cpu", "box_muller_blocks")(np.zeros(17, np.float32), 0.0, 1.0)
+
+
+@pytest.mark.parametrize("decoupled,maximize,weight_decay",
+                         [(True, False, 0.1), (False, True, 0.01), (False, False, 0.0)])
+def test_adam_update_numba_matches_the_numpy_entry(decoupled, maximize, weight_decay):
+    rng = np.random.default_rng(13)
+    arrays = [rng.standard_normal(1000).astype(np.float32) for _ in range(3)] + [rng.random(1000).astype(np.float32)]
+    results = []
+    for package in ("numpy", "cpu"):
+        p, g, m, v = (a.copy() for a in arrays)
+        for step in (1, 2, 3):
+            entry(package, "adam_update_")(p, g, m, v, 1e-2, 0.9, 0.999, 1e-8, weight_decay, decoupled, maximize, step)
+        results.append((p, m, v))
+    for mine, oracle in zip(*results):
+        np.testing.assert_allclose(mine, oracle, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("exponent", [3, 3.0, 2, 0.5, -1, 5, 1.5])
+def test_power_numba_gives_the_numpy_bits(exponent):
+    rng = np.random.default_rng(14)
+    a, g = rng.standard_normal((7, 65)).astype(np.float32), rng.standard_normal((7, 65)).astype(np.float32)
+    a[0, :4] = [0.0, -0.0, np.inf, np.nan]
+    with np.errstate(all="ignore"):
+        for name, args in (("power", (a, exponent)), ("power_backward", (g, a, exponent))):
+            expected, got = entry("numpy", name)(*args), entry("cpu", name)(*args)
+            assert got.dtype == np.float32 and np.array_equal(got, expected, equal_nan=True), name

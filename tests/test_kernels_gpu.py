@@ -19,7 +19,7 @@ if not numba_cuda.is_available():
     pytest.skip("no CUDA GPU is available", allow_module_level=True)
 
 from tinytorch import backends  # noqa: E402
-from tinytorch.kernels import NAMES, cuda  # noqa: E402
+from tinytorch.kernels import ORACLE_NAMES, cuda  # noqa: E402
 from tinytorch.kernels.validate import check_outputs, make_args  # noqa: E402
 
 ROW_SHAPES = [(1, 1), (7, 65), (33, 1025), (4, 300, 769), (13, 50257)]  # (..., C)
@@ -44,10 +44,10 @@ def test_version_matches_oracle_at_every_block_size(name, kernel):
 
 @pytest.mark.parametrize("cuda_kernels", backends.CUDA_KERNELS)
 @pytest.mark.parametrize("cuda_matmul", backends.CUDA_MATMULS)
-@pytest.mark.parametrize("name", NAMES)
-def test_dispatch_on_cupy_arrays(monkeypatch, name, cuda_matmul, cuda_kernels):
-    monkeypatch.setattr(backends, "cuda_matmul", cuda_matmul)
-    monkeypatch.setattr(backends, "cuda_kernels", cuda_kernels)
+@pytest.mark.parametrize("name", ORACLE_NAMES)
+def test_dispatch_on_cupy_arrays(name, cuda_matmul, cuda_kernels):
     for dtype in (np.float32, np.float64):
         args = make_args(name, (65, 33, 129) if name == "matmul" else (7, 769), np.random.default_rng(0), dtype)
-        check_outputs(name, backends.get_kernel(name, cupy)(*on_gpu(args)), args)
+        gpu_args = on_gpu(args)
+        with backends.using(cuda_matmul=cuda_matmul, cuda_kernels=cuda_kernels):
+            check_outputs(name, backends.kernel(name, gpu_args[0])(*gpu_args), args)

@@ -153,3 +153,12 @@ def test_from_pretrained_refuses_files_that_are_not_gpt2(tmp_path):
         GPT.from_pretrained(tmp_path / "other.safetensors")
     with pytest.raises(FileNotFoundError, match="no model.safetensors or pytorch_model.bin"):
         GPT.from_pretrained(tmp_path / "missing.safetensors")
+
+
+@pytest.mark.parametrize("config", ["{garbage", "[12]", '{"n_head": "twelve"}'])
+def test_from_pretrained_names_a_garbage_config_json(tmp_path, config):
+    torch.manual_seed(0)
+    write_hugging_face_weights(tmp_path, TorchGPT(GPTConfig(**CONFIG, bias=True)), "safetensors", "", False)
+    (tmp_path / "config.json").write_text(config)
+    with pytest.raises(ValueError, match=rf"GPT\.from_pretrained: {tmp_path / 'config.json'} (is not|has n_head)"):
+        GPT.from_pretrained(tmp_path)

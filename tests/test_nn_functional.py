@@ -88,39 +88,37 @@ def test_float32_stays_float32_forward_and_backward():
 
 # ---- backend kernels -------------------------------------------------------------------------
 
-def test_float32_softmax_layer_norm_and_tanh_gelu_go_through_the_backend_kernels(monkeypatch):
+@pytest.mark.parametrize("kernels", ["numpy", "numba"])
+def test_softmax_layer_norm_and_tanh_gelu_run_the_kernels_the_registry_picks(kernels, kernels_used):
     import tinytorch.backends as backends
-    asked = []
-    real = backends.get_kernel
-    monkeypatch.setattr(backends, "get_kernel", lambda name, xp: asked.append(name) or real(name, xp))
-    monkeypatch.setattr(F, "_chosen_kernels", {})    # forget the choices earlier tests cached
     x = tinytorch.randn(3, 5, requires_grad=True)
-    F.softmax(x, -1).sum().backward()
-    F.layer_norm(x, (5,), tinytorch.ones(5), tinytorch.zeros(5)).sum().backward()
-    F.gelu(x, approximate="tanh").sum().backward()
-    assert asked == ["softmax_forward", "softmax_backward", "layernorm_forward", "layernorm_backward",
-                     "gelu_forward", "gelu_backward"]
-    asked.clear()
-    F.softmax(x, -1)                                      # asked once per setting, then remembered
-    assert asked == []
-    F.softmax(x, 0)                                       # not the last axis: the xp code
-    F.softmax(x.double(), -1)                             # float64: the xp code
-    F.layer_norm(x, (3, 5))                               # two normalized dims: the xp code
-    F.gelu(x)                                             # the exact form: the xp code
-    assert asked == []
+    with backends.using(kernels=kernels):
+        F.softmax(x, -1).sum().backward()
+        F.layer_norm(x, (5,), tinytorch.ones(5), tinytorch.zeros(5)).sum().backward()
+        F.gelu(x, approximate="tanh").sum().backward()
+    package = "cpu" if kernels == "numba" else "numpy"
+    assert kernels_used == {name: {f"tinytorch.kernels.{package}.{module}"} for name, module in [
+        ("softmax_forward", "softmax"), ("softmax_backward", "softmax"), ("layernorm_forward", "layernorm"),
+        ("layernorm_backward", "layernorm"), ("gelu_forward", "gelu"), ("gelu_backward", "gelu")]}
+    kernels_used.clear()
+    with backends.using(kernels=kernels):
+        F.softmax(x, 0)                                   # not the last axis: the code in fused_activation
+        F.gelu(x)                                         # the exact form: likewise
+        F.softmax(x.double(), -1)                         # float64: the NumPy entry
+    assert kernels_used == {"softmax_forward": {"tinytorch.kernels.numpy.softmax"}}
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("kernels", ["numpy", "numba"])
-def test_float32_softmax_layer_norm_and_gelu_match_torch_with_either_backend(kernels, monkeypatch):
+def test_float32_softmax_layer_norm_and_gelu_match_torch_with_either_backend(kernels):
     import tinytorch.backends as backends
-    monkeypatch.setattr(backends, "kernels", kernels)
     rng = np.random.default_rng(0)
     x = lay_out(rng.standard_normal((6, 2, 13)).astype(np.float32), "strided")
     w, b = rng.standard_normal(13).astype(np.float32), rng.standard_normal(13).astype(np.float32)
-    check_op(lambda t: F.softmax(t, -1), lambda t: TF.softmax(t, -1), x, naive=lambda t: F.softmax_naive(t, -1),
-             atol=1e-6, rtol=1e-5)
-    check_op(lambda t, w, b: F.layer_norm(t, (13,), w, b), lambda t, w, b: TF.layer_norm(t, (13,), w, b), x, w, b,
-             naive=lambda t, w, b: F.layer_norm_naive(t, (13,), w, b), atol=1e-5, rtol=1e-4)
-    check_op(lambda t: F.gelu(t * 3, approximate="tanh"), lambda t: TF.gelu(t * 3, approximate="tanh"), x,
-             naive=lambda t: F.gelu_naive(t * 3, approximate="tanh"), atol=1e-5, rtol=1e-4)
+    with backends.using(kernels=kernels):
+        check_op(lambda t: F.softmax(t, -1), lambda t: TF.softmax(t, -1), x, naive=lambda t: F.softmax_naive(t, -1),
+                 atol=1e-6, rtol=1e-5)
+        check_op(lambda t, w, b: F.layer_norm(t, (13,), w, b), lambda t, w, b: TF.layer_norm(t, (13,), w, b), x, w, b,
+                 naive=lambda t, w, b: F.layer_norm_naive(t, (13,), w, b), atol=1e-5, rtol=1e-4)
+        check_op(lambda t: F.gelu(t * 3, approximate="tanh"), lambda t: TF.gelu(t * 3, approximate="tanh"), x,
+                 naive=lambda t: F.gelu_naive(t * 3, approximate="tanh"), atol=1e-5, rtol=1e-4)

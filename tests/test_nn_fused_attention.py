@@ -47,27 +47,29 @@ def test_long_causal_attention_skips_masked_keys_exactly(n_queries, n_keys):
 
 
 @pytest.mark.parametrize("is_causal,scale", [(True, None), (False, None), (True, 0.5), (False, -2.0)])
-def test_float32_attention_with_the_numba_in_place_softmax_matches_torch(is_causal, scale, monkeypatch,
-                                                                          cpu_kernels_asked):
-    """kernels="numba": scores scaled, masked and normalized in place by one kernel each way
-    (q, k, v as strided views of one qkv array, like the GPT's)."""
+@pytest.mark.parametrize("kernels", ["numpy", "numba"])
+def test_float32_attention_with_the_in_place_softmax_matches_torch(is_causal, scale, kernels, kernels_used):
+    """Without a mask (or with the causal one), scores scaled, masked and normalized in place by one
+    kernel each way (q, k, v as strided views of one qkv array, like the GPT's)."""
     import tinytorch.backends as backends
-    monkeypatch.setattr(backends, "kernels", "numba")
     qkv = np.random.default_rng(3).standard_normal((2, 7, 3, 3, 5)).astype(np.float32)
     q, k, v = (qkv[:, :, i].transpose(0, 2, 1, 3) for i in range(3))   # (2, 3 heads, 7, 5), strided
-    check_attention(q, k, v, is_causal=is_causal, scale=scale, atol=1e-5, rtol=1e-4)
-    assert "attention_softmax_forward_" in cpu_kernels_asked and "attention_softmax_backward_" in cpu_kernels_asked
+    with backends.using(kernels=kernels):
+        check_attention(q, k, v, is_causal=is_causal, scale=scale, atol=1e-5, rtol=1e-4)
+    package = "cpu" if kernels == "numba" else "numpy"
+    for name in ("attention_softmax_forward_", "attention_softmax_backward_"):
+        assert kernels_used[name] == {f"tinytorch.kernels.{package}.attention_softmax"}
 
 
 @pytest.mark.parametrize("kernels", ["numpy", "numba"])
-def test_attention_output_is_laid_out_like_the_queries(kernels, monkeypatch):
+def test_attention_output_is_laid_out_like_the_queries(kernels):
     """q, k, v as the heads of one (B, T, 3, H, E) projection: the output (B, H, T, E) is laid
     out as (B, T, H, E), so transposing it back and merging the heads is free, as in the GPT."""
     import tinytorch.backends as backends
-    monkeypatch.setattr(backends, "kernels", kernels)
     qkv = np.random.default_rng(5).standard_normal((2, 7, 3, 3, 5)).astype(np.float32)
     q, k, v = (tinytorch.tensor(qkv)[:, :, i].transpose(1, 2) for i in range(3))
-    out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    with backends.using(kernels=kernels):
+        out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
     assert out.transpose(1, 2).numpy().flags.c_contiguous
     expected = TF.scaled_dot_product_attention(*(torch.tensor(qkv)[:, :, i].transpose(1, 2) for i in range(3)),
                                                is_causal=True)
@@ -81,7 +83,6 @@ def test_qkv_split_takes_attentions_gradients_back_without_a_copy(kernels, monke
     gradient (no concatenation); the gradients match torch's."""
     import tinytorch.backends as backends
     from tinytorch.ops import movement
-    monkeypatch.setattr(backends, "kernels", kernels)
     joined = []
     real = movement._joined_without_copy
     monkeypatch.setattr(movement, "_joined_without_copy", lambda ctx, grads: joined.append(real(ctx, grads)) or joined[-1])
@@ -92,35 +93,38 @@ def test_qkv_split_takes_attentions_gradients_back_without_a_copy(kernels, monke
     def heads(m, F_, x, w):
         q, k, v = F_.linear(x, w).view(B, T, 3, H, E).permute(2, 0, 3, 1, 4).unbind(0)
         return F_.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, H * E)
-    check_op(lambda x, w: heads(tinytorch, F, x, w), lambda x, w: heads(torch, TF, x, w), x, w, atol=1e-5, rtol=1e-4)
+    with backends.using(kernels=kernels):
+        check_op(lambda x, w: heads(tinytorch, F, x, w), lambda x, w: heads(torch, TF, x, w), x, w, atol=1e-5,
+                 rtol=1e-4)
     assert joined and all(j is not None and j.base.shape == (B * T, 3 * H * E) for j in joined)
 
 
 @pytest.mark.parametrize("n_queries,n_keys", [(5, 9), (9, 5)])
-def test_float32_causal_attention_with_more_or_fewer_keys_than_queries_under_numba(n_queries, n_keys, monkeypatch):
+@pytest.mark.parametrize("kernels", ["numpy", "numba"])
+def test_float32_causal_attention_with_more_or_fewer_keys_than_queries(n_queries, n_keys, kernels):
     """torch's top-left causal mask (query i sees keys j <= i) through the in-place kernels."""
     import tinytorch.backends as backends
-    monkeypatch.setattr(backends, "kernels", "numba")
     rng = np.random.default_rng(6)
     q, k, v = (rng.standard_normal(s).astype(np.float32) for s in ((2, 3, n_queries, 4), (2, 3, n_keys, 4),
                                                                    (2, 3, n_keys, 6)))
-    check_attention(q, k, v, is_causal=True, atol=1e-5, rtol=1e-4)
+    with backends.using(kernels=kernels):
+        check_attention(q, k, v, is_causal=True, atol=1e-5, rtol=1e-4)
 
 
 @pytest.mark.parametrize("shape,dtype,kernels", [((2, 4, 3), np.float64, "numpy"), ((1, 300, 2), np.float64, "numpy"),
                                                   ((2, 6, 4), np.float32, "numba")])
-def test_attention_dropout_fused_equals_naive_with_the_same_draws(shape, dtype, kernels, monkeypatch):
+def test_attention_dropout_fused_equals_naive_with_the_same_draws(shape, dtype, kernels):
     """The same dropout draws; with kernels="numba" (float32) through the in-place softmax kernels."""
     import tinytorch.backends as backends
-    monkeypatch.setattr(backends, "kernels", kernels)
     rng = np.random.default_rng(2)
     arrays = [rng.standard_normal(shape).astype(dtype) for _ in range(3)]
     results = []
     for fn in (F.scaled_dot_product_attention, F.scaled_dot_product_attention_naive):
         tinytorch.manual_seed(5)
         ts = [tinytorch.tensor(a, requires_grad=True) for a in arrays]
-        out = fn(*ts, dropout_p=0.4, is_causal=True)
-        (out * out).sum().backward()
+        with backends.using(kernels=kernels):
+            out = fn(*ts, dropout_p=0.4, is_causal=True)
+            (out * out).sum().backward()
         results.append([out.numpy(force=True)] + [t.grad.numpy() for t in ts])
     for got, expected in zip(*results):
         np.testing.assert_allclose(got, expected, **(dict(atol=1e-12) if dtype == np.float64 else

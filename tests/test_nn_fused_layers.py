@@ -19,17 +19,18 @@ def test_linear_rejects_mismatched_shapes():
 
 @pytest.mark.torch
 @pytest.mark.parametrize("kernels", ["numpy", "numba"])
-def test_float32_gelu_linear_matches_torch_and_keeps_only_its_input(kernels, monkeypatch, cpu_kernels_asked):
-    """The activation gelu(h) is not kept for the backward (recomputed there: with kernels="numba"
-    by the one-pass gelu_backward_and_forward_)."""
+def test_float32_gelu_linear_matches_torch_and_keeps_only_its_input(kernels, kernels_used):
+    """The activation gelu(h) is not kept for the backward: the one-pass gelu_backward_and_forward_
+    recomputes it there."""
     import tinytorch.backends as backends
-    monkeypatch.setattr(backends, "kernels", kernels)
     rng = np.random.default_rng(4)
     h, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((3, 7, 16), (5, 16), (5,)))
-    check_op(lambda *a: F.gelu_linear(*a, approximate="tanh"),
-             lambda h, w, b: TF.linear(TF.gelu(h, approximate="tanh"), w, b), h, w, b,
-             naive=lambda *a: F.gelu_linear_naive(*a, approximate="tanh"), atol=1e-5, rtol=1e-4)
-    assert ("gelu_backward_and_forward_" in cpu_kernels_asked) == (kernels == "numba")
+    with backends.using(kernels=kernels):
+        check_op(lambda *a: F.gelu_linear(*a, approximate="tanh"),
+                 lambda h, w, b: TF.linear(TF.gelu(h, approximate="tanh"), w, b), h, w, b,
+                 naive=lambda *a: F.gelu_linear_naive(*a, approximate="tanh"), atol=1e-5, rtol=1e-4)
+    package = "cpu" if kernels == "numba" else "numpy"
+    assert kernels_used["gelu_backward_and_forward_"] == {f"tinytorch.kernels.{package}.gelu"}
     out = F.gelu_linear(tinytorch.tensor(h, requires_grad=True), tinytorch.tensor(w, requires_grad=True),
                         approximate="tanh")
     kept = [v for v in vars(out._ctx).values() if isinstance(v, np.ndarray)]

@@ -29,10 +29,19 @@ def test_cross_entropy_ignore_index_matches_torch_on_a_language_model_batch():
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-def test_float32_cross_entropy_with_the_numba_kernels_matches_torch(reduction, monkeypatch, cpu_kernels_asked):
-    """kernels="numba": one pass each way (kernels/cpu/cross_entropy.py), ignored rows, extreme logits."""
+@pytest.mark.parametrize("kernels", ["numpy", "numba"])
+def test_float32_cross_entropy_kernels_match_torch(reduction, kernels, kernels_used):
+    """Without weights or smoothing the cross_entropy kernels run (with kernels="numba" one pass each
+    way, kernels/cpu/cross_entropy.py); ignored rows, extreme logits."""
     import tinytorch.backends as backends
-    monkeypatch.setattr(backends, "kernels", "numba")
+    with backends.using(kernels=kernels):
+        check_plain_cross_entropy(reduction)
+    package = "cpu" if kernels == "numba" else "numpy"
+    assert kernels_used == {name: {f"tinytorch.kernels.{package}.cross_entropy"}
+                            for name in ("cross_entropy_forward", "cross_entropy_backward")}
+
+
+def check_plain_cross_entropy(reduction):
     rng = np.random.default_rng(4)
     logits = rng.normal(0, 2, (5, 11)).astype(np.float32)
     logits[3] = [1e4, -1e4] + [0.0] * 9           # large logits: the loss keeps its small part
@@ -42,7 +51,6 @@ def test_float32_cross_entropy_with_the_numba_kernels_matches_torch(reduction, m
     expected = TF.cross_entropy(theirs, torch.tensor(targets), ignore_index=-1, reduction=reduction)
     (loss.sum() if reduction == "none" else loss).backward()
     (expected.sum() if reduction == "none" else expected).backward()
-    assert cpu_kernels_asked == ["cross_entropy_forward", "cross_entropy_backward"]
     assert_same(loss, expected, "loss", atol=1e-5, rtol=1e-6)
     assert_same(mine.grad, theirs.grad, "gradient", atol=1e-7, rtol=1e-5)
     assert (mine.grad.numpy()[1] == 0).all()

@@ -23,7 +23,7 @@ from harness import assert_same
 from tinytorch.data import read_text
 from tinytorch.random import cpu_state
 from tinytorch.random.cpu_generator import CPUGenerator
-from tinytorch.random.fused_multiply_add import fma
+from tinytorch.kernels.numpy.fused_multiply_add import fma
 from tinytorch.random.mt19937 import MT19937
 
 pytestmark = pytest.mark.torch
@@ -180,6 +180,20 @@ def test_randn_takes_torchs_path_on_each_side_of_16(n, dtype):
 @pytest.mark.parametrize("shape", [(3, 5), (4, 4), (2, 3, 7), (1, 17), (5, 1, 3)])
 def test_randn_of_shapes_and_the_cache_between_calls(shape):
     same_draws(lambda m: [m.randn(*shape), m.randn(3), m.randn(shape), m.randn(1), m.randn(5)], seed=7)
+
+
+@pytest.mark.parametrize("kernels", ["numpy", "numba"])
+def test_large_float32_normals_are_torchs_bits_with_either_kernel(kernels, kernels_used):
+    """The Box-Muller kernel (kernels/numpy/normal.py, or its Numba twin) over many blocks and chunks,
+    with and without mean and std, and an embedding's N(0, 1) init: torch's float32 bits."""
+    import tinytorch.backends as backends
+
+    def draws(m):
+        return [m.randn(70_001), m.empty(3, 50_000).normal_(0.02, 1.5), m.nn.Embedding(500, 96).weight.detach()]
+    with backends.using(kernels=kernels):
+        same_draws(draws, seed=21)
+    package = "cpu" if kernels == "numba" else "numpy"
+    assert kernels_used["box_muller_blocks"] == {f"tinytorch.kernels.{package}.normal"}
 
 
 @pytest.mark.parametrize("n", [5, 40])

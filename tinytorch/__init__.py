@@ -7,6 +7,7 @@ import importlib
 
 from . import dtypes as _dtypes
 from .autograd import Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .backends import get_num_threads, set_num_threads
 from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace,
                        normal, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm,
                        tensor, zeros, zeros_like)
@@ -20,7 +21,7 @@ from .random_state import get_rng_state, set_rng_state
 from .serialization import load, save
 from .tensor import Size, Tensor
 
-from . import autograd, cuda, data, functions, nn, testing  # noqa: E402  (nn installs Tensor.softmax, ...)
+from . import autograd, backends, cuda, data, functions, nn, testing  # noqa: E402  (nn installs Tensor.softmax, ...)
 
 dtype = _dtypes.dtype
 float16 = half = _dtypes.float16
@@ -37,7 +38,7 @@ int = _dtypes.int32
 
 __version__ = "0.1.0"
 
-_LAZY = {"optim", "utils", "backends", "kernels", "models", "tokenizers", "engine", "profiler"}
+_LAZY = {"distributed", "optim", "utils", "kernels", "models", "tokenizers", "engine", "profiler", "distributions"}
 
 
 def __getattr__(name):

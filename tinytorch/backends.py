@@ -1,129 +1,334 @@
-"""Kernel dispatch: the one place where the framework picks an implementation of its hot kernels.
+"""The kernel registry and the thread policy: the one place that picks the implementation of a hot
+kernel, and the one place that decides how many threads BLAS and Numba use.
 
-The fused ops call `get_kernel(name, xp)` for `matmul`, `softmax_forward`, `softmax_backward`,
-`layernorm_forward`, `layernorm_backward`, `gelu_forward` and `gelu_backward`; every implementation takes the arguments of the
-NumPy oracle in `tinytorch.kernels.reference` and returns the same results within float32
-tolerance.
+    tinytorch.backends.kernel(name, array)      the implementation of kernel `name` for `array`
+    with tinytorch.backends.using(kernels="numpy", cpu_matmul="mkl", threads=1): ...
+    tinytorch.set_num_threads(n), tinytorch.get_num_threads()
 
-    tinytorch.backends.kernels = "numba"       # CPU: "numpy" (the oracles, default) or "numba"
-                                               # (also Adam's update, the embedding scatter-add,
-                                               # attention's softmax and cross-entropy: cpu_only_kernel)
-    tinytorch.backends.cuda_kernels = "cupy"   # GPU softmax/layernorm/gelu: "numba" (Numba-CUDA, default)
-                                               # or "cupy" (the oracles run by CuPy)
-    tinytorch.backends.cuda_matmul = "numba"   # GPU matmul: "cublas" (CuPy, default) or "numba"
-    tinytorch.backends.cpu_matmul = "mkl"      # CPU linear-layer products: "numpy" (NumPy's BLAS,
-                                               # default) or "mkl" (Intel MKL's gemm, see cpu_matmul.py)
+Every name in tinytorch.kernels.NAMES has a NumPy entry (kernels/numpy, written against xp so that
+CuPy runs it too); `kernel` returns it unless a faster one applies to the array's device and dtype
+under the settings:
 
-All are plain attributes read at every call; their defaults come from the environment
-variables TINYTORCH_KERNELS, TINYTORCH_CUDA_KERNELS, TINYTORCH_CUDA_MATMUL and
-TINYTORCH_CPU_MATMUL. `with tinytorch.backends.using(kernels="numba"):` switches them for a block. The Numba-CUDA kernels are float32: other dtypes run the oracle in CuPy.
+    setting       environment variable      values (default first)
+    kernels       TINYTORCH_KERNELS         "numba" when Numba imports: the Numba CPU kernels for
+                                            float32 (kernels/cpu); "numpy": the NumPy entries (the
+                                            reference path)
+    cpu_matmul    TINYTORCH_CPU_MATMUL      "auto": Intel MKL's gemm where it is installed and measured
+                                            faster than NumPy's BLAS on this CPU (cpu_matmul.py),
+                                            else NumPy's; "numpy"; "mkl"
+    cuda_kernels  TINYTORCH_CUDA_KERNELS    "numba": the Numba-CUDA kernels for float32 softmax,
+                                            layernorm and GELU; "cupy": the NumPy entries on CuPy
+    cuda_matmul   TINYTORCH_CUDA_MATMUL     "cublas" (CuPy's matmul); "numba"
+
+The settings are module attributes, read at every lookup (each combination is resolved once and
+remembered); `using(...)` switches them for a block, and with `threads=` the thread count too.
+
+Threads: one count for the process, every core by default ($OMP_NUM_THREADS when set, as torch).
+Parallel by size: a matrix product of BLAS_PARALLEL_MIN multiply-adds or more runs on every free thread
+(NumPy's OpenBLAS or MKL, set directly through their C functions), and BLAS stays on one thread
+otherwise, for every BLAS call in the process; a Numba kernel runs on as many threads as its work
+fills (kernels/cpu/threads.py). Small work never wakes a thread, and the two pools never run at once.
+Free threads: the count less the cores other processes keep busy (free_threads), looked at once a second.
 """
 import contextlib
 import functools
 import importlib
+import importlib.util
 import os
+import sys
+import threading
+import time
 
-from .kernels import NAMES, reference
+from . import cpu_matmul as _matmul_rule
+from .kernels import ORACLE_NAMES, NAMES
 
-CPU_KERNELS = ("numpy", "numba")
+CPU_KERNELS = ("numba", "numpy")
+CPU_MATMULS = ("auto", "numpy", "mkl")
 CUDA_KERNELS = ("numba", "cupy")
 CUDA_MATMULS = ("cublas", "numba")
-CPU_MATMULS = ("numpy", "mkl")
+SETTINGS = ("kernels", "cpu_matmul", "cuda_kernels", "cuda_matmul", "threads")
 
-kernels = os.environ.get("TINYTORCH_KERNELS", "numpy")
-cuda_kernels = os.environ.get("TINYTORCH_CUDA_KERNELS", "numba")
-cuda_matmul = os.environ.get("TINYTORCH_CUDA_MATMUL", "cublas")
-cpu_matmul = os.environ.get("TINYTORCH_CPU_MATMUL", "numpy")
+kernels = os.environ.get("TINYTORCH_KERNELS") or ("numba" if importlib.util.find_spec("numba") else "numpy")
+cpu_matmul = os.environ.get("TINYTORCH_CPU_MATMUL") or "auto"
+cuda_kernels = os.environ.get("TINYTORCH_CUDA_KERNELS") or "numba"
+cuda_matmul = os.environ.get("TINYTORCH_CUDA_MATMUL") or "cublas"
 
-
-SETTINGS = ("kernels", "cuda_kernels", "cuda_matmul", "cpu_matmul")
-
-
-@contextlib.contextmanager
-def using(**settings):
-    """Switch settings for the block and restore them after it: `with using(kernels="numba"):`.
-    A setting given as None keeps its current value."""
-    unknown = sorted(settings.keys() - set(SETTINGS))
-    if unknown:
-        raise ValueError(f"tinytorch.backends.using: unknown setting {unknown[0]!r}, expected one of {SETTINGS}")
-    before = {name: globals()[name] for name in settings}
-    globals().update({name: value for name, value in settings.items() if value is not None})
-    try:
-        yield
-    finally:
-        globals().update(before)
+# the module of kernels/numpy and kernels/cpu that defines each kernel ("matmul" on the CPU: cpu_matmul)
+_MODULES = {"matmul": "matmul", "softmax_forward": "softmax", "softmax_backward": "softmax",
+            "layernorm_forward": "layernorm", "layernorm_backward": "layernorm", "gelu_forward": "gelu",
+            "gelu_backward": "gelu", "gelu_backward_and_forward_": "gelu", "cross_entropy_forward": "cross_entropy",
+            "cross_entropy_backward": "cross_entropy", "attention_softmax_forward_": "attention_softmax",
+            "attention_softmax_backward_": "attention_softmax", "adam_update_": "adam",
+            "embedding_backward": "embedding", "box_muller_blocks": "normal", "power": "power",
+            "power_backward": "power"}
+_chosen = {}  # (name, array type, dtype, settings) -> implementation
 
 
-def _checked(setting, value, choices, env):
+def kernel(name, array):
+    """The implementation of kernel `name` (tinytorch.kernels.NAMES) for arrays like `array`
+    (a NumPy or CuPy array: its type and dtype decide), under the current settings."""
+    if time.monotonic() >= _next_sample:
+        _sample_free_threads()
+    key = (name, type(array), array.dtype, kernels, cpu_matmul, cuda_kernels, cuda_matmul)
+    found = _chosen.get(key)
+    if found is None:
+        found = _chosen[key] = _resolve(name, array)
+    return found
+
+
+def _resolve(name, array):
+    if name not in NAMES:
+        raise ValueError(f"tinytorch.backends.kernel: unknown kernel {name!r}, expected one of {NAMES}")
+    module = type(array).__module__.split(".")[0]
+    if module not in ("numpy", "cupy"):
+        raise ValueError(f"tinytorch.backends.kernel: expected a NumPy or CuPy array, got {type(array).__name__}")
+    float32 = array.dtype == "float32"
+    if module == "numpy":
+        _apply_threads()
+        if name == "matmul":
+            if array.dtype.kind != "f" or matmul_library() == "numpy":
+                return _with_blas_threads(_numpy_entry(name))
+            mkl = importlib.import_module(".kernels.cpu.mkl_matmul", __package__)
+            if mkl.available():  # loads MKL (else its first product says how to install it)
+                _blas_loaded()
+            return _with_blas_threads(mkl.matmul)
+        if float32 and _choice("kernels", kernels, CPU_KERNELS, "TINYTORCH_KERNELS") == "numba":
+            return _numba_cpu(_MODULES[name], name)
+        return _numpy_entry(name)
+    if name == "matmul":
+        numba_cuda = _choice("cuda_matmul", cuda_matmul, CUDA_MATMULS, "TINYTORCH_CUDA_MATMUL") == "numba"
+    else:
+        numba_cuda = (name in ORACLE_NAMES and
+                      _choice("cuda_kernels", cuda_kernels, CUDA_KERNELS, "TINYTORCH_CUDA_KERNELS") == "numba")
+    if numba_cuda and float32:
+        return getattr(importlib.import_module(".kernels.cuda", __package__), name)
+    return _numpy_entry(name)
+
+
+def _choice(setting, value, choices, env):
     if value not in choices:
         raise ValueError(f"tinytorch.backends.{setting} must be one of {choices} "
                          f"(set it or the environment variable {env}), got {value!r}")
     return value
 
 
-def cpu_matmul_choice():
-    """`cpu_matmul`, checked: "numpy" or "mkl"."""
-    return _checked("cpu_matmul", cpu_matmul, CPU_MATMULS, "TINYTORCH_CPU_MATMUL")
+def _numpy_entry(name):
+    return getattr(importlib.import_module(f".kernels.numpy.{_MODULES[name]}", __package__), name)
 
 
-def get_kernel(name, xp):
-    """The implementation of kernel `name` for arrays of module `xp` (numpy or cupy).
-
-    numpy: the oracle (kernels="numpy") or the Numba CPU kernel (kernels="numba").
-    cupy: the Numba-CUDA kernel for float32 (cuda_kernels="numba"; the oracle on CuPy for other
-    dtypes or cuda_kernels="cupy"); matmul is the oracle, i.e. cuBLAS through CuPy
-    (cuda_matmul="cublas"), or the Numba-CUDA kernel.
-    """
-    if name not in NAMES:
-        raise ValueError(f"tinytorch.backends.get_kernel: unknown kernel {name!r}, expected one of {NAMES}")
-    module = getattr(xp, "__name__", None)
-    if module == "numpy":
-        if _checked("kernels", kernels, CPU_KERNELS, "TINYTORCH_KERNELS") == "numpy":
-            return getattr(reference, name)
-        return getattr(_kernel_module(".kernels.cpu"), name)
-    if module == "cupy":
-        matmul_choice = _checked("cuda_matmul", cuda_matmul, CUDA_MATMULS, "TINYTORCH_CUDA_MATMUL")
-        if name == "matmul":
-            return reference.matmul if matmul_choice == "cublas" else _float32_or_oracle(name)
-        if _checked("cuda_kernels", cuda_kernels, CUDA_KERNELS, "TINYTORCH_CUDA_KERNELS") == "cupy":
-            return getattr(reference, name)
-        return _float32_or_oracle(name)
-    raise ValueError(f"tinytorch.backends.get_kernel: xp must be numpy or cupy, got {xp!r}")
+def _numba_cpu(module, name):
+    """A kernel of kernels/cpu; the first one loaded gives Numba the thread count."""
+    found = getattr(importlib.import_module(f".kernels.cpu.{module}", __package__), name)
+    _apply_threads()
+    return found
 
 
-@functools.cache
-def _kernel_module(path):
-    """kernels.cpu or kernels.cuda, imported on first use (they load Numba) and then kept."""
-    return importlib.import_module(path, __package__)
+def matmul_library():
+    """"numpy" or "mkl": the library of float products on the CPU under the current settings (with
+    cpu_matmul = "auto", the measured rule's answer)."""
+    choice = _choice("cpu_matmul", cpu_matmul, CPU_MATMULS, "TINYTORCH_CPU_MATMUL")
+    if choice != "auto":
+        return choice
+    from .kernels.cpu import mkl_matmul
+    if not mkl_matmul.available():
+        return "numpy"
+    _blas_loaded()  # MKL is loaded now: it rests on one thread too, and is timed that way
+    return _matmul_rule.faster_library(get_num_threads(), _with_blas_threads(mkl_matmul.matmul),
+                                       _with_blas_threads(_numpy_entry("matmul")))
 
 
-@functools.cache
-def _float32_or_oracle(name):
-    cuda_kernel = getattr(_kernel_module(".kernels.cuda"), name)
-    oracle = getattr(reference, name)
+@contextlib.contextmanager
+def using(**settings):
+    """Switch settings (and `threads`) for the block and restore them after it:
+    `with using(kernels="numpy"):`. A setting given as None keeps its current value."""
+    unknown = sorted(settings.keys() - set(SETTINGS))
+    if unknown:
+        raise ValueError(f"tinytorch.backends.using: unknown setting {unknown[0]!r}, expected one of {SETTINGS}")
+    settings = {name: value for name, value in settings.items() if value is not None}
+    threads = settings.pop("threads", None)
+    before = {name: globals()[name] for name in settings}
+    threads_before = get_num_threads()
+    globals().update(settings)
+    if threads is not None:
+        set_num_threads(threads)
+    try:
+        yield
+    finally:
+        globals().update(before)
+        if threads is not None:
+            set_num_threads(threads_before)
 
-    @functools.wraps(cuda_kernel)
-    def kernel(*args, **kwargs):
-        return (cuda_kernel if args[0].dtype == "float32" else oracle)(*args, **kwargs)
-    return kernel
+
+# ---- the thread policy -----------------------------------------------------------------------
+
+_threads = None  # set_num_threads' count; None: every core (or $OMP_NUM_THREADS)
+_applied = None  # (the count BLAS and Numba last received, whether the Numba kernels were loaded then)
+_lock = threading.Lock()
 
 
-CPU_ONLY = {"adam_update_": ".kernels.cpu.adam", "embedding_backward": ".kernels.cpu.embedding",
-            "attention_softmax_forward_": ".kernels.cpu.attention_softmax",
-            "attention_softmax_backward_": ".kernels.cpu.attention_softmax",
-            "cross_entropy_forward": ".kernels.cpu.cross_entropy",
-            "cross_entropy_backward": ".kernels.cpu.cross_entropy",
-            "gelu_backward_and_forward_": ".kernels.cpu.gelu"}
+def default_num_threads():
+    """$OMP_NUM_THREADS when it is a positive integer (as torch), else the cores this process may run on."""
+    value = os.environ.get("OMP_NUM_THREADS", "")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def cpu_only_kernel(name, xp):
-    """A Numba CPU kernel with no oracle or CUDA twin in `get_kernel`'s set (CPU_ONLY: Adam's
-    one-pass in-place update, the embedding scatter-add, attention's in-place softmax, plain
-    cross-entropy, GELU's backward that also gives the GELU) when kernels="numba" and the
-    arrays are NumPy's; None otherwise, and the caller runs its own NumPy or CuPy code."""
-    if name not in CPU_ONLY:
-        raise ValueError(f"tinytorch.backends.cpu_only_kernel: unknown kernel {name!r}, expected one of {tuple(CPU_ONLY)}")
-    if getattr(xp, "__name__", None) != "numpy" or _checked("kernels", kernels, CPU_KERNELS,
-                                                             "TINYTORCH_KERNELS") == "numpy":
+def get_num_threads():
+    """The threads tinytorch's CPU work may use (torch.get_num_threads)."""
+    return default_num_threads() if _threads is None else _threads
+
+
+def set_num_threads(n):
+    """Use at most n threads for BLAS and for the Numba kernels from now on (torch.set_num_threads)."""
+    global _threads
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads expects a positive integer, got {n!r}")
+    _threads = n
+    _apply_threads(force=True)
+
+
+def _apply_threads(force=False):
+    """Give the thread count to the Numba kernels, and BLAS its one thread between large products."""
+    global _applied
+    n, numba_loaded = get_num_threads(), f"{__package__}.kernels.cpu" in sys.modules
+    with _lock:
+        if _applied == (n, numba_loaded) and not force:
+            return
+        _set_blas_threads(1)
+        if numba_loaded:
+            importlib.import_module(".kernels.cpu.threads", __package__).set_limit(free_threads())
+        _applied = (n, numba_loaded)
+
+
+# ---- the threads that are free: the count, less the cores other processes keep busy ----------------
+
+SAMPLE_EVERY = 1.0  # seconds between looks at how busy the machine is
+DYNAMIC_THREADS = os.environ.get("TINYTORCH_DYNAMIC_THREADS", "1") != "0"
+_next_sample = 0.0
+_last_sample = None  # (monotonic seconds, the machine's busy CPU seconds, this process's CPU seconds)
+_free = None  # threads free at the last sample (None before two samples)
+
+
+def free_threads():
+    """The threads parallel work may use now: get_num_threads(), fewer while other processes keep cores
+    busy, at least one. Like libgomp's OMP_DYNAMIC (which subtracts the load average), but measured over
+    the last second from /proc/stat, less this process's own CPU time, so tinytorch's own threads never
+    count against it. On a shared machine a thread that finds its core taken stalls a whole parallel
+    kernel or product, so busy cores are left to their owners."""
+    n = get_num_threads()
+    return n if _free is None else max(1, min(n, _free))
+
+
+def _sample_free_threads():
+    """Look at the machine (every SAMPLE_EVERY seconds, from `kernel`); give Numba the new count.
+    TINYTORCH_DYNAMIC_THREADS=0 turns the looking off: every thread counts as free."""
+    global _next_sample, _last_sample, _free
+    now = time.monotonic()
+    _next_sample = now + SAMPLE_EVERY if DYNAMIC_THREADS else float("inf")
+    busy, own = _machine_busy_seconds(), sum(os.times()[:2])
+    if busy is None:
+        return
+    if _last_sample is not None:
+        before = _free
+        _free = threads_left(os.cpu_count() or 1, busy - _last_sample[1], own - _last_sample[2], now - _last_sample[0])
+        if _free != before and f"{__package__}.kernels.cpu" in sys.modules:
+            importlib.import_module(".kernels.cpu.threads", __package__).set_limit(free_threads())
+    _last_sample = (now, busy, own)
+
+
+def threads_left(cores, busy_seconds, own_seconds, wall_seconds):
+    """Cores not kept busy by other processes over an interval: the machine's busy CPU time less this
+    process's, per second of wall time, taken from the core count and rounded."""
+    others = max(0.0, busy_seconds - own_seconds) / max(wall_seconds, 1e-9)
+    return max(1, round(cores - others))
+
+
+def _machine_busy_seconds():
+    """CPU seconds the whole machine has spent busy (user, nice, system, irq, softirq, steal), or None
+    where /proc/stat is missing."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:9]]
+    except (OSError, ValueError):
         return None
-    return getattr(_kernel_module(CPU_ONLY[name]), name)
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+BLAS_PARALLEL_MIN = 1 << 22  # multiply-adds: a product this large runs on every thread, a smaller one on one
+
+
+@contextlib.contextmanager
+def parallel_products(work):
+    """BLAS on every free thread inside the block when its products have `work` multiply-adds each, at
+    least BLAS_PARALLEL_MIN; on one thread otherwise, and after the block."""
+    n = free_threads()
+    if work < BLAS_PARALLEL_MIN or n == 1:
+        yield
+        return
+    _set_blas_threads(n)
+    try:
+        yield
+    finally:
+        _set_blas_threads(1)
+
+
+def _with_blas_threads(matmul):
+    """A CPU matmul a (M, K) @ b (K, N) under parallel_products(M K N)."""
+    @functools.wraps(matmul)
+    def product(a, b):
+        with parallel_products(a.size * b.shape[-1]):
+            return matmul(a, b)
+    return product
+
+
+_blas_now = None  # the thread count BLAS was last given
+
+
+def _set_blas_threads(n):
+    global _blas_now
+    if n != _blas_now:
+        for setter in _blas_setters():
+            setter(n)
+        _blas_now = n
+
+
+def _blas_loaded():
+    """Find the BLAS libraries loaded now (MKL loads late) and put them on one thread."""
+    global _blas_now
+    if len(_blas_setters()) < _loaded_blas_count():
+        _blas_setters.cache_clear()
+        _blas_now = None
+    _set_blas_threads(1)
+
+
+def _loaded_blas_count():
+    import threadpoolctl
+    return sum(info["user_api"] == "blas" for info in threadpoolctl.threadpool_info())
+
+
+_BLAS_SETTERS = {"openblas": [f"{prefix}openblas_set_num_threads{suffix}" for prefix in ("", "scipy_")
+                              for suffix in ("", "64_", "_64")],
+                 "mkl": ["MKL_Set_Num_Threads"]}
+
+
+@functools.cache
+def _blas_setters():
+    """The C functions that set the thread count of each BLAS library loaded now (NumPy's OpenBLAS; MKL),
+    found through threadpoolctl's list of loaded libraries."""
+    import ctypes
+
+    import threadpoolctl
+    setters = []
+    for info in threadpoolctl.threadpool_info():
+        if info["user_api"] != "blas":
+            continue
+        lib = ctypes.CDLL(info["filepath"])
+        for name in _BLAS_SETTERS.get(info["internal_api"], ()):
+            setter = getattr(lib, name, None)
+            if setter is not None:
+                setter.argtypes, setter.restype = [ctypes.c_int], None
+                setters.append(setter)
+                break
+    return tuple(setters)

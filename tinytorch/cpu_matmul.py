@@ -1,106 +1,100 @@
-"""2-D matrix products on the CPU: NumPy's matmul, or Intel MKL's gemm called directly.
+"""Which library multiplies float matrices on this CPU: NumPy's BLAS or Intel MKL's gemm, by measurement.
 
-`tinytorch.backends.cpu_matmul = "mkl"` (or TINYTORCH_CPU_MATMUL=mkl) sends the products of
-the linear layers, forward and backward, to MKL's cblas_sgemm / cblas_dgemm through ctypes.
-MKL is the BLAS inside PyTorch's CPU wheels; NumPy's wheels bring OpenBLAS. At a small GPT's
-shapes (768 x 128 by 128 x 384, ...) MKL's single-thread sgemm is about 10% faster, and these
-products are most of a training step (benchmarks/bench_train.py). MKL comes from the optional
-`mkl` extra (`pip install -e '.[mkl]'`, x86-64 only); asking for it without it raises.
-
-    matmul(a, b)    a (M, K) @ b (K, N) -> (M, N), C-contiguous
-
-Operands go to gemm as they lie: a C-contiguous block is "no transpose", a Fortran-ordered
-one (the transpose of a C-contiguous block, like W.T) is "transpose", with its row stride as
-the leading dimension. Anything else (other dtypes, CuPy arrays, other layouts, empty
-shapes) takes NumPy's matmul, which gives the same numbers up to float rounding.
+NumPy's wheels bring OpenBLAS; MKL (the BLAS inside PyTorch's CPU wheels) comes with the optional
+`mkl` extra. Neither wins everywhere: MKL's sgemm is about 10% faster on Intel Xeons at a small
+GPT's shapes, and slower than OpenBLAS on AMD EPYCs. So `backends.cpu_matmul = "auto"` times both,
+once per machine, at the products of a small and a medium transformer's linear layers, with the
+thread count the process uses, and takes MKL only where it is faster by more than MARGIN. The
+answer is kept in $TINYTORCH_CACHE/cpu_matmul.json (default ~/.cache/tinytorch), keyed by the CPU,
+the thread count and the libraries' versions: later processes read it instead of measuring, and
+every process on a machine makes the same choice (the two libraries round differently).
 """
-import ctypes
-import ctypes.util
-import functools
+import json
 import os
-import sys
+import platform
+import time
 
 import numpy as np
 
-from . import backends
-
-_ROW_MAJOR, _NO_TRANSPOSE, _TRANSPOSE = 101, 111, 112
-_MKL_FILES = ("libmkl_rt.so.3", "libmkl_rt.so.2", "libmkl_rt.so")
-
-
-def matmul(a, b):
-    """a @ b for 2-D arrays, by MKL when backends.cpu_matmul == "mkl" and they suit gemm."""
-    if backends.cpu_matmul_choice() == "numpy" or type(a) is not np.ndarray or type(b) is not np.ndarray:
-        return a @ b
-    gemm = _gemm_for(a.dtype, b.dtype)
-    a_op, b_op = _operand(a), _operand(b)
-    m, k = a.shape
-    n = b.shape[1]
-    if gemm is None or a_op is None or b_op is None or k != b.shape[0] or 0 in (m, n, k):
-        return a @ b
-    c = np.empty((m, n), a.dtype)
-    gemm(_ROW_MAJOR, a_op[0], b_op[0], m, n, k, 1.0, a.ctypes.data, a_op[1], b.ctypes.data, b_op[1],
-         0.0, c.ctypes.data, n)
-    return c
+SHAPES = ((768, 128, 384), (768, 512, 128), (512, 768, 768))  # (M, K, N) of linear layers' products
+REPEATS = 5
+MARGIN = 0.05
+FILE = "cpu_matmul.json"
 
 
-def _operand(a):
-    """(transpose flag, leading dimension) of a 2-D array as a row-major gemm operand, or None."""
-    if a.ndim != 2:
-        return None
-    item = a.itemsize
-    rows, cols = a.strides
-    if cols == item and rows % item == 0 and rows // item >= max(a.shape[1], 1):
-        return _NO_TRANSPOSE, max(rows // item, 1)
-    if rows == item and cols % item == 0 and cols // item >= max(a.shape[0], 1):
-        return _TRANSPOSE, max(cols // item, 1)
-    if a.flags.c_contiguous:   # a dim of length 1 leaves its stride arbitrary
-        return _NO_TRANSPOSE, max(a.shape[1], 1)
-    return None
+def faster_library(threads, mkl_matmul, numpy_matmul=np.matmul):
+    """"mkl" or "numpy": the cached answer for this machine and thread count, else a measurement of the
+    two products as the process would run them."""
+    key = machine_key(threads)
+    cached = _read_cache()
+    if key in cached:
+        return cached[key]["library"]
+    numpy_s, mkl_s = measure(mkl_matmul, numpy_matmul)
+    library = "mkl" if mkl_s < (1 - MARGIN) * numpy_s else "numpy"
+    cached[key] = {"library": library, "numpy_ms": round(numpy_s * 1e3, 3), "mkl_ms": round(mkl_s * 1e3, 3),
+                   "shapes": SHAPES, "measured": time.strftime("%Y-%m-%d %H:%M:%S")}
+    _write_cache(cached)
+    return library
 
 
-def _gemm_for(a_dtype, b_dtype):
-    if a_dtype != b_dtype or a_dtype not in (np.float32, np.float64):
-        return None
-    return _gemms()[a_dtype == np.float64]
+def measure(mkl_matmul, numpy_matmul=np.matmul):
+    """(seconds of NumPy's matmul, seconds of MKL's) over SHAPES: the least of REPEATS alternated
+    calls each, summed."""
+    rng = np.random.default_rng(0)
+    totals = [0.0, 0.0]
+    for m, k, n in SHAPES:
+        a, b = rng.standard_normal((m, k), dtype=np.float32), rng.standard_normal((k, n), dtype=np.float32)
+        best = [float("inf"), float("inf")]
+        for _ in range(REPEATS + 1):  # the first round warms both up
+            for i, product in enumerate((numpy_matmul, mkl_matmul)):
+                start = time.perf_counter()
+                product(a, b)
+                best[i] = min(best[i], time.perf_counter() - start)
+        totals = [t + b for t, b in zip(totals, best)]
+    return tuple(totals)
 
 
-@functools.cache
-def _gemms():
-    """(cblas_sgemm, cblas_dgemm) from MKL's single dynamic library, loaded once."""
-    path = _find_mkl()
+def machine_key(threads):
+    """The CPU model, the thread count and the versions of NumPy and MKL: what the answer depends on."""
+    return f"{cpu_model()} | {threads} threads | numpy {np.__version__} | mkl {_mkl_version()}"
+
+
+def cpu_model():
     try:
-        lib = ctypes.CDLL(path)
-    except OSError as e:
-        raise RuntimeError(f"tinytorch.backends.cpu_matmul='mkl': cannot load MKL from {path}: {e}") from e
-    gemms = []
-    for name, real in (("cblas_sgemm", ctypes.c_float), ("cblas_dgemm", ctypes.c_double)):
-        f = getattr(lib, name)
-        i, p = ctypes.c_int, ctypes.c_void_p
-        f.argtypes = [i, i, i, i, i, i, real, p, i, p, i, real, p, i]
-        f.restype = None
-        gemms.append(f)
-    return tuple(gemms)
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
-def _find_mkl():
-    """The path of libmkl_rt: where the `mkl` wheel puts it (<prefix>/lib), else the loader's search."""
-    for prefix in dict.fromkeys((sys.prefix, sys.base_prefix)):
-        for name in _MKL_FILES:
-            path = os.path.join(prefix, "lib", name)
-            if os.path.exists(path):
-                return path
-    found = ctypes.util.find_library("mkl_rt")
-    if found is None:
-        raise RuntimeError("tinytorch.backends.cpu_matmul='mkl' needs Intel MKL, which is not installed: "
-                           "pip install 'tinytorch[mkl]' (x86-64), or use cpu_matmul='numpy'")
-    return found
-
-
-def mkl_available():
-    """Whether MKL's library can be loaded (the `mkl` extra is installed)."""
+def _mkl_version():
+    from importlib.metadata import PackageNotFoundError, version
     try:
-        _gemms()
-    except (RuntimeError, OSError):
-        return False
-    return True
+        return version("mkl")
+    except PackageNotFoundError:
+        return "system"
+
+
+def cache_path():
+    from .data import cache_dir
+    return cache_dir() / FILE
+
+
+def _read_cache():
+    try:
+        return json.loads(cache_path().read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_cache(entries):
+    """Best effort: a read-only home only means measuring again next time."""
+    from .serialization.atomic import write_text
+    try:
+        os.makedirs(cache_path().parent, exist_ok=True)
+        write_text(cache_path(), json.dumps(entries, indent=1, sort_keys=True))
+    except OSError:
+        pass

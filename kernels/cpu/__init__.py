@@ -5,10 +5,12 @@ fastest version; the numbered versions (`matmul_v1`, `softmax_forward_v2`, ...) 
 callable. Nothing compiles at import: each kernel compiles on its first call (about a
 second) and is cached on disk (`cache=True`) for the next process.
 
-Four modules here have no oracle or CUDA twin and are not imported by this package: adam
-(Adam's in-place update), embedding (the embedding backward's scatter-add),
-attention_softmax (attention's in-place scaled, masked softmax) and cross_entropy (softmax
-cross-entropy against class indices); tinytorch.backends' `cpu_only_kernel` loads them.
+The package imports the kernels that have numbered versions; the others load as their modules:
+adam (Adam's in-place update), embedding (the embedding backward's scatter-add),
+attention_softmax (attention's in-place scaled, masked softmax), cross_entropy (softmax
+cross-entropy against class indices), gelu's gelu_backward_and_forward_, normal (torch's float32
+Box-Muller), mkl_matmul (Intel MKL's gemm). tinytorch.backends picks among them and their NumPy
+twins in kernels/numpy; threads.py decides how many threads each call runs on.
 """
 from .target import prefer_512_bit_vectors
 

@@ -1,6 +1,6 @@
 """Adam and AdamW's parameter update, in place, in one pass on the CPU with Numba.
 
-The optimizer's NumPy code (tinytorch/optim/adam.py) makes about ten passes over each
+The NumPy version (kernels/numpy/adam.py, the oracle) makes about ten passes over each
 parameter-sized array per step (the lerp, the square, the square root, the division...),
 each a read and a write of memory; this kernel reads p, g, m, v once and writes p, m, v once,
 with torch's formulas in torch's order (torch.optim.Adam, foreach=False):
@@ -18,6 +18,7 @@ import math
 from numba import njit, prange
 
 from .target import FASTMATH
+from .threads import use_threads_for
 
 
 @njit(fastmath=FASTMATH - {"afn", "arcp"}, parallel=True, cache=True)
@@ -53,5 +54,6 @@ def adam_update_(p, g, m, v, lr, beta1, beta2, eps, weight_decay, decoupled, max
                          f"{[(a.shape, str(a.dtype)) for a in (p, g, m, v)]}")
     if not all(a.flags.c_contiguous for a in (p, g, m, v)):
         raise ValueError("adam_update_: p, g, m, v must be C-contiguous (they are updated in place as flat vectors)")
+    use_threads_for(p.size)
     _adam_update(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), float(lr), float(beta1), float(beta2),
                  float(eps), float(weight_decay), bool(decoupled), bool(maximize), float(step))

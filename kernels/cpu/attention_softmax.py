@@ -16,7 +16,9 @@ passes L); with `causal`, query i sees keys j <= i (torch's top-left aligned tri
 import numpy as np
 from numba import njit, prange
 
+from ..numpy.attention_softmax import contiguous_rows
 from .target import FASTMATH
+from .threads import use_threads_for
 from .vectormath import exp, maximum
 
 
@@ -53,17 +55,12 @@ def _backward_rows(ds, p, scale):
             ds[r, j] = t(scale) * p[r, j] * (ds[r, j] - dot)
 
 
-def _rows(op, a):
-    if not (a.flags.c_contiguous and a.ndim >= 2):
-        raise ValueError(f"{op}: needs a C-contiguous (..., L, S) array to work in place, got shape {a.shape} "
-                         f"(contiguous: {a.flags.c_contiguous})")
-    return a.reshape(-1, a.shape[-1])
-
-
 def attention_softmax_forward_(s, scale, causal, q0=0):
     """s (..., L, S) raw scores <- softmax(scale * s) over keys, causal keys j <= q0 + i only
     (the rest set to 0); in place, returned."""
-    _forward_rows(_rows("attention_softmax_forward_", s), float(scale), bool(causal), s.shape[-2], int(q0))
+    rows = contiguous_rows("attention_softmax_forward_", s)
+    use_threads_for(s.size)
+    _forward_rows(rows, float(scale), bool(causal), s.shape[-2], int(q0))
     return s
 
 
@@ -71,5 +68,7 @@ def attention_softmax_backward_(ds, p, scale):
     """ds (..., L, S) = dL/dP <- dL/dS = scale * p * (ds - sum_j ds_j p_j); in place, returned."""
     if ds.shape != p.shape:
         raise ValueError(f"attention_softmax_backward_: ds {ds.shape} and p {p.shape} must have one shape")
-    _backward_rows(_rows("attention_softmax_backward_", ds), _rows("attention_softmax_backward_", p), float(scale))
+    rows = contiguous_rows("attention_softmax_backward_", ds)
+    use_threads_for(ds.size)
+    _backward_rows(rows, contiguous_rows("attention_softmax_backward_", p), float(scale))
     return ds

@@ -4,9 +4,9 @@ For logits x (N, C) and targets t (N,), per row, with m_i = max_j x_ij and l_i =
 e^{x_ij - m_i}: loss_i = (m_i - x_{i t_i}) + l_i and d loss_i / d x_ij = e^{(x_ij - m_i) - l_i} -
 [j = t_i]. m and l stay apart (their sum, the log-sum-exp, would round away l at |x| ~ 1e4 in
 float32).
-A row whose target is `ignore_index` has loss 0 and gradient 0. The framework's NumPy code
-(nn/fused_loss.py: class weights, label smoothing, any reduction) takes a dozen array passes and
-keeps e^{x - m} for backward; these take one pass each way over the rows and keep only m and l.
+A row whose target is `ignore_index` has loss 0 and gradient 0. The NumPy version
+(kernels/numpy/cross_entropy.py, the oracle) takes several array passes each way; these take one
+pass each way over the rows.
 
     cross_entropy_forward(x, target, ignore_index)  -> (loss (N,), (m, l), n_counted)
     cross_entropy_backward(x, target, ignore_index, (m, l), coef)  -> dx (N, C); coef: the
@@ -15,7 +15,9 @@ keeps e^{x - m} for backward; these take one pass each way over the rows and kee
 import numpy as np
 from numba import njit, prange
 
+from ..numpy.cross_entropy import check_cross_entropy
 from .target import FASTMATH
+from .threads import use_threads_for
 from .vectormath import exp, maximum
 
 
@@ -63,22 +65,17 @@ def _backward_rows(x, target, ignore_index, shift, log_total, coef, dx):
             dx[i, target[i]] -= c
 
 
-def _check(op, x, target):
-    if x.ndim != 2 or target.shape != (x.shape[0],) or x.dtype.kind != "f" or target.dtype.kind not in "iu":
-        raise ValueError(f"{op}: needs float logits (N, C) and integer targets (N,), got {x.shape} {x.dtype} "
-                         f"and {target.shape} {target.dtype}")
-
-
 def cross_entropy_forward(x, target, ignore_index):
     """Per-row losses (N,), the rows' (m, l) for backward and the number of rows not ignored.
     A target outside [0, C) other than ignore_index raises IndexError, as torch does."""
-    _check("cross_entropy_forward", x, target)
+    check_cross_entropy("cross_entropy_forward", x, target)
     bad, counted = _first_bad_target(target, x.shape[1], ignore_index)
     if bad >= 0:
         raise IndexError(f"cross_entropy: Target {int(target[bad])} is out of bounds (expected 0 <= target < "
                          f"{x.shape[1]} or ignore_index={ignore_index})")
     x = np.ascontiguousarray(x)
     loss, shift, log_total = (np.empty(x.shape[0], x.dtype) for _ in range(3))
+    use_threads_for(x.size)
     _row_statistics(x, shift, log_total)
     _row_losses(x, target, ignore_index, shift, log_total, loss)
     return loss, (shift, log_total), counted
@@ -86,8 +83,9 @@ def cross_entropy_forward(x, target, ignore_index):
 
 def cross_entropy_backward(x, target, ignore_index, stats, coef):
     """dx (N, C) = coef_i (softmax(x_i) - onehot(t_i)) for the rows not ignored, 0 for the others."""
-    _check("cross_entropy_backward", x, target)
+    check_cross_entropy("cross_entropy_backward", x, target)
     dx = np.empty(x.shape, x.dtype)
+    use_threads_for(x.size)
     _backward_rows(np.ascontiguousarray(x), target, ignore_index, *stats,
                    np.broadcast_to(np.asarray(coef, x.dtype), (x.shape[0],)), dx)
     return dx

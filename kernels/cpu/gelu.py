@@ -13,7 +13,7 @@ themselves: Numba hands a parallel loop's arrays to LLVM as not aliasing one ano
 is what lets it vectorize them (the same loop under range() stays scalar, 7x slower).
 `gelu_forward` is v2 and `gelu_backward` is v2.
 
-`gelu_backward_and_forward_` (a CPU-only kernel, see tinytorch.backends.cpu_only_kernel) is v2's
+`gelu_backward_and_forward_` is v2's
 backward that also writes the GELU itself, for an op that keeps x alone and recomputes the
 activation in its backward (nn/fused_layers.GELULinear): the gate a it needs is already there.
 """
@@ -23,6 +23,7 @@ from numba import njit, prange
 from ..reference import GELU_C, GELU_K
 from ..shapes import check_gelu_backward, check_gelu_forward
 from .target import FASTMATH
+from .threads import use_threads_for
 from .vectormath import exp
 
 
@@ -80,6 +81,7 @@ def _flat(a):
 def _forward(kernel, x):
     check_gelu_forward("gelu_forward", x)
     out = np.empty(x.shape, x.dtype)
+    use_threads_for(x.size)
     kernel(_flat(x), out.reshape(-1))
     return out
 
@@ -87,6 +89,7 @@ def _forward(kernel, x):
 def _backward(kernel, dout, x):
     check_gelu_backward("gelu_backward", dout, x)
     dx = np.empty(x.shape, x.dtype)
+    use_threads_for(x.size)
     kernel(_flat(dout), _flat(x), dx.reshape(-1))
     return dx
 
@@ -122,5 +125,6 @@ def gelu_backward_and_forward_(dout, x):
     if not dout.flags.c_contiguous:
         raise ValueError(f"gelu_backward_and_forward_: dout {dout.shape} must be C-contiguous (written in place)")
     y = np.empty(x.shape, x.dtype)
+    use_threads_for(x.size)
     _backward_and_forward(dout.reshape(-1), _flat(x), dout.reshape(-1), y.reshape(-1))
     return dout, y

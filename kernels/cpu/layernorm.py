@@ -7,7 +7,7 @@ Versions (each validated against kernels.reference before it is timed):
                pass for the output; vectorized; rows split across threads
   backward v1  the oracle's formulas row by row, dw and db summed in a second loop; serial
   backward v2  fused: one pass for the two row sums that also accumulates dw, db into one
-               partial row per thread (mean and rstd are known from the forward pass), one
+               partial row per chunk of rows (mean and rstd are known from the forward pass), one
                pass writing dx; the partial rows are summed at the end; rows in parallel
 `layernorm_forward` is v2 and `layernorm_backward` is v2.
 """
@@ -15,8 +15,9 @@ import numpy as np
 from numba import njit, prange
 
 from ..shapes import check_layernorm_backward, check_layernorm_forward
-from .rows import as_rows, chunk_bounds, thread_count
+from .rows import as_rows, chunk_bounds, part_count
 from .target import FASTMATH
+from .threads import use_threads_for
 
 
 @njit(cache=True)
@@ -109,6 +110,7 @@ def _forward(rows_kernel, x, w, b, eps):
     out = np.empty_like(rows)
     mean = np.empty(rows.shape[0], x.dtype)
     rstd = np.empty(rows.shape[0], x.dtype)
+    use_threads_for(rows.size)
     rows_kernel(rows, np.ascontiguousarray(w), np.ascontiguousarray(b), eps, out, mean, rstd)
     return out.reshape(x.shape), mean.reshape(x.shape[:-1]), rstd.reshape(x.shape[:-1])
 
@@ -140,9 +142,10 @@ def layernorm_backward_v1(dout, x, w, mean, rstd):
 
 
 def layernorm_backward_v2(dout, x, w, mean, rstd):
-    """(dx, dw, db) of layer norm: fused row passes, dw/db as per-thread partial rows."""
+    """(dx, dw, db) of layer norm: fused row passes, dw/db as partial rows per chunk of rows."""
     dout2, x2, w, mean, rstd, dx, C = _backward_arrays(dout, x, w, mean, rstd)
-    parts = thread_count(x2.shape[0])
+    use_threads_for(x2.size)
+    parts = part_count(x2.shape[0])
     dw_parts, db_parts = np.empty((parts, C), x.dtype), np.empty((parts, C), x.dtype)
     _backward_rows_v2(dout2, x2, w, mean, rstd, dx.reshape(-1, C), dw_parts, db_parts)
     return dx, dw_parts.sum(axis=0), db_parts.sum(axis=0)

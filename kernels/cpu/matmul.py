@@ -17,6 +17,7 @@ from numba import njit, prange
 from ..shapes import check_matmul
 from .rows import as_rows
 from .target import FASTMATH
+from .threads import use_threads_for
 
 TILE = 4  # the micro-kernel's tile of c is TILE x TILE (its 16 sums are written out below)
 MC, KC, NC = 64, 1024, 256  # rows of a, depth, columns of c per cache block
@@ -103,6 +104,7 @@ def _matmul(kernel, a, b, pack_b=False):
     a2 = as_rows(a)
     b2 = np.ascontiguousarray(b.T) if pack_b else np.ascontiguousarray(b)
     c = np.empty((M, N), np.result_type(a, b))
+    use_threads_for(M * N)
     kernel(a2, b2, c)
     return c.reshape(a.shape[:-1] + (N,))
 

@@ -1,7 +1,6 @@
 """Row helpers for the CPU kernels: a (..., C) array is processed as C-contiguous (rows, C)."""
 import math
 
-import numba
 import numpy as np
 from numba import njit
 
@@ -11,9 +10,12 @@ def as_rows(x):
     return np.ascontiguousarray(x).reshape(math.prod(x.shape[:-1]), x.shape[-1])
 
 
-def thread_count(rows):
+PARTS = 8  # chunks of rows with partial sums: a fixed count, so the sums are the same on any number of threads
+
+
+def part_count(rows):
     """How many row chunks to split `rows` into for a parallel kernel with per-chunk partial sums."""
-    return max(1, min(rows, numba.get_num_threads()))
+    return max(1, min(rows, PARTS))
 
 
 @njit(cache=True)

@@ -19,6 +19,7 @@ from numba import njit, prange
 from ..shapes import check_softmax_backward, check_softmax_forward
 from .rows import as_rows
 from .target import FASTMATH
+from .threads import use_threads_for
 from .vectormath import exp, maximum
 
 BLOCK = 1024  # elements per online step of v2: its two reads of a block hit L1
@@ -110,6 +111,7 @@ def _forward(rows_kernel, x):
     check_softmax_forward("softmax_forward", x)
     rows = as_rows(x)
     out = np.empty_like(rows)
+    use_threads_for(rows.size)
     rows_kernel(rows, out)
     return out.reshape(x.shape)
 
@@ -117,6 +119,7 @@ def _forward(rows_kernel, x):
 def _backward(rows_kernel, dout, out):
     check_softmax_backward("softmax_backward", dout, out)
     dx = np.empty(out.shape, out.dtype)
+    use_threads_for(out.size)
     rows_kernel(as_rows(dout), as_rows(out), dx.reshape(-1, out.shape[-1]))
     return dx
 

@@ -1,4 +1,4 @@
-"""Scalar math that LLVM can vectorize inside Numba loops: `maximum` and `exp`.
+"""Scalar math that LLVM can vectorize inside Numba loops: `maximum`, `exp`, `fma` and float32 bit casts.
 
 pip's llvmlite has no SVML, so `np.exp` in a Numba loop is a scalar libm call and the loop
 stays scalar; `max(a, b)` lowers to a compare-and-select that LLVM will not vectorize as a
@@ -85,3 +85,42 @@ def _exp_overload(x):
     if isinstance(x, types.Float):
         return lambda x: np.exp(x)
     return None
+
+
+@intrinsic
+def fma(typingctx, a, b, c):
+    """a * b + c rounded once (llvm.fma), for three floats of one type: the FMA instruction, which
+    LLVM vectorizes, in code compiled without fast-math (where nothing else is fused)."""
+    if not (isinstance(a, types.Float) and a == b == c):
+        return None
+
+    def codegen(context, builder, signature, args):
+        t = args[0].type
+        fn = builder.module.declare_intrinsic("llvm.fma", [t], ir.FunctionType(t, [t, t, t]))
+        return builder.call(fn, args)
+
+    return a(a, b, c), codegen
+
+
+@intrinsic
+def float32_bits(typingctx, x):
+    """The bits of a float32 as an int32 (x.view(np.int32) for one element)."""
+    if x != types.float32:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(32))
+
+    return types.int32(types.float32), codegen
+
+
+@intrinsic
+def float32_from_bits(typingctx, bits):
+    """The float32 with the bits of an int32 (bits.view(np.float32) for one element)."""
+    if bits != types.int32:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+
+    return types.float32(types.int32), codegen

@@ -10,9 +10,7 @@ import warnings
 
 import numpy as np
 
-from .. import backends
 from ..device import array_module
-from ..kernels import reference
 from ..ops.errors import DeviceError, shapes_error
 from ..functions import one_hot  # noqa: F401  (torch.nn.functional.one_hot)
 from ..random import generator_for
@@ -48,38 +46,6 @@ def _same_float_dtype(op, *tensors):
                             f"{tuple(tensors[0].shape)}) and {t.dtype} (shape {tuple(t.shape)})")
 
 
-ATTENTION_SOFTMAX_IN_PLACE = ("attention_softmax_forward_", "attention_softmax_backward_")
-CROSS_ENTROPY_KERNELS = ("cross_entropy_forward", "cross_entropy_backward")
-GELU_BACKWARD_AND_FORWARD = "gelu_backward_and_forward_"
-
-
-def _cpu_only_kernels(x, *names):
-    """The tuple of backends.cpu_only_kernel(name) for a float32 array x when all of them exist
-    (kernels="numba" on the CPU), else None."""
-    if x.dtype != "float32":
-        return None
-    chosen = tuple(backends.cpu_only_kernel(name, array_module(x)) for name in names)
-    return chosen if all(chosen) else None
-
-
-def _backend_kernels(x, *names):
-    """The kernels `tinytorch.backends` selects for a float32 array x (`backends.kernels = "numba"`
-    switches them), or None for the xp code in fused_*.py: for other dtypes, and in place of the
-    NumPy oracles (the CPU default), which compute the same thing in whole-array passes where the
-    xp code works in cache-sized row blocks (3x faster for layer_norm at GPT-2 sizes)."""
-    if x.dtype != "float32":
-        return None
-    xp = array_module(x)
-    key = (names, xp.__name__, backends.kernels, backends.cuda_kernels, backends.cuda_matmul)
-    if key not in _chosen_kernels:
-        chosen = tuple(backends.get_kernel(name, xp) for name in names)
-        _chosen_kernels[key] = None if all(k is getattr(reference, name) for k, name in zip(chosen, names)) else chosen
-    return _chosen_kernels[key]
-
-
-_chosen_kernels = {}  # _backend_kernels' answers per (names, array module, backend settings): asked at every op
-
-
 # ---- activations -------------------------------------------------------------------------
 
 def _softmax_dim(op, ndim):
@@ -105,8 +71,7 @@ def _softmax_input(op, input, dim, dtype):
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """exp(x_i) / sum_j exp(x_j) along dim (see fused_activation.Softmax)."""
     x, axis = _softmax_input("softmax", input, dim, dtype)
-    kernels = _backend_kernels(x._data, "softmax_forward", "softmax_backward") if axis == x.ndim - 1 else None
-    out = Softmax.apply(x, axis, kernels)
+    out = Softmax.apply(x, axis)
     return out.reshape(()) if input.ndim == 0 else out
 
 
@@ -146,8 +111,7 @@ def gelu(input, approximate="none"):
     """x Phi(x), or its tanh approximation (see fused_activation.GELU)."""
     _check_gelu_approximation(approximate)
     require_floating("gelu", input._data)
-    kernels = _backend_kernels(input._data, "gelu_forward", "gelu_backward") if approximate == "tanh" else None
-    return GELU.apply(input, approximate, kernels)
+    return GELU.apply(input, approximate)
 
 
 def _check_gelu_approximation(approximate):
@@ -182,9 +146,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     _check_class_weight("cross_entropy", input, weight)
     x, t, out_shape = classes_last("cross_entropy", input, target)
-    plain = weight is None and label_smoothing == 0 and t._data.dtype.kind in "iu"
-    kernels = _cpu_only_kernels(x._data, *CROSS_ENTROPY_KERNELS) if plain else None
-    loss = CrossEntropy.apply(x, t._data, weight, ignore_index, reduction, float(label_smoothing), kernels)
+    loss = CrossEntropy.apply(x, t._data, weight, ignore_index, reduction, float(label_smoothing))
     return loss.reshape(out_shape) if reduction == "none" else loss
 
 
@@ -240,12 +202,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             raise shapes_error("layer_norm", p.shape, normalized_shape, why=f"do not match ({name}, normalized_shape)")
     _same_place("layer_norm", input, weight, bias)
     _same_float_dtype("layer_norm", input, weight, bias)
-    kernels = None
-    if k == 1 and weight is not None:
-        kernels = _backend_kernels(input._data, "layernorm_forward", "layernorm_backward")
-        if kernels and bias is None:
-            bias = weight.new_zeros(normalized_shape)
-    return LayerNorm.apply(input, weight, bias, math.prod(normalized_shape), float(eps), kernels)
+    return LayerNorm.apply(input, weight, bias, math.prod(normalized_shape), float(eps))
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -286,9 +243,7 @@ def gelu_linear(input, weight, bias=None, approximate="none"):
     fused_layers.GELULinear): a transformer MLP's activation and output projection."""
     _check_gelu_approximation(approximate)
     _check_linear("gelu_linear", input, weight, bias)
-    kernels = _backend_kernels(input._data, "gelu_forward", "gelu_backward") if approximate == "tanh" else None
-    recompute = _cpu_only_kernels(input._data, GELU_BACKWARD_AND_FORWARD) if kernels else None
-    return GELULinear.apply(input, weight, bias, approximate, kernels, recompute and recompute[0])
+    return GELULinear.apply(input, weight, bias, approximate)
 
 
 def _check_linear(op, input, weight, bias):
@@ -366,11 +321,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         bias = mask_as_bias(None if attn_mask is None else attn_mask._data, is_causal, query.shape[-2], key.shape[-2],
                             query._data.dtype, array_module(query._data))
     every_query_sees_a_key = attn_mask is None  # (is_causal: query i sees key 0)
-    kernels = _backend_kernels(query._data, "softmax_forward", "softmax_backward") if every_query_sees_a_key else None
-    in_place = _cpu_only_kernels(query._data, *ATTENTION_SOFTMAX_IN_PLACE) if kernels else None
     try:
         return ScaledDotProductAttention.apply(query, key, value, bias, float(dropout_p), scale, bool(is_causal),
-                                               generator, kernels, in_place)
+                                               generator, every_query_sees_a_key)
     except ValueError:
         raise shapes_error(op, query.shape, key.shape, value.shape,
                            why="have batch dimensions that cannot be broadcast together") from None

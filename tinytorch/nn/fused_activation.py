@@ -8,11 +8,12 @@ import math
 
 import numpy as np
 
+from .. import backends
 from ..autograd import Function
 from ..device import array_module
+from ..kernels.numpy.arrays import row_blocks
 from ..ops.elementwise import _sigmoid
 from ..random.layout import draw_in_order, empty_like_order
-from .fused_common import exp_rows, row_blocks
 from .special import _erfc_series, normal_cdf_block
 
 GELU_TANH_K = math.sqrt(2 / math.pi)
@@ -35,53 +36,25 @@ def softmax_backward_array(g, y, axis):
     return gy
 
 
-def softmax_rows_forward(x):
-    """softmax over the last axis of x (..., C), a block of rows at a time, straight into the
-    output (the oracle's interface, kernels/reference.py); see fused_common.exp_rows."""
-    xp = array_module(x)
-    flat = x.reshape(-1, x.shape[-1])
-    y = xp.empty(flat.shape, x.dtype)
-    for rows, _ in row_blocks(flat.shape[0], flat.shape[1], xp):
-        _, total = exp_rows(flat[rows], y[rows])
-        with np.errstate(divide="ignore", invalid="ignore"):  # a row of -inf: 0/0 = nan, as torch
-            y[rows] *= (1 / total)[:, None]
-    return y.reshape(x.shape)
-
-
-def softmax_rows_backward(dout, out):
-    """dx = out * (dout - sum(dout * out)) over the last axis, a block of rows at a time."""
-    xp = array_module(out)
-    g, y = dout.reshape(-1, out.shape[-1]), out.reshape(-1, out.shape[-1])
-    dx = xp.empty(y.shape, y.dtype)
-    for rows, _ in row_blocks(y.shape[0], y.shape[1], xp):
-        d = dx[rows]
-        xp.subtract(g[rows], xp.einsum("ij,ij->i", g[rows], y[rows])[:, None], out=d)
-        d *= y[rows]
-    return dx.reshape(out.shape)
-
-
 class Softmax(Function):
     """y = softmax(x) along `axis`.  Backward: dx = y * (g - sum_j g_j y_j)  (see softmax_backward_array).
 
-    `kernels` is the backend's (softmax_forward, softmax_backward) for the float32 last-axis
-    case, or None: then the last axis runs softmax_rows_* and any other axis the *_array code.
+    Along the last axis the kernels softmax_forward and softmax_backward run (tinytorch.backends
+    picks them); along another axis the *_array code here.
     """
 
     @staticmethod
-    def forward(ctx, x, axis, kernels=None):
+    def forward(ctx, x, axis):
         last = axis == x.ndim - 1
-        forward = kernels[0] if kernels else (softmax_rows_forward if last else None)
-        y = forward(x) if forward else softmax_array(x, axis)
-        ctx.y, ctx.axis, ctx.kernels, ctx.last = y, axis, kernels, last
+        y = backends.kernel("softmax_forward", x)(x) if last else softmax_array(x, axis)
+        ctx.y, ctx.axis, ctx.last = y, axis, last
         return y
 
     @staticmethod
     def backward(ctx, g):
-        if ctx.kernels:
-            return ctx.kernels[1](g, ctx.y), None, None
         if ctx.last:
-            return softmax_rows_backward(g, ctx.y), None, None
-        return softmax_backward_array(g, ctx.y, ctx.axis), None, None
+            return backends.kernel("softmax_backward", g)(g, ctx.y), None
+        return softmax_backward_array(g, ctx.y, ctx.axis), None
 
 
 class LogSoftmax(Function):
@@ -113,83 +86,49 @@ class GELU(Function):
             a = (1 + tanh u) / 2 = sigmoid(2u) in [0, 1]. Since (1 - tanh^2 u) / 2 = 2 a (1 - a),
             dy/dx = a + x da/dx = a (1 + 2 (1 - a) x k (1 + 3 c x^2)).
 
-    Only x is kept (the graph holds it anyway): backward recomputes Phi(x) or a, as torch
-    does, rather than keeping a second array of x's size alive until then. Both passes run
-    in place over cache-sized blocks. `kernels` is the backend's (gelu_forward, gelu_backward)
-    for the float32 tanh form (one pass each), or None.
+    Only x is kept (the graph holds it anyway): backward recomputes Phi(x) or a, as torch does,
+    rather than keeping a second array of x's size alive until then. The tanh form runs the
+    kernels gelu_forward and gelu_backward; the exact one runs here, in place over cache-sized blocks.
     """
 
     @staticmethod
-    def forward(ctx, x, approximate, kernels=None):
-        if not kernels:
-            x = array_module(x).ascontiguousarray(x)
-        ctx.x, ctx.approximate, ctx.kernels = x, approximate, kernels
-        return gelu_array(x, approximate, kernels)
+    def forward(ctx, x, approximate):
+        ctx.x, ctx.approximate = x, approximate
+        return gelu_array(x, approximate)
 
     @staticmethod
     def backward(ctx, g):
-        return gelu_backward_array(g, ctx.x, ctx.approximate, ctx.kernels), None, None
+        return gelu_backward_array(g, ctx.x, ctx.approximate), None
 
 
-def gelu_array(x, approximate, kernels=None):
-    """GELU(x) for an array x of any shape (see GELU), in cache-sized blocks or by kernels[0]."""
-    if kernels:
-        return kernels[0](x)
+def gelu_array(x, approximate):
+    """GELU(x) for an array x of any shape (see GELU)."""
+    if approximate == "tanh":
+        return backends.kernel("gelu_forward", x)(x)
     xp = array_module(x)
     x = xp.ascontiguousarray(x)
     y = xp.empty_like(x)
     flat_x, flat_y = x.reshape(-1), y.reshape(-1)
-    gate = _gelu_tanh_gate if approximate == "tanh" else normal_cdf_block
     for part, scratch in row_blocks(x.size, (), xp, x.dtype, 2):
-        gate(flat_x[part], flat_y[part], *scratch)
+        normal_cdf_block(flat_x[part], flat_y[part], *scratch)
         flat_y[part] *= flat_x[part]
     return y
 
 
-def gelu_backward_array(g, x, approximate, kernels=None):
-    """dx = g * GELU'(x) (see GELU), recomputing the gate from x, or by kernels[1]."""
-    if kernels:
-        return kernels[1](g, x)
+def gelu_backward_array(g, x, approximate):
+    """dx = g * GELU'(x) (see GELU), recomputing the gate from x."""
+    if approximate == "tanh":
+        return backends.kernel("gelu_backward", g)(g, x)
     xp = array_module(g)
     shape, x = x.shape, xp.ascontiguousarray(x).reshape(-1)
     g = xp.ascontiguousarray(g).reshape(-1)
     dx = xp.empty_like(x)
-    tanh = approximate == "tanh"
-    for part, (gate, s, p) in row_blocks(x.size, (), xp, x.dtype, 3):
+    for part, (cdf, s, p) in row_blocks(x.size, (), xp, x.dtype, 3):
         out = dx[part]
-        if tanh:
-            _gelu_tanh_gate(x[part], gate, s, p)
-            _gelu_tanh_slope(x[part], gate, out, s)
-        else:
-            normal_cdf_block(x[part], gate, s, p)
-            _gelu_exact_slope(x[part], gate, out)
+        normal_cdf_block(x[part], cdf, s, p)
+        _gelu_exact_slope(x[part], cdf, out)
         out *= g[part]
     return dx.reshape(shape)
-
-
-def _gelu_tanh_gate(x, a, *_scratch):
-    """a = (1 + tanh(k x (1 + c x^2))) / 2, in place into a (the scratch arrays go unused)."""
-    xp = array_module(x)
-    xp.multiply(x, x, out=a)
-    a *= GELU_TANH_C * GELU_TANH_K
-    a += GELU_TANH_K
-    a *= x
-    xp.tanh(a, out=a)
-    a *= 0.5
-    a += 0.5
-
-
-def _gelu_tanh_slope(x, a, out, scratch):
-    """out = a (1 + 2 (1 - a) x k (1 + 3 c x^2)) (see GELU); scratch is shaped like x."""
-    xp = array_module(x)
-    xp.multiply(x, x, out=out)
-    out *= 6 * GELU_TANH_C * GELU_TANH_K
-    out += 2 * GELU_TANH_K
-    out *= x
-    xp.subtract(1, a, out=scratch)
-    out *= scratch
-    out += 1
-    out *= a
 
 
 def _gelu_exact_slope(x, cdf, out):

@@ -4,13 +4,14 @@ import math
 
 import numpy as np
 
+from .. import backends
 from ..autograd import Function
 from ..device import array_module
 from ..dtypes import bool_
+from ..kernels.numpy.arrays import exp_rows, one_block, row_blocks
 from ..ops.errors import shapes_error
 from ..ops.movement import empty_in_memory_order, memory_order, place_in_base, same_view_in
 from .fused_activation import softmax_naive
-from .fused_common import exp_rows, one_block, row_blocks
 
 
 @functools.lru_cache(maxsize=32)
@@ -64,11 +65,10 @@ class ScaledDotProductAttention(Function):
         dS = P * (dP - sum_j dP_j P_j)             (the softmax backward, per query row),
         dq = dS k * scale,   dk = dS^T q * scale,   d(float mask) = dS.
 
-    `kernels` is the backend's (softmax_forward, softmax_backward) for float32 scores in which
-    every query sees a key (no mask, or causal), or None for the xp code here. `in_place`, for
-    the same scores on the CPU with kernels="numba", is the pair of in-place kernels
-    (kernels/cpu/attention_softmax.py) that scale, mask and normalize the score rows in one
-    pass each way; they take over from `kernels` and the bias when there is one query block.
+    `in_place`, when no mask but the causal one is given and the queries form one block, runs the
+    kernels attention_softmax_forward_ and attention_softmax_backward_, which scale, mask and
+    normalize the score rows in place (one pass each way with the Numba kernels); otherwise the
+    bias is added and the xp code here normalizes.
 
     Only P is kept (q, k and v are the inputs). When all the scores fit in cache at once, the
     batched products run on q, k, v as they are (views into a fused qkv projection, say);
@@ -78,7 +78,7 @@ class ScaledDotProductAttention(Function):
     """
 
     @staticmethod
-    def forward(ctx, q, k, v, bias, dropout_p, scale, causal, generator, kernels=None, in_place=None):
+    def forward(ctx, q, k, v, bias, dropout_p, scale, causal, generator, in_place):
         xp = array_module(q)
         n_q, n_k = q.shape[-2], k.shape[-2]
         batch = tuple(np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2],
@@ -88,29 +88,30 @@ class ScaledDotProductAttention(Function):
         qh, kh, vh = (_heads(a, batch, lead) for a in (q, k, v))
         bias_h = None if bias is None else _heads(bias, batch, lead)
         blocks = query_blocks(n_q, n_k, causal, xp)
-        in_place = in_place if len(blocks) == 1 else None
+        in_place = in_place and len(blocks) == 1
         p = xp.empty(lead + (n_q, n_k), q.dtype)  # a causal query block writes (and reads) keys :k1 only
         # laid out like q (heads of a fused (B, T, 3, H, E) projection, say): the caller's
         # transpose back to (B, T, H, E) is then contiguous and merging the heads needs no copy
         out = empty_in_memory_order(lead + (n_q, vh.shape[-1]), memory_order(qh), q.dtype, xp)
         keep = generator.bernoulli(p.shape, 1 - dropout_p, bool) if dropout_p > 0 else None  # torch's mask
         drop_scale = 1.0 / (1.0 - dropout_p) if dropout_p < 1 else 0.0
-        for heads, (scores, dropped) in row_blocks(lead[0], p.shape[1:], xp, q.dtype, 2):
-            k_t = _transposed(kh[heads])                 # once per block of heads; query blocks take :k1
-            for q0, q1, k1 in blocks:
-                block = (Ellipsis, slice(q0, q1), slice(0, k1))
-                s, weights = scores[..., :q1 - q0, :k1], p[heads][block]
-                if in_place:
-                    xp.matmul(qh[heads], k_t, out=weights)
-                    in_place[0](weights, scale, causal)
-                else:
-                    _softmax_scores(qh[heads][..., q0:q1, :], k_t[..., :k1], s, weights, scale,
-                                    None if bias_h is None else bias_h[heads][block], kernels)
-                if keep is not None:
-                    weights = _dropped(weights, keep[heads][block], drop_scale, dropped[..., :q1 - q0, :k1])
-                xp.matmul(weights, vh[heads][..., :k1, :], out=out[heads][..., q0:q1, :])
+        with backends.parallel_products(n_q * n_k * q.shape[-1]):  # each head's products, on every thread if large
+            for heads, (scores, dropped) in row_blocks(lead[0], p.shape[1:], xp, q.dtype, 2):
+                k_t = _transposed(kh[heads])                 # once per block of heads; query blocks take :k1
+                for q0, q1, k1 in blocks:
+                    block = (Ellipsis, slice(q0, q1), slice(0, k1))
+                    s, weights = scores[..., :q1 - q0, :k1], p[heads][block]
+                    if in_place:
+                        xp.matmul(qh[heads], k_t, out=weights)
+                        backends.kernel("attention_softmax_forward_", weights)(weights, scale, causal)
+                    else:
+                        _softmax_scores(qh[heads][..., q0:q1, :], k_t[..., :k1], s, weights, scale,
+                                        None if bias_h is None else bias_h[heads][block])
+                    if keep is not None:
+                        weights = _dropped(weights, keep[heads][block], drop_scale, dropped[..., :q1 - q0, :k1])
+                    xp.matmul(weights, vh[heads][..., :k1, :], out=out[heads][..., q0:q1, :])
         ctx.q, ctx.k, ctx.v, ctx.p, ctx.keep, ctx.batch, ctx.blocks = qh, kh, vh, p, keep, batch, blocks
-        ctx.scale, ctx.drop_scale, ctx.kernels, ctx.in_place = scale, drop_scale, kernels, in_place
+        ctx.scale, ctx.drop_scale, ctx.in_place = scale, drop_scale, in_place
         return out.reshape(batch + out.shape[-2:])
 
     @staticmethod
@@ -124,41 +125,39 @@ class ScaledDotProductAttention(Function):
         accumulated = xp.empty_like if len(blocks) == 1 else xp.zeros_like  # several query blocks add into dk, dv
         dq, dk, dv = _gradient_arrays((q, k, v), (need_q, need_k, need_v), accumulated)
         dbias = xp.zeros(p.shape, p.dtype) if need_bias else None
-        for heads, (ds_block, dropped) in row_blocks(p.shape[0], p.shape[1:], xp, p.dtype, 2):
-            v_t = _transposed(v[heads]) if need_q or need_k or need_bias else None
-            for q0, q1, k1 in blocks:
-                block = (Ellipsis, slice(q0, q1), slice(0, k1))
-                ph, gh, kh = p[heads][block], g[heads][..., q0:q1, :], k[heads][..., :k1, :]
-                if need_v:
-                    weights = ph if keep is None else _dropped(ph, keep[heads][block], ctx.drop_scale,
-                                                               dropped[..., :q1 - q0, :k1])
-                    _matmul_into(weights.swapaxes(-1, -2), gh, dv[heads][..., :k1, :], len(blocks) == 1)
-                if not (need_q or need_k or need_bias):
-                    continue
-                ds = ds_block[..., :q1 - q0, :k1]
-                xp.matmul(gh, v_t[..., :k1], out=ds)                                  # dD
-                if keep is not None:
-                    ds *= keep[heads][block]
-                    ds *= ctx.drop_scale                                               # dP
-                if ctx.in_place:
-                    ctx.in_place[1](ds, ph, ctx.scale)                                 # dS * scale
-                else:
-                    if ctx.kernels:
-                        ds = ctx.kernels[1](ds, ph)
+        with backends.parallel_products(p.shape[-2] * p.shape[-1] * q.shape[-1]):
+            for heads, (ds_block, dropped) in row_blocks(p.shape[0], p.shape[1:], xp, p.dtype, 2):
+                v_t = _transposed(v[heads]) if need_q or need_k or need_bias else None
+                for q0, q1, k1 in blocks:
+                    block = (Ellipsis, slice(q0, q1), slice(0, k1))
+                    ph, gh, kh = p[heads][block], g[heads][..., q0:q1, :], k[heads][..., :k1, :]
+                    if need_v:
+                        weights = ph if keep is None else _dropped(ph, keep[heads][block], ctx.drop_scale,
+                                                                   dropped[..., :q1 - q0, :k1])
+                        _matmul_into(weights.swapaxes(-1, -2), gh, dv[heads][..., :k1, :], len(blocks) == 1)
+                    if not (need_q or need_k or need_bias):
+                        continue
+                    ds = ds_block[..., :q1 - q0, :k1]
+                    xp.matmul(gh, v_t[..., :k1], out=ds)                                  # dD
+                    if keep is not None:
+                        ds *= keep[heads][block]
+                        ds *= ctx.drop_scale                                               # dP
+                    if ctx.in_place:
+                        backends.kernel("attention_softmax_backward_", ds)(ds, ph, ctx.scale)  # dS * scale
                     else:
                         ds -= xp.einsum("...ij,...ij->...i", ds, ph)[..., None]
-                        ds *= ph                                                       # dS
-                    if need_bias:
-                        dbias[heads][block] = ds
-                    ds *= ctx.scale
-                if need_q:
-                    xp.matmul(ds, kh, out=dq[heads][..., q0:q1, :])
-                if need_k:
-                    _matmul_into(ds.swapaxes(-1, -2), q[heads][..., q0:q1, :], dk[heads][..., :k1, :],
-                                 len(blocks) == 1)
+                        ds *= ph                                                           # dS
+                        if need_bias:
+                            dbias[heads][block] = ds
+                        ds *= ctx.scale
+                    if need_q:
+                        xp.matmul(ds, kh, out=dq[heads][..., q0:q1, :])
+                    if need_k:
+                        _matmul_into(ds.swapaxes(-1, -2), q[heads][..., q0:q1, :], dk[heads][..., :k1, :],
+                                     len(blocks) == 1)
         batch = ctx.batch
         shaped = (lambda d: None if d is None else d.reshape(batch + d.shape[-2:]))
-        return shaped(dq), shaped(dk), shaped(dv), shaped(dbias), None, None, None, None, None, None
+        return shaped(dq), shaped(dk), shaped(dv), shaped(dbias), None, None, None, None, None
 
 
 def _gradient_arrays(arrays, needs, make):
@@ -173,19 +172,16 @@ def _gradient_arrays(arrays, needs, make):
     return [make(a) if need else None for a, need in zip(arrays, needs)]
 
 
-def _softmax_scores(q, k_t, s, weights, scale, bias, kernels):
+def _softmax_scores(q, k_t, s, weights, scale, bias):
     """weights = softmax(q k^T * scale + bias) over the keys (k_t = k^T), through the scores buffer s."""
     xp = array_module(q)
     xp.matmul(q, k_t, out=s)
     s *= scale
     if bias is not None:
         s += bias
-    if kernels:
-        weights[...] = kernels[0](s)
-    else:
-        _, total = exp_rows(s, weights)
-        total[total == 0] = 1                   # a query that sees no key: zero weights
-        weights *= (1 / total)[..., None]
+    _, total = exp_rows(s, weights)
+    total[total == 0] = 1                   # a query that sees no key: zero weights
+    weights *= (1 / total)[..., None]
 
 
 def _transposed(a):

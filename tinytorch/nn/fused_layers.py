@@ -1,13 +1,9 @@
 """Fused linear, GELU-then-linear and embedding: one Function each, next to their naive twins."""
-import numpy as np
-
 from .. import backends
 from ..autograd import Function
-from ..cpu_matmul import matmul
 from ..device import array_module
-from ..ops.indexing import scatter_add
+from ..kernels.numpy.arrays import column_sums
 from .fused_activation import gelu_array, gelu_backward_array, gelu_naive
-from .fused_common import column_sums
 
 
 class Linear(Function):
@@ -15,8 +11,8 @@ class Linear(Function):
 
     With the leading dims of x flattened into rows X (M, in) and G = dL/dy as (M, out):
     dX = G W,  dW = G^T X,  db = sum over rows of G. One matrix product each, however many
-    leading dims x has (no per-batch products summed afterwards), by cpu_matmul.matmul (NumPy's
-    BLAS or MKL's, see tinytorch.backends.cpu_matmul).
+    leading dims x has (no per-batch products summed afterwards), by the kernel "matmul" (NumPy's
+    BLAS, MKL's or cuBLAS, see tinytorch.backends).
     """
 
     @staticmethod
@@ -36,6 +32,11 @@ class Linear(Function):
         return dx, dw, db
 
 
+def matmul(a, b):
+    """a @ b for 2-D arrays, by the matmul kernel tinytorch.backends picks."""
+    return backends.kernel("matmul", a)(a, b)
+
+
 def linear_array(x, w, b):
     """x W^T + b for arrays x (..., in), W (out, in), b (out,) or None: one matrix product."""
     y = matmul(x.reshape(-1, x.shape[-1]), w.T)
@@ -51,20 +52,20 @@ class GELULinear(Function):
     Run as two ops, the activation A = GELU(h), an array as large as h (4x the model width),
     stays alive from the forward to the backward because dW needs it. Here it is freed after
     the forward's product and recomputed in the backward from the gate that GELU's backward
-    computes anyway (llm.c's GELU recompute): with the Numba kernels (`recompute`, the
-    CPU-only gelu_backward_and_forward_) one pass gives both dH and A. With rows H (M, in),
-    A = GELU(H) and G = dL/dy (M, out):
+    computes anyway (llm.c's GELU recompute): for the tanh form one pass of the kernel
+    gelu_backward_and_forward_ gives both dH and A. With rows H (M, in), A = GELU(H) and
+    G = dL/dy (M, out):
 
         dA = G W,   dH = dA * GELU'(H),   dW = G^T A,   db = sum over rows of G.
 
-    `approximate` and `kernels` are GELU's (see fused_activation.GELU).
+    `approximate` is GELU's (see fused_activation.GELU).
     """
 
     @staticmethod
-    def forward(ctx, h, w, b, approximate, kernels=None, recompute=None):
-        ctx.h, ctx.approximate, ctx.kernels, ctx.recompute = h, approximate, kernels, recompute
+    def forward(ctx, h, w, b, approximate):
+        ctx.h, ctx.approximate = h, approximate
         ctx.w = w if ctx.needs_input_grad[0] else None
-        return linear_array(gelu_array(h, approximate, kernels), w, b)
+        return linear_array(gelu_array(h, approximate), w, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -74,16 +75,16 @@ class GELULinear(Function):
         dh = a = dw = None
         if need_h:
             da = matmul(g_rows, w).reshape(h.shape)
-            if ctx.recompute:
-                dh, a = ctx.recompute(da, h)
+            if need_w and ctx.approximate == "tanh":
+                dh, a = backends.kernel("gelu_backward_and_forward_", da)(da, h)
             else:
-                dh = gelu_backward_array(da, h, ctx.approximate, ctx.kernels)
+                dh = gelu_backward_array(da, h, ctx.approximate)
         if need_w:
             if a is None:
-                a = gelu_array(h, ctx.approximate, ctx.kernels)
+                a = gelu_array(h, ctx.approximate)
             dw = matmul(g_rows.T, a.reshape(-1, h.shape[-1]))
         db = column_sums(g_rows) if need_b else None
-        return dh, dw, db, None, None, None
+        return dh, dw, db, None
 
 
 class Embedding(Function):
@@ -107,30 +108,10 @@ class Embedding(Function):
         if ctx.scale_grad_by_freq:
             counts = xp.bincount(idx, minlength=ctx.shape[0])
             g_rows = g_rows / counts[idx, None].astype(g.dtype)
-        if xp is np:
-            scatter = backends.cpu_only_kernel("embedding_backward", xp) or sum_rows_by_index
-            dw = scatter(idx, g_rows, ctx.shape[0])
-        else:
-            dw = xp.zeros(ctx.shape, g.dtype)
-            scatter_add(xp, dw, idx, g_rows)
+        dw = backends.kernel("embedding_backward", g_rows)(idx, g_rows, ctx.shape[0])
         if ctx.padding_idx is not None:
             dw[ctx.padding_idx] = 0
         return dw, None, None, None
-
-
-def sum_rows_by_index(idx, rows, n):
-    """out (n, D) with out[v] = the sum of rows[i] (rows: (M, D)) over the i where idx[i] == v.
-
-    A scatter-add, done as NumPy does it fastest: sort the indices, then add up each run of
-    equal ones with one reduceat (np.add.at adds one row at a time, several times slower).
-    """
-    out = np.zeros((n, rows.shape[1]), rows.dtype)
-    if idx.size:
-        order = np.argsort(idx, kind="stable")
-        ordered = idx[order]
-        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-        out[ordered[starts]] = np.add.reduceat(rows[order], starts, axis=0)
-    return out
 
 
 # ---- naive twins ----

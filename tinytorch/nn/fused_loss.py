@@ -2,11 +2,13 @@
 mse_loss, each next to its `*_naive` twin built from Tensor primitives."""
 import numpy as np
 
+from .. import backends
 from ..autograd import Function
 from ..device import array_module
+from ..kernels.numpy.arrays import exp_rows, fits_in_cache, row_blocks, row_sums
 from ..ops.errors import shapes_error
 from .fused_activation import log_softmax_naive
-from .fused_common import exp_rows, fits_in_cache, loss_grad_per_element, reduce_loss, row_blocks, row_sums
+from .fused_common import loss_grad_per_element, reduce_loss
 
 
 def classes_last(op, input, target):
@@ -18,6 +20,8 @@ def classes_last(op, input, target):
     if tuple(target.shape) != tuple(expected):
         raise shapes_error(op, input.shape, target.shape,
                            why=f"do not match (input, target): expected a target of shape {tuple(expected)}")
+    if input.ndim == 2:
+        return input, target, tuple(expected)
     if input.ndim == 1:
         return input.unsqueeze(0), target.reshape(1), ()
     if input.ndim > 2:
@@ -45,7 +49,7 @@ def class_targets(op, target, n_classes, ignore_index, weight, dtype):
 class CrossEntropy(Function):
     """Softmax cross-entropy of logits x (N, C) against class indices t (N,).
 
-    Row-wise, z = x - m and l = log sum_c e^z, with a shift m >= max_c x (fused_common.exp_rows),
+    Row-wise, z = x - m and l = log sum_c e^z, with a shift m >= max_c x (kernels/numpy/arrays.exp_rows),
     so log p_ic = z_ic - l_i never overflows.
     With class weights w (all 1 by default), W = sum_c w_c, label smoothing eps and
     valid_i = [t_i != ignore_index], torch's loss is loss_i = -sum_c q_ic log p_ic with
@@ -58,19 +62,19 @@ class CrossEntropy(Function):
 
         d loss_i / d x_ik = s_i p_ik - q_ik,
 
-    which is lecture 5's dlogits = (softmax - onehot) / N in the plain mean case. `kernels`, for
-    float32 logits without class weights or label smoothing on the CPU with kernels="numba", is
-    the (forward, backward) pair of kernels/cpu/cross_entropy.py (one pass each way). Logits that
-    fit in cache keep e^{x - m} from the forward; larger ones (a GPT-2 batch: 1.6 GB) keep only
-    m and e^l per row, and p = e^{x - m} / e^l is recomputed in row blocks, straight into the
-    gradient array.
+    which is lecture 5's dlogits = (softmax - onehot) / N in the plain mean case. Without class
+    weights or label smoothing (a = valid_i, b = 0), the kernels cross_entropy_forward and
+    cross_entropy_backward run, keeping only m and l per row. Otherwise the code here: logits that
+    fit in cache keep e^{x - m} from the forward; larger ones keep only m and e^l per row, and
+    p = e^{x - m} / e^l is recomputed in row blocks, straight into the gradient array.
     """
 
     @staticmethod
-    def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing, kernels=None):
-        ctx.kernels, ctx.reduction = kernels, reduction
-        if kernels:
-            loss, ctx.stats, counted = kernels[0](x, target, ignore_index)
+    def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
+        ctx.plain = weight is None and not label_smoothing and target.dtype.kind in "iu"
+        ctx.reduction = reduction
+        if ctx.plain:
+            loss, ctx.stats, counted = backends.kernel("cross_entropy_forward", x)(x, target, ignore_index)
             ctx.x, ctx.target, ctx.ignore_index, ctx.denominator = x, target, ignore_index, x.dtype.type(counted)
             return reduce_loss(loss, reduction, ctx.denominator)
         xp = array_module(x)
@@ -101,8 +105,9 @@ class CrossEntropy(Function):
     @staticmethod
     def backward(ctx, g):
         gi = loss_grad_per_element(g, ctx.reduction, ctx.denominator)
-        if ctx.kernels:
-            return ctx.kernels[1](ctx.x, ctx.target, ctx.ignore_index, ctx.stats, gi), None, None, None, None, None, None
+        if ctx.plain:
+            dx = backends.kernel("cross_entropy_backward", ctx.x)(ctx.x, ctx.target, ctx.ignore_index, ctx.stats, gi)
+            return dx, None, None, None, None, None
         x, m, a, b = ctx.x, ctx.m, ctx.a, ctx.b
         xp = array_module(x)
         n, n_classes = x.shape
@@ -119,7 +124,7 @@ class CrossEntropy(Function):
             if smooth_coef is not None:
                 out -= smooth_coef[rows] * w_row
         grad[xp.arange(n), ctx.safe] -= gi * a
-        return grad, None, None, None, None, None, None
+        return grad, None, None, None, None, None
 
 
 class NLLLoss(Function):

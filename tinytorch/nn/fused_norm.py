@@ -17,9 +17,10 @@ trailing axes of each sample, batch_norm over the batch (and length) for each ch
 import functools
 import operator
 
+from .. import backends
 from ..autograd import Function, no_grad
 from ..device import array_module
-from .fused_common import column_sums, one_block, row_blocks, row_sums
+from ..kernels.numpy.arrays import one_block, row_blocks
 
 
 def _sum_over(axes, *arrays):
@@ -30,74 +31,21 @@ def _sum_over(axes, *arrays):
     return array_module(arrays[0]).einsum(",".join([letters] * len(arrays)) + f"->{kept}", *arrays)
 
 
-def layernorm_rows_forward(x, w, b, eps):
-    """(y, mean, rstd) of layer norm over the rows of x (M, D); w, b (D,) or None.
-
-    The oracle's interface (kernels/reference.py), computed a block of rows at a time straight
-    into y, so each row is read from memory once.
-    """
-    xp = array_module(x)
-    n_rows, width = x.shape
-    y = xp.empty(x.shape, x.dtype)
-    mean, rstd = xp.empty(n_rows, x.dtype), xp.empty(n_rows, x.dtype)
-    for rows, _ in row_blocks(n_rows, width, xp):
-        out = y[rows]
-        mu = row_sums(x[rows]) / width
-        xp.subtract(x[rows], mu[:, None], out=out)
-        r = 1 / xp.sqrt(xp.einsum("ij,ij->i", out, out) / width + eps)
-        out *= r[:, None]
-        if w is not None:
-            out *= w
-        if b is not None:
-            out += b
-        mean[rows], rstd[rows] = mu, r
-    return y, mean, rstd
-
-
-def layernorm_rows_backward(dout, x, w, mean, rstd, need_w=True, need_b=True):
-    """(dx, dw, db) of layernorm_rows_forward, by the module doc's formula, a block of rows at a
-    time (xhat is recomputed from x, mean and rstd rather than kept)."""
-    xp = array_module(x)
-    n_rows, width = x.shape
-    dx = xp.empty(x.shape, x.dtype)
-    dw = xp.zeros(width, x.dtype) if need_w and w is not None else None
-    db = xp.zeros(width, x.dtype) if need_b else None
-    for rows, (xhat, gh) in row_blocks(n_rows, width, xp, x.dtype, 2):
-        g, r = dout[rows], rstd[rows, None]
-        xp.subtract(x[rows], mean[rows, None], out=xhat)
-        xhat *= r
-        if dw is not None:
-            dw += xp.einsum("ij,ij->j", g, xhat)
-        if db is not None:
-            db += column_sums(g)
-        if w is not None:
-            xp.multiply(g, w, out=gh)
-        else:
-            gh[...] = g
-        out = dx[rows]
-        xp.subtract(gh, (row_sums(gh) / width)[:, None], out=out)
-        xhat *= xp.einsum("ij,ij->i", gh, xhat)[:, None] / width
-        out -= xhat
-        out *= r
-    return dx, dw, db
-
-
 class LayerNorm(Function):
     """y = xhat * w + b with statistics over the trailing dims of x of total size D (each
-    sample's row); w and b have shape normalized_shape (product D) or are None. Backward: the
-    module doc's formula, by layernorm_rows_backward.
-
-    `kernels` is the backend's (layernorm_forward, layernorm_backward) for float32 with a w and
-    a b over one dim, or None for the xp code here.
+    sample's row); w and b have shape normalized_shape (product D) or are None (then ones and
+    zeros stand in). Forward and backward (the module doc's formula) are the kernels
+    layernorm_forward and layernorm_backward over the rows (M, D).
     """
 
     @staticmethod
-    def forward(ctx, x, w, b, width, eps, kernels=None):
-        forward = kernels[0] if kernels else layernorm_rows_forward
+    def forward(ctx, x, w, b, width, eps):
+        xp = array_module(x)
         rows = x.reshape(-1, width)
-        flat = (lambda p: None if p is None else p.reshape(width))
-        y, mean, rstd = forward(rows, flat(w), flat(b), eps)
-        ctx.rows, ctx.w, ctx.mean, ctx.rstd, ctx.kernels = rows, flat(w), mean, rstd, kernels
+        w_row = xp.ones(width, x.dtype) if w is None else w.reshape(width)
+        b_row = xp.zeros(width, x.dtype) if b is None else b.reshape(width)
+        y, mean, rstd = backends.kernel("layernorm_forward", rows)(rows, w_row, b_row, eps)
+        ctx.rows, ctx.w, ctx.mean, ctx.rstd = rows, w_row, mean, rstd
         ctx.shapes = (x.shape, None if w is None else w.shape, None if b is None else b.shape)
         return y.reshape(x.shape)
 
@@ -105,14 +53,10 @@ class LayerNorm(Function):
     def backward(ctx, g):
         x_shape, w_shape, b_shape = ctx.shapes
         g_rows = g.reshape(ctx.rows.shape)
-        if ctx.kernels:
-            dx, dw, db = ctx.kernels[1](g_rows, ctx.rows, ctx.w, ctx.mean, ctx.rstd)
-        else:
-            _, need_w, need_b = ctx.needs_input_grad[:3]
-            dx, dw, db = layernorm_rows_backward(g_rows, ctx.rows, ctx.w, ctx.mean, ctx.rstd, need_w, need_b)
-        dw = None if dw is None or w_shape is None else dw.reshape(w_shape)
-        db = None if db is None or b_shape is None else db.reshape(b_shape)
-        return dx.reshape(x_shape), dw, db, None, None, None
+        dx, dw, db = backends.kernel("layernorm_backward", g_rows)(g_rows, ctx.rows, ctx.w, ctx.mean, ctx.rstd)
+        dw = None if w_shape is None else dw.reshape(w_shape)
+        db = None if b_shape is None else db.reshape(b_shape)
+        return dx.reshape(x_shape), dw, db, None, None
 
 
 class BatchNorm(Function):

@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from ..device import array_module
-from .fused_common import row_blocks
+from ..kernels.numpy.arrays import row_blocks
 
 # (largest z fitted, polynomial degree) per dtype; beyond z_max erfc underflows the dtype.
 _FITS = {np.dtype(np.float32): (10.0, 10), np.dtype(np.float64): (26.0, 22)}

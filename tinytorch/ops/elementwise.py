@@ -1,12 +1,15 @@
 """Elementwise Functions: arithmetic with broadcasting, unary math, comparisons, where.
 
 Each backward is the local derivative times the incoming gradient; the engine sums broadcast
-gradients back to each input's shape, so these never have to.
+gradients back to each input's shape, so these never have to. Forwards that turn finite inputs
+into inf or nan (log(0), 0/0, exp(1000)) run `quiet`: torch gives those without a warning.
 """
 import numpy as np
 
+from .. import backends
 from ..autograd import Function, unbroadcast
 from ..device import array_module
+from .quiet import quiet
 
 
 class Add(Function):
@@ -55,6 +58,7 @@ class Div(Function):
     """y = a / b;  dy/da = 1/b, dy/db = -a/b^2 = -y/b (negated after reducing to b's shape)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         out = a / b
         ctx.b, ctx.out = b, out
@@ -68,22 +72,65 @@ class Div(Function):
         return (g_over_b if need_a else None), gb
 
 
+def _rounded_division(name, op, compute, doc):
+    """A not differentiable Function y = compute(xp, a, b) of two operands of one dtype (one may be
+    a Python scalar), torch's `op`: bool operands are refused, an integer division by zero raises
+    torch's ZeroDivisionError (NumPy would give 0), a floating one gives inf or nan without a warning."""
+
+    quiet_compute = quiet(compute)
+
+    def forward(ctx, a, b):
+        array = a if hasattr(a, "dtype") else b
+        kind = array.dtype.kind
+        if kind == "b":
+            raise NotImplementedError(f"{op}: not implemented for 'Bool' tensors")
+        if kind in "iu":
+            if (b == 0 and a.size) if type(b) is int else (b == 0).any():
+                raise RuntimeError(f"ZeroDivisionError: {op} of an integer tensor by zero")
+            if type(b) is int and b != -1:  # nothing can overflow (only the smallest integer // -1 does)
+                return compute(array_module(array), a, b)
+        return quiet_compute(array_module(array), a, b)
+
+    return type(name, (Function,), {"forward": staticmethod(forward), "differentiable": False, "__doc__": doc})
+
+
+def _truncated(xp, a, b):
+    if (a if hasattr(a, "dtype") else b).dtype.kind == "f":
+        return xp.trunc(a / b)
+    return (a - xp.fmod(a, b)) // b  # exact, where trunc(a / b) in float64 rounds integers beyond 2**53
+
+
+FloorDivide = _rounded_division("FloorDivide", "floor_divide", lambda xp, a, b: xp.floor_divide(a, b),
+                                "y = floor(a / b)")
+Remainder = _rounded_division("Remainder", "remainder", lambda xp, a, b: xp.remainder(a, b), "y = a - b floor(a / b)")
+TruncDivide = _rounded_division("TruncDivide", "div(rounding_mode='trunc')", _truncated,
+                                "y = trunc(a / b), rounded toward zero")
+
+
 class Pow(Function):
-    """y = a ** b;  dy/da = b a^(b-1), dy/db = y ln a (a or b may be a Python scalar)."""
+    """y = a ** b;  dy/da = b a^(b-1), dy/db = y ln a (a or b may be a Python scalar).
+
+    A float tensor to a Python-number power runs the kernels power and power_backward: torch's
+    shortcuts (a a for 2, a a a for 3, sqrt for 0.5, ...) and torch's backward, g * (b * a^(b-1))
+    with the same shortcuts for a^(b-1). y is kept only when b is a tensor, which needs it.
+    """
 
     @staticmethod
-    def forward(ctx, a, b):
-        out = a ** b
-        ctx.a, ctx.b, ctx.out = a, b, out
+    def forward(ctx, a, b):  # run quiet by the Tensor's __pow__
+        scalar_power = type(b) in (int, float) and a.dtype.kind == "f"
+        out = backends.kernel("power", a)(a, b) if scalar_power else a ** b
+        ctx.a, ctx.b, ctx.scalar_power = a, b, scalar_power
+        ctx.out = out if ctx.needs_input_grad[1] else None
         return out
 
     @staticmethod
+    @quiet
     def backward(ctx, g):
         need_a, need_b = ctx.needs_input_grad
         a, b = ctx.a, ctx.b
         ga = gb = None
         if need_a:
-            ga = g * (2 * a) if np.isscalar(b) and b == 2 else g * b * a ** (b - 1)
+            ga = backends.kernel("power_backward", g)(g, a, b) if ctx.scalar_power else g * b * a ** (b - 1)
         if need_b:
             xp = array_module(ctx.out)
             gb = g * ctx.out * xp.log(a)
@@ -165,10 +212,11 @@ class Clamp(Function):
         return g * mask, None, None
 
 
-def _unary(name, forward, derivative, doc, saves="x"):
+def _unary(name, forward, derivative, doc, saves="x", silent=False):
     """Build a one-input Function from y = forward(xp, x) and dy/dx = derivative(xp, x, y).
 
-    `saves` says what the derivative reads, so only that is kept alive for backward.
+    `saves` says what the derivative reads, so only that is kept alive for backward; `silent`:
+    forward runs `quiet` (it gives inf or nan for some inputs, as torch does, without a warning).
     """
 
     keep_x, keep_y = "x" in saves, "y" in saves
@@ -184,22 +232,26 @@ def _unary(name, forward, derivative, doc, saves="x"):
     def bwd(ctx, g):
         return g * derivative(array_module(g), ctx.x if keep_x else None, ctx.out if keep_y else None)
 
-    return type(name, (Function,), {"forward": staticmethod(fwd), "backward": staticmethod(bwd), "__doc__": doc})
+    forward_fn = quiet(fwd) if silent else fwd
+    return type(name, (Function,), {"forward": staticmethod(forward_fn), "backward": staticmethod(bwd), "__doc__": doc})
 
 
 Neg = _unary("Neg", lambda xp, x: -x, lambda xp, x, y: -1, "y = -x; dy/dx = -1", saves="")
-Exp = _unary("Exp", lambda xp, x: xp.exp(x), lambda xp, x, y: y, "y = e^x; dy/dx = y", saves="y")
-Log = _unary("Log", lambda xp, x: xp.log(x), lambda xp, x, y: 1 / x, "y = ln x; dy/dx = 1/x")
-Log2 = _unary("Log2", lambda xp, x: xp.log2(x), lambda xp, x, y: 1 / (x * np.log(2)), "y = log2 x; dy/dx = 1/(x ln 2)")
+Exp = _unary("Exp", lambda xp, x: xp.exp(x), lambda xp, x, y: y, "y = e^x; dy/dx = y", saves="y", silent=True)
+Log = _unary("Log", lambda xp, x: xp.log(x), lambda xp, x, y: 1 / x, "y = ln x; dy/dx = 1/x", silent=True)
+Log2 = _unary("Log2", lambda xp, x: xp.log2(x), lambda xp, x, y: 1 / (x * np.log(2)), "y = log2 x; dy/dx = 1/(x ln 2)",
+              silent=True)
 Log10 = _unary("Log10", lambda xp, x: xp.log10(x), lambda xp, x, y: 1 / (x * np.log(10)),
-               "y = log10 x; dy/dx = 1/(x ln 10)")
-Log1p = _unary("Log1p", lambda xp, x: xp.log1p(x), lambda xp, x, y: 1 / (1 + x), "y = ln(1+x); dy/dx = 1/(1+x)")
-Sqrt = _unary("Sqrt", lambda xp, x: xp.sqrt(x), lambda xp, x, y: 0.5 / y, "y = sqrt x; dy/dx = 1/(2y)", saves="y")
+               "y = log10 x; dy/dx = 1/(x ln 10)", silent=True)
+Log1p = _unary("Log1p", lambda xp, x: xp.log1p(x), lambda xp, x, y: 1 / (1 + x), "y = ln(1+x); dy/dx = 1/(1+x)",
+               silent=True)
+Sqrt = _unary("Sqrt", lambda xp, x: xp.sqrt(x), lambda xp, x, y: 0.5 / y, "y = sqrt x; dy/dx = 1/(2y)", saves="y",
+              silent=True)
 Rsqrt = _unary("Rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda xp, x, y: -0.5 * y * y * y,
-               "y = x^(-1/2); dy/dx = -y^3/2", saves="y")
+               "y = x^(-1/2); dy/dx = -y^3/2", saves="y", silent=True)
 Abs = _unary("Abs", lambda xp, x: xp.abs(x), lambda xp, x, y: xp.sign(x), "y = |x|; dy/dx = sign x (0 at 0)")
-Sin = _unary("Sin", lambda xp, x: xp.sin(x), lambda xp, x, y: xp.cos(x), "y = sin x; dy/dx = cos x")
-Cos = _unary("Cos", lambda xp, x: xp.cos(x), lambda xp, x, y: -xp.sin(x), "y = cos x; dy/dx = -sin x")
+Sin = _unary("Sin", lambda xp, x: xp.sin(x), lambda xp, x, y: xp.cos(x), "y = sin x; dy/dx = cos x", silent=True)
+Cos = _unary("Cos", lambda xp, x: xp.cos(x), lambda xp, x, y: -xp.sin(x), "y = cos x; dy/dx = -sin x", silent=True)
 Tanh = _unary("Tanh", lambda xp, x: xp.tanh(x), lambda xp, x, y: 1 - y * y, "y = tanh x; dy/dx = 1 - y^2", saves="y")
 Relu = _unary("Relu", lambda xp, x: xp.maximum(x, x.dtype.type(0)), lambda xp, x, y: y > 0,
               "y = max(x, 0); dy/dx = [x > 0]", saves="y")
@@ -215,15 +267,24 @@ Sigmoid = _unary("Sigmoid", _sigmoid, lambda xp, x, y: y * (1 - y), "y = 1/(1+e^
 
 
 class Cast(Function):
-    """Change dtype; the gradient is cast back to the input's dtype by the engine."""
+    """Change dtype; the gradient is cast back to the input's dtype by the engine. A float that
+    does not fit the new dtype becomes what torch makes of it (inf, or an unspecified integer),
+    without NumPy's warning."""
 
     @staticmethod
     def forward(ctx, x, dtype):
+        if x.dtype.kind == "f" and not (dtype.kind == "f" and dtype.itemsize >= x.dtype.itemsize):
+            return _quiet_astype(x, dtype)
         return x.astype(dtype)
 
     @staticmethod
     def backward(ctx, g):
         return g, None
+
+
+@quiet
+def _quiet_astype(x, dtype):
+    return x.astype(dtype)
 
 
 class Copy(Function):

@@ -3,6 +3,7 @@
 The gradient of a gather-like read is a scatter-add: every place an element was read from
 receives the gradient of each read, so repeated indices accumulate.
 """
+from .. import backends
 from ..autograd import Function
 from ..device import array_module
 
@@ -44,11 +45,18 @@ class GetItem(Function):
     @staticmethod
     def backward(ctx, g):
         xp = array_module(g)
+        key = ctx.key
+        if len(key) == 1 and getattr(key[0], "dtype", None) is not None and key[0].dtype.kind in "iu" \
+                and g.dtype.kind == "f":  # x[idx], an embedding lookup: the embedding's scatter-add kernel
+            n = ctx.shape[0]
+            rows = key[0].reshape(-1) % n
+            found = backends.kernel("embedding_backward", g)(rows, g.reshape(rows.size, -1), n)
+            return found.reshape(ctx.shape), None
         out = xp.zeros(ctx.shape, dtype=g.dtype)
-        if is_basic(ctx.key):
-            out[ctx.key] = g
+        if is_basic(key):
+            out[key] = g
         else:
-            scatter_add(xp, out, ctx.key, g)
+            scatter_add(xp, out, key, g)
         return out, None
 
 

@@ -3,6 +3,7 @@ import numpy as np
 
 from .. import backends
 from ..device import array_module
+from ..kernels.numpy.adam import apply_step_, update_moments_
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_nonnegative
 
@@ -18,8 +19,10 @@ class Adam(Optimizer):
         p <- p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 
     State per parameter: 'step' (a float32 CPU scalar tensor), 'exp_avg' (m),
-    'exp_avg_sq' (v) and, with amsgrad, 'max_exp_avg_sq'. Everything is updated in place;
-    `foreach` and `fused` are accepted and ignored (there is one implementation).
+    'exp_avg_sq' (v) and, with amsgrad, 'max_exp_avg_sq'. Everything is updated in place, by
+    the kernel adam_update_ (one pass with the Numba kernels) for a contiguous parameter without
+    amsgrad, else by its NumPy halves around amsgrad's maximum. `foreach` and `fused` are
+    accepted and ignored.
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
@@ -47,62 +50,18 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = Tensor._wrap(xp.zeros_like(p))
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = Tensor._wrap(xp.zeros_like(p))
-        if self._fused_update(group, p, g, state):
-            return
-        if group["maximize"]:
-            g = -g
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                p *= 1 - lr * wd
-            else:
-                g = g + wd * p
-        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         state["step"]._data += 1
         step = float(state["step"]._data)
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        args = (lr, beta1, beta2, eps, wd, group["decoupled_weight_decay"], group["maximize"], step)
+        if not group["amsgrad"] and p.flags.c_contiguous and g.flags.c_contiguous:
+            backends.kernel("adam_update_", p)(p, g, m, v, *args)
+            return
         tmp = self._scratch_like(p)
-
-        _lerp_(m, g, 1 - beta1, tmp)
-        v *= beta2
-        xp.multiply(g, g, out=tmp)
-        tmp *= 1 - beta2
-        v += tmp
-
+        update_moments_(p, g, m, v, lr, beta1, beta2, wd, group["decoupled_weight_decay"], group["maximize"], tmp)
         if group["amsgrad"]:
             v = xp.maximum(state["max_exp_avg_sq"]._data, v, out=state["max_exp_avg_sq"]._data)
-        step_size = lr / (1 - beta1 ** step)
-        denom = xp.sqrt(v, out=tmp)
-        denom /= (1 - beta2 ** step) ** 0.5
-        denom += eps
-        update = xp.divide(m, denom, out=tmp)
-        update *= -step_size
-        p += update
-
-    @staticmethod
-    def _fused_update(group, p, g, state):
-        """Run the whole update as one Numba kernel when the backend offers it (kernels="numba",
-        a contiguous NumPy parameter, no amsgrad); True if it ran."""
-        kernel = backends.cpu_only_kernel("adam_update_", array_module(p))
-        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        if kernel is None or group["amsgrad"] or not (p.flags.c_contiguous and g.flags.c_contiguous):
-            return False
-        state["step"]._data += 1
-        beta1, beta2 = group["betas"]
-        kernel(p, g, m, v, group["lr"], beta1, beta2, group["eps"], group["weight_decay"],
-               group["decoupled_weight_decay"], group["maximize"], float(state["step"]._data))
-        return True
-
-
-def _lerp_(start, end, weight, tmp):
-    """start <- start + weight * (end - start), in place, with torch's two formulas (the one
-    for weight >= 0.5 is exact at weight = 1). `tmp` is scratch space shaped like start."""
-    xp = array_module(start)
-    xp.subtract(end, start, out=tmp)
-    if abs(weight) < 0.5:
-        tmp *= weight
-        start += tmp
-    else:
-        tmp *= 1 - weight
-        xp.subtract(end, tmp, out=start)
+        apply_step_(p, m, v, lr, beta1, beta2, eps, step, tmp)
 
 
 class AdamW(Adam):

@@ -11,7 +11,8 @@ Generators work on raw arrays: every draw returns a new NumPy (or CuPy) array in
 callers lay out in the order torch fills a tensor (layout.py), and `get_state` returns the state
 as a uint8 array (tinytorch.get_rng_state wraps it in a tensor, as torch returns a ByteTensor).
 Float32 normals and bounded uniforms reproduce the rounding of torch's x86 AVX2 kernels
-(avx_mathfun.py, fused_multiply_add.py), which AVX-512 machines run too.
+(kernels/numpy/avx_mathfun.py and fused_multiply_add.py, with a Numba twin in kernels/cpu/normal.py),
+which AVX-512 machines run too.
 """
 import numpy as np
 

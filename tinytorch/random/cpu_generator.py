@@ -29,7 +29,7 @@ import os
 import numpy as np
 
 from . import cpu_state
-from .fused_multiply_add import fma
+from ..kernels.numpy.fused_multiply_add import fma
 from .mt19937 import MT19937
 from .normal import box_muller_pairs, normal_blocks
 

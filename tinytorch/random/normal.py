@@ -3,10 +3,9 @@
 Both turn two uniforms into two normals: r = sqrt(-2 log(1 - u)), theta = 2 pi u',
 z = (r cos theta, r sin theta).
 
-Blocks of 16 (`normal_` of 16 or more contiguous elements, ATen's normal_fill): in each block the
-first 8 uniforms give 1 - u, the last 8 give u', and the block becomes the 8 cosine samples then
-the 8 sine samples, scaled as fma(z, std, mean) in the block's arithmetic type. float32 runs
-torch's AVX2 kernel (avx_mathfun.py); float64 runs libm's log, cos and sin.
+Blocks of 16 (`normal_` of 16 or more contiguous elements, ATen's normal_fill): the kernel
+`box_muller_blocks` (kernels/numpy/normal.py, and its Numba twin for float32,
+kernels/cpu/normal.py), chosen by tinytorch.backends.
 
 Per element (fewer than 16 elements, or not contiguous; ATen's normal_distribution<double>): each
 sample that finds no cached normal draws u, u' in double, returns r cos theta with
@@ -17,24 +16,12 @@ import math
 
 import numpy as np
 
-from . import avx_mathfun
-from .fused_multiply_add import fma
+from .. import backends
 
 
 def normal_blocks(uniforms, mean, std):
     """Normal samples from 16k uniforms (float32 or float64, in [0, 1)), block by block."""
-    dtype = uniforms.dtype.type
-    blocks = uniforms.reshape(-1, 2, 8)
-    one_minus_u, u = dtype(1) - blocks[:, 0], blocks[:, 1]
-    if dtype is np.float32:
-        radius = np.sqrt(np.float32(-2) * avx_mathfun.log(one_minus_u))
-        sin, cos = avx_mathfun.sincos(np.float32(2 * math.pi) * u)
-    else:
-        radius = np.sqrt(-2 * np.log(one_minus_u))
-        theta = 2 * math.pi * u
-        sin, cos = np.sin(theta), np.cos(theta)
-    z = np.stack([radius * cos, radius * sin], axis=1).reshape(-1)
-    return z if (mean, std) == (0, 1) else fma(z, std, mean, dtype)
+    return backends.kernel("box_muller_blocks", uniforms)(uniforms, mean, std)
 
 
 def box_muller_pairs(u, u_prime):

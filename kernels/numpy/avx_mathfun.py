@@ -1,4 +1,5 @@
-"""float32 log, sin and cos as torch's AVX2 normal kernel computes them, bit for bit.
+"""float32 log, sin and cos as torch's AVX2 normal kernel computes them, bit for bit (the oracle of
+kernels/cpu/normal.py).
 
 torch's float32 `normal_` (16 or more contiguous elements) evaluates its Box-Muller transform with
 `log256_ps` and `sincos256_ps` of ATen's avx_mathfun.h (Pommier's ports of the Cephes float
