@@ -21,8 +21,14 @@ def packages():
 
 
 PACKAGES = packages()
-# Intel MKL for tinytorch.backends.cpu_matmul = "mkl" (tinytorch/cpu_matmul.py): its wheels are x86-64 only
+# Intel MKL's gemm (kernels/cpu/mkl_matmul.py), used where tinytorch/cpu_matmul.py measures it faster than
+# NumPy's OpenBLAS; its wheels are x86-64 only
 MKL = "mkl>=2024; platform_machine == 'x86_64' and sys_platform == 'linux'"
+# the chat web server (python -m tinytorch.models.chat serve); the test extra adds Playwright, which drives
+# Debian's Chromium (apt-get install chromium) in the browser test and never downloads a browser of its own
+CHAT = ["fastapi>=0.110", "uvicorn>=0.29"]
+# tinytorch.distributed's engine between processes: mpi4py on the MPICH wheel (its libmpi and mpiexec)
+DISTRIBUTED = ["mpi4py>=4.0", "mpich>=4.2"]
 
 setup(
     name="tinytorch",
@@ -31,9 +37,12 @@ setup(
     python_requires=">=3.10",
     packages=list(PACKAGES),
     package_dir=PACKAGES,
+    package_data={"tinytorch.models.chat": ["ui.html"]},
     install_requires=[
         "numpy>=1.24",
+        "ml_dtypes>=0.3",  # bfloat16 arrays (tinytorch.bfloat16)
         "numba>=0.59",
+        "threadpoolctl>=3.1",
         "safetensors>=0.4",
         "regex>=2023.0",
         "tqdm>=4.60",
@@ -42,7 +51,10 @@ setup(
     extras_require={
         "gpu": ["cupy-cuda12x", "numba-cuda[cu12]"],
         "mkl": [MKL],
-        "test": ["pytest>=7", "hypothesis>=6", "pytest-xdist>=3", "torch==2.13.0", "tiktoken>=0.7", MKL],
+        "chat": CHAT,
+        "distributed": DISTRIBUTED,
+        "test": ["pytest>=7", "hypothesis>=6", "pytest-xdist>=3", "torch==2.13.0", "tiktoken>=0.7", MKL, *CHAT,
+                 "playwright>=1.40"],
         "bench": ["torch==2.13.0", "tiktoken>=0.7", "psutil", MKL],
     },
 )

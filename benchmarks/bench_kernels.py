@@ -13,6 +13,12 @@ cuBLAS SGEMM (TF32 off) at 4096^3 and a large device-to-device copy on the GPU.
     python benchmarks/bench_kernels.py --devices gpu  # GPU rows only -> OUT/kernels_gpu.*
     python benchmarks/bench_kernels.py --quick        # tiny shapes: a smoke test of this script
     python benchmarks/bench_kernels.py --kernels gelu_forward,gelu_backward   # only these kernels
+    python benchmarks/bench_kernels.py --devices gpu --kernels attention_forward,attention_backward
+
+The fused (flash) attention kernels are GPU-only: their rows time the Numba-CUDA versions against
+CuPy's batched matmul + softmax (kernels/numpy/attention.py on CuPy arrays), causal, at
+B=8, H=12, T=1024, D=64, in GFLOP/s of the causal half of the products (forward: q k^T and P v;
+backward: 5 products, S recomputed).
 
 Writes OUT/<name>.json, .md (tables) and .png (bar chart), with the machine's CPU/GPU and
 library versions (--update-results: benchmarks/results/).
@@ -26,16 +32,19 @@ os.environ.setdefault("CUPY_TF32", "0")  # cuBLAS SGEMM in true float32, before 
 import numpy as np  # noqa: E402
 
 from tinytorch.kernels import cpu, reference  # noqa: E402
+from tinytorch.kernels.numpy import attention as numpy_attention  # noqa: E402
 from tinytorch.kernels.validate import check_outputs, make_args  # noqa: E402
 
 ROW_KERNELS = ("softmax_forward", "softmax_backward", "layernorm_forward", "layernorm_backward",
                "gelu_forward", "gelu_backward")
+ATTENTION_KERNELS = ("attention_forward", "attention_backward")  # GPU only; shapes (B, H, T, D), causal
 FULL = {"matmul": [(1024, 1024, 1024)],
         "rows": [(r, c) for r in (768, 8192) for c in (65, 128, 768)] + [(768, 50257)],
         "gpu_matmul": [(4096, 4096, 4096)],
-        "gpu_rows": [(8192, c) for c in (65, 128, 768, 50257)]}
+        "gpu_rows": [(8192, c) for c in (65, 128, 768, 50257)],
+        "gpu_attention": [(8, 12, 1024, 64)]}
 QUICK = {"matmul": [(128, 96, 160)], "rows": [(64, 65), (32, 769)],
-         "gpu_matmul": [(256, 256, 256)], "gpu_rows": [(256, 769)]}
+         "gpu_matmul": [(256, 256, 256)], "gpu_rows": [(256, 769)], "gpu_attention": [(2, 2, 129, 64)]}
 
 
 # ---- timing --------------------------------------------------------------------------------
@@ -66,6 +75,10 @@ def work(name, shape, itemsize=4):
     if name == "matmul":
         M, K, N = shape
         return 2 * M * K * N, "GFLOP/s"
+    if name in ATTENTION_KERNELS:
+        B, H, T, D = shape
+        products = 2 if name == "attention_forward" else 5
+        return products * 2 * B * H * D * T * (T + 1) // 2, "GFLOP/s"  # causal: the T (T + 1) / 2 visible pairs
     R, C = shape
     elements = {"softmax_forward": 2 * R * C, "softmax_backward": 3 * R * C,
                 "layernorm_forward": 2 * R * C + 2 * C + 2 * R,
@@ -75,6 +88,17 @@ def work(name, shape, itemsize=4):
 
 
 # ---- implementations -----------------------------------------------------------------------
+
+def kernel_args(name, shape, rng):
+    """make_args, and for attention (q, k, v, scale, causal) or the backward's arguments from its forward."""
+    if name not in ATTENTION_KERNELS:
+        return make_args(name, shape, rng)
+    q, k, v, dout = (rng.standard_normal(shape).astype(np.float32) for _ in range(4))
+    scale, causal = 1 / np.sqrt(shape[-1]), True
+    if name == "attention_forward":
+        return q, k, v, scale, causal
+    return (q, k, v) + reference.attention_forward(q, k, v, scale, causal) + (dout, scale, causal)
+
 
 def torch_implementation(name, args, device):
     """(run, outputs) for torch's own kernel on `device`: run is timed, outputs is validated."""
@@ -122,6 +146,15 @@ def gpu_implementations(name, args, cupy, with_torch):
 
     dev = tuple(cupy.asarray(a) if isinstance(a, np.ndarray) else a for a in args)
     rows = {}
+    if name in ATTENTION_KERNELS:
+        from tinytorch.kernels.cuda import attention
+        for f in attention.VERSIONS[name]:
+            for block_size in block_sizes(f.__name__):
+                run = lambda f=f, b=block_size: f(*dev, block_size=b)  # noqa: E731
+                rows[f"numba-cuda {f.__name__.rsplit('_', 1)[-1]} b{block_size}"] = (run, run)
+        baseline = lambda: getattr(numpy_attention, name)(*dev)  # noqa: E731
+        rows["cupy (batched matmul + softmax)"] = (baseline, baseline)
+        return rows  # torch's fused attention returns no log-sum-exp to validate
     for f in cuda.VERSIONS[name]:
         for block_size in block_sizes(f.__name__):
             run = lambda f=f, b=block_size: f(*dev, block_size=b)  # noqa: E731
@@ -137,7 +170,9 @@ def block_sizes(kernel_name):
     from tinytorch.kernels.cuda.matmul import REGISTER_TILINGS
 
     return {"matmul_v2": (64, 256, 1024), "matmul_v3": tuple(REGISTER_TILINGS),
-            "layernorm_backward_v2": (32, 64, 128, 256, 512)}.get(kernel_name, (32, 64, 128, 256, 512, 1024))
+            "layernorm_backward_v2": (32, 64, 128, 256, 512), "attention_forward_v1": (32, 64, 128),
+            "attention_forward_v2": (128, 256, 512), "attention_backward_v1": (32, 64, 128)
+            }.get(kernel_name, (32, 64, 128, 256, 512, 1024))
 
 
 # ---- machine limits and info ---------------------------------------------------------------
@@ -231,7 +266,7 @@ def run_device(device, cases, measure_limits, timing, passes, clock=harness.wall
         print(f"pass {p + 1}/{passes}: {device} limits {measured['GFLOP/s']:.1f} GFLOP/s, {measured['GB/s']:.1f} GB/s",
               flush=True)
         for name, shape, implementations in cases:
-            args = make_args(name, shape, np.random.default_rng(0))
+            args = kernel_args(name, shape, np.random.default_rng(0))
             impls = implementations(args)
             if p == 0:
                 errors[name, shape] = {label: check_outputs(name, outputs(), args) for label, (_, outputs) in impls.items()}
@@ -255,7 +290,8 @@ def run_device(device, cases, measure_limits, timing, passes, clock=harness.wall
 def run_cpu(shapes, quick, names):
     with_torch = has_torch()
     cases = [(name, shape, lambda args, n=name: cpu_implementations(n, args, with_torch))
-             for name in names for shape in shapes["matmul" if name == "matmul" else "rows"]]
+             for name in names if name not in ATTENTION_KERNELS
+             for shape in shapes["matmul" if name == "matmul" else "rows"]]
     return run_device("cpu", cases, lambda: cpu_limits(quick), {"rounds": 3, "budget_s": 0.2 if quick else 1.0},
                       passes=1 if quick else 2)
 
@@ -264,7 +300,8 @@ def run_gpu(cupy, shapes, quick, names):
     clock = gpu_clock(cupy)
     with_torch = has_torch(cuda=True)
     cases = [(name, shape, lambda args, n=name: gpu_implementations(n, args, cupy, with_torch))
-             for name in names for shape in shapes["gpu_matmul" if name == "matmul" else "gpu_rows"]]
+             for name in names for shape in shapes["gpu_matmul" if name == "matmul" else
+                                                   "gpu_attention" if name in ATTENTION_KERNELS else "gpu_rows"]]
     return run_device("gpu", cases, lambda: gpu_limits(cupy, clock, quick),
                       {"rounds": 3, "budget_s": 0.2 if quick else 0.5}, passes=1, clock=clock)
 
@@ -323,7 +360,7 @@ TARGET_COLUMNS = [("target", "{target}"), ("numba ms", "{numba_ms:.3f}"), ("nump
 def panels(rows):
     """One bar panel per device and kernel: % of the device's limit, per shape and implementation."""
     found = []
-    for device, kernel in [(d, k) for d in ("cpu", "gpu") for k in ("matmul",) + ROW_KERNELS]:
+    for device, kernel in [(d, k) for d in ("cpu", "gpu") for k in ("matmul",) + ROW_KERNELS + ATTENTION_KERNELS]:
         sel = [r for r in rows if r["device"] == device and r["kernel"] == kernel]
         if not sel:
             continue
@@ -331,7 +368,8 @@ def panels(rows):
         percent = {(r["implementation"], "x".join(map(str, r["shape"]))): r["percent_of_limit"] for r in sel}
         labels = dict.fromkeys(r["implementation"] for r in sel)
         series = {label: [percent.get((label, s)) for s in shapes] for label in labels}
-        found.append(harness.bars(shapes, series, f"% of {device} {'FLOP' if kernel == 'matmul' else 'copy bandwidth'} "
+        flops = kernel == "matmul" or kernel in ATTENTION_KERNELS
+        found.append(harness.bars(shapes, series, f"% of {device} {'FLOP' if flops else 'copy bandwidth'} "
                                   "limit", title=f"{device} {kernel}", log=True))
     return found
 
@@ -341,12 +379,13 @@ def main():
     parser.add_argument("--devices", default="cpu,gpu", help="comma-separated: cpu, gpu (gpu rows need CuPy and a GPU)")
     parser.add_argument("--quick", action="store_true", help="tiny shapes and short timings (smoke test)")
     parser.add_argument("--name", help="output file stem (default kernels, or kernels_gpu)")
-    parser.add_argument("--kernels", default=",".join(("matmul",) + ROW_KERNELS),
-                        help="comma-separated kernel names to run (default: all)")
+    parser.add_argument("--kernels", default=",".join(("matmul",) + ROW_KERNELS + ATTENTION_KERNELS),
+                        help="comma-separated kernel names to run (default: all; attention_* on a GPU only)")
     args = harness.start(parser)
     names = tuple(args.kernels.split(","))
-    if set(names) - set(("matmul",) + ROW_KERNELS):
-        parser.exit(2, f"bench_kernels: --kernels takes names from {('matmul',) + ROW_KERNELS}, got {args.kernels!r}\n")
+    if set(names) - set(("matmul",) + ROW_KERNELS + ATTENTION_KERNELS):
+        parser.exit(2, f"bench_kernels: --kernels takes names from {('matmul',) + ROW_KERNELS + ATTENTION_KERNELS}, "
+                       f"got {args.kernels!r}\n")
     devices = set(args.devices.split(","))
     if not devices or devices - {"cpu", "gpu"}:
         parser.exit(2, f"bench_kernels: --devices takes cpu and/or gpu, got {args.devices!r}\n")

@@ -1,7 +1,8 @@
 """tinytorch.kernels: every implementation of the framework's hot kernels, forward and backward.
 
 Laid out like llm.c's dev/cuda:
-  reference.py  the oracles of the kernels with numbered versions (matmul, softmax, layernorm, GELU):
+  reference.py  the oracles of the kernels with numbered versions (matmul, softmax, layernorm, GELU,
+                attention):
                 plain NumPy, for tests and benchmarks only
   numpy/        one NumPy (or CuPy) entry for every kernel name below: what runs when the Numba
                 kernels are off (TINYTORCH_KERNELS=numpy), for other dtypes, and on the GPU where
@@ -22,3 +23,7 @@ ORACLE_NAMES = ("matmul", "softmax_forward", "softmax_backward", "layernorm_forw
 NAMES = ORACLE_NAMES + ("gelu_backward_and_forward_", "cross_entropy_forward", "cross_entropy_backward",
                         "attention_softmax_forward_", "attention_softmax_backward_", "adam_update_",
                         "embedding_backward", "box_muller_blocks", "power", "power_backward")
+# an oracle (reference.py), a NumPy entry and Numba-CUDA versions, but no Numba CPU twin: on the CPU the
+# NumPy entry (the fused attention Function runs its own CPU path and calls these on the GPU only)
+GPU_ONLY_NAMES = ("attention_forward", "attention_backward")
+NAMES += GPU_ONLY_NAMES

@@ -2,12 +2,14 @@
 
 Each takes arrays of one floating dtype (float32 in practice) and computes in that dtype. A
 (..., C) input is a stack of rows of length C; statistics have the leading shape (...).
+Attention's q, k, v are (..., T, D) stacks of heads (attention_forward, attention_backward).
 They use only array methods and ufuncs, so CuPy arrays work too (CuPy runs them on the GPU).
 """
 import numpy as np
 
-from .shapes import (check_gelu_backward, check_gelu_forward, check_layernorm_backward, check_layernorm_forward,
-                     check_matmul, check_softmax_backward, check_softmax_forward)
+from .shapes import (check_attention_backward, check_attention_forward, check_gelu_backward, check_gelu_forward,
+                     check_layernorm_backward, check_layernorm_forward, check_matmul, check_softmax_backward,
+                     check_softmax_forward)
 
 GELU_K = float(np.sqrt(2 / np.pi))  # GPT-2's tanh approximation: u = GELU_K (x + GELU_C x^3)
 GELU_C = 0.044715
@@ -86,3 +88,40 @@ def gelu_backward(dout, x):
     k, c = x.dtype.type(GELU_K), x.dtype.type(GELU_C)
     a = (1 + np.tanh(k * (x + c * x * x * x))) / 2
     return dout * a * (1 + 2 * (1 - a) * x * k * (1 + 3 * c * x * x))
+
+
+def attention_forward(q, k, v, scale, causal):
+    """Scaled dot-product attention with its log-sum-exp: (out (..., T, D), lse (..., T)).
+
+    q, k, v (..., T, D) (e.g. (B, H, T, D)). S = scale q k^T (T, T) per head, with `causal`
+    S_ij = -inf for j > i; P = softmax(S) along the keys; out = P v; lse_i = log sum_j exp S_ij,
+    so that P_ij = exp(S_ij - lse_i) (what the backward recomputes P from).
+    """
+    check_attention_forward("attention_forward", q, k, v)
+    s = (q @ k.swapaxes(-1, -2)) * q.dtype.type(scale)
+    if causal:
+        T = q.shape[-2]
+        s = np.where(np.arange(T)[None, :] > np.arange(T)[:, None], q.dtype.type(-np.inf), s)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - m)
+    total = e.sum(axis=-1, keepdims=True)
+    return (e / total) @ v, (m + np.log(total))[..., 0]
+
+
+def attention_backward(q, k, v, out, lse, dout, scale, causal):
+    """Gradients of attention_forward's out: (dq, dk, dv), each (..., T, D).
+
+    With P_ij = exp(S_ij - lse_i) (0 where causal masks), G = dout:
+    dv = P^T G; dP = G v^T; dS = P * (dP - D_i) with D_i = sum_j P_ij dP_ij = rowsum(G * out)_i
+    (the softmax backward per query row); dq = scale dS k; dk = scale dS^T q.
+    """
+    check_attention_backward("attention_backward", q, k, v, out, lse, dout)
+    s = (q @ k.swapaxes(-1, -2)) * q.dtype.type(scale)
+    if causal:
+        T = q.shape[-2]
+        s = np.where(np.arange(T)[None, :] > np.arange(T)[:, None], q.dtype.type(-np.inf), s)
+    p = np.exp(s - lse[..., None])
+    dp = dout @ v.swapaxes(-1, -2)
+    ds = p * (dp - (dout * out).sum(axis=-1, keepdims=True))
+    scale = q.dtype.type(scale)
+    return (ds @ k) * scale, (ds.swapaxes(-1, -2) @ q) * scale, p.swapaxes(-1, -2) @ dout

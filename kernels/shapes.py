@@ -8,7 +8,7 @@ must match it exactly.
 
 def _require_float(op, **arrays):
     dtypes = {name: a.dtype for name, a in arrays.items()}
-    if any(d.kind != "f" for d in dtypes.values()) or len(set(dtypes.values())) != 1:
+    if any(d.kind not in "fV" for d in dtypes.values()) or len(set(dtypes.values())) != 1:
         described = ", ".join(f"{name} {d}" for name, d in dtypes.items())
         raise ValueError(f"{op}: needs floating-point arrays of one dtype, got {described}")
 
@@ -25,7 +25,7 @@ def _require_shape(op, name, a, shape):
 
 def check_matmul(op, a, b):
     """a (..., K) @ b (K, N). Returns (M, K, N) where M is the product of a's leading dims."""
-    if a.dtype != b.dtype or a.dtype.kind != "f":
+    if a.dtype != b.dtype or a.dtype.kind not in "fV":
         _require_float(op, a=a, b=b)
     if a.ndim < 1 or b.ndim != 2 or a.shape[-1] != b.shape[0]:
         raise ValueError(f"{op}: needs a (..., K) and b (K, N), got a {tuple(a.shape)} and b {tuple(b.shape)}")
@@ -70,3 +70,20 @@ def check_gelu_forward(op, x):
 def check_gelu_backward(op, dout, x):
     _require_float(op, dout=dout, x=x)
     _require_shape(op, "dout", dout, x.shape)
+
+
+def check_attention_forward(op, q, k, v):
+    """q, k, v (..., T, D), one shape (self-attention: T queries and T keys)."""
+    _require_float(op, q=q, k=k, v=v)
+    if q.ndim < 2 or q.shape[-2] < 1 or q.shape[-1] < 1:
+        raise ValueError(f"{op}: q must have shape (..., T, D) with T, D >= 1, got {tuple(q.shape)}")
+    _require_shape(op, "k", k, q.shape)
+    _require_shape(op, "v", v, q.shape)
+
+
+def check_attention_backward(op, q, k, v, out, lse, dout):
+    check_attention_forward(op, q, k, v)
+    _require_float(op, q=q, out=out, lse=lse, dout=dout)
+    _require_shape(op, "out", out, q.shape)
+    _require_shape(op, "dout", dout, q.shape)
+    _require_shape(op, "lse", lse, q.shape[:-1])

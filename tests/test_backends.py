@@ -11,10 +11,10 @@ import pytest
 
 import tinytorch
 from tinytorch import backends
-from tinytorch.kernels import NAMES, ORACLE_NAMES
+from tinytorch.kernels import GPU_ONLY_NAMES, NAMES, ORACLE_NAMES
 from tinytorch.kernels.validate import check_outputs, make_args
 
-NUMBA_CPU_NAMES = [n for n in NAMES if n != "matmul"]
+NUMBA_CPU_NAMES = [n for n in NAMES if n != "matmul" and n not in GPU_ONLY_NAMES]
 
 
 class FakeCupyArray:

@@ -325,12 +325,6 @@ def test_weights_only_false_is_refused_with_the_reason_and_the_way_forward(tmp_p
     assert tinytorch.load(tmp_path / "w.pt", weights_only=None)["w"].tolist() == [1.0]  # torch's default
 
 
-def test_a_torch_bfloat16_tensor_gets_a_clear_error(tmp_path):
-    torch.save({"w": torch.ones(2, dtype=torch.bfloat16)}, tmp_path / "bf16.pt")
-    with pytest.raises(RuntimeError, match=rf"'{tmp_path / 'bf16.pt'}'.*bfloat16 tensors"):
-        tinytorch.load(tmp_path / "bf16.pt")
-
-
 def test_files_that_are_not_checkpoints_are_refused_naming_the_file(tmp_path):
     torch.save(views_of_one_tensor(torch), tmp_path / "zip.pt")
     torch.save(views_of_one_tensor(torch), tmp_path / "legacy.pt", _use_new_zipfile_serialization=False)

@@ -6,6 +6,8 @@
 import importlib
 
 from . import dtypes as _dtypes
+from .autocast_mode import (autocast, get_autocast_dtype, is_autocast_enabled, set_autocast_dtype,
+                            set_autocast_enabled)
 from .autograd import Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backends import get_num_threads, set_num_threads
 from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace,
@@ -15,6 +17,7 @@ from .device import device
 from .dtypes import get_default_dtype, set_default_dtype
 from .functions import *  # noqa: F401,F403  (torch-namespace functions)
 from .ops.errors import DeviceError, ShapeError
+from .precision import get_float32_matmul_precision, set_float32_matmul_precision
 from .printing import set_printoptions
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .random_state import get_rng_state, set_rng_state
@@ -38,7 +41,7 @@ int = _dtypes.int32
 
 __version__ = "0.1.0"
 
-_LAZY = {"distributed", "optim", "utils", "kernels", "models", "tokenizers", "engine", "profiler", "distributions"}
+_LAZY = {"amp", "cpu", "distributed", "optim", "utils", "kernels", "models", "tokenizers", "engine", "profiler", "distributions"}
 
 
 def __getattr__(name):

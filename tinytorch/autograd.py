@@ -140,7 +140,7 @@ class TensorBase:
         t._data = data
         t.grad = None
         t._out_index = index
-        if node is not None and data.dtype.kind in "fc":
+        if node is not None and data.dtype.kind in "fcV":  # "V": bfloat16 (dtypes.FLOAT_KINDS)
             t._ctx = node
             t.requires_grad = True
         else:

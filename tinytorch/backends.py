@@ -17,7 +17,7 @@ under the settings:
                                             faster than NumPy's BLAS on this CPU (cpu_matmul.py),
                                             else NumPy's; "numpy"; "mkl"
     cuda_kernels  TINYTORCH_CUDA_KERNELS    "numba": the Numba-CUDA kernels for float32 softmax,
-                                            layernorm and GELU; "cupy": the NumPy entries on CuPy
+                                            layernorm, GELU and fused attention; "cupy": the NumPy entries on CuPy
     cuda_matmul   TINYTORCH_CUDA_MATMUL     "cublas" (CuPy's matmul); "numba"
 
 The settings are module attributes, read at every lookup (each combination is resolved once and
@@ -39,8 +39,13 @@ import sys
 import threading
 import time
 
+import ml_dtypes
+import numpy as np
+
 from . import cpu_matmul as _matmul_rule
-from .kernels import ORACLE_NAMES, NAMES
+from . import precision as _precision
+from .precision import CudaFlags, CudnnFlags
+from .kernels import GPU_ONLY_NAMES, ORACLE_NAMES, NAMES
 
 CPU_KERNELS = ("numba", "numpy")
 CPU_MATMULS = ("auto", "numpy", "mkl")
@@ -48,6 +53,8 @@ CUDA_KERNELS = ("numba", "cupy")
 CUDA_MATMULS = ("cublas", "numba")
 SETTINGS = ("kernels", "cpu_matmul", "cuda_kernels", "cuda_matmul", "threads")
 
+cuda = CudaFlags()  # torch.backends.cuda.matmul.allow_tf32, tied to the float32 matmul precision (precision.py)
+cudnn = CudnnFlags()  # torch.backends.cudnn's flags
 kernels = os.environ.get("TINYTORCH_KERNELS") or ("numba" if importlib.util.find_spec("numba") else "numpy")
 cpu_matmul = os.environ.get("TINYTORCH_CPU_MATMUL") or "auto"
 cuda_kernels = os.environ.get("TINYTORCH_CUDA_KERNELS") or "numba"
@@ -60,7 +67,7 @@ _MODULES = {"matmul": "matmul", "softmax_forward": "softmax", "softmax_backward"
             "cross_entropy_backward": "cross_entropy", "attention_softmax_forward_": "attention_softmax",
             "attention_softmax_backward_": "attention_softmax", "adam_update_": "adam",
             "embedding_backward": "embedding", "box_muller_blocks": "normal", "power": "power",
-            "power_backward": "power"}
+            "power_backward": "power", "attention_forward": "attention", "attention_backward": "attention"}
 _chosen = {}  # (name, array type, dtype, settings) -> implementation
 
 
@@ -82,6 +89,8 @@ def _resolve(name, array):
     module = type(array).__module__.split(".")[0]
     if module not in ("numpy", "cupy"):
         raise ValueError(f"tinytorch.backends.kernel: expected a NumPy or CuPy array, got {type(array).__name__}")
+    if array.dtype == _BFLOAT16 and name != "matmul":
+        return _in_float32(_resolve(name, np.empty(0, np.float32)), in_place=name.endswith("_"))
     float32 = array.dtype == "float32"
     if module == "numpy":
         _apply_threads()
@@ -92,17 +101,53 @@ def _resolve(name, array):
             if mkl.available():  # loads MKL (else its first product says how to install it)
                 _blas_loaded()
             return _with_blas_threads(mkl.matmul)
-        if float32 and _choice("kernels", kernels, CPU_KERNELS, "TINYTORCH_KERNELS") == "numba":
+        if float32 and name not in GPU_ONLY_NAMES and \
+                _choice("kernels", kernels, CPU_KERNELS, "TINYTORCH_KERNELS") == "numba":
             return _numba_cpu(_MODULES[name], name)
         return _numpy_entry(name)
     if name == "matmul":
         numba_cuda = _choice("cuda_matmul", cuda_matmul, CUDA_MATMULS, "TINYTORCH_CUDA_MATMUL") == "numba"
     else:
-        numba_cuda = (name in ORACLE_NAMES and
+        numba_cuda = (name in ORACLE_NAMES + GPU_ONLY_NAMES and
                       _choice("cuda_kernels", cuda_kernels, CUDA_KERNELS, "TINYTORCH_CUDA_KERNELS") == "numba")
     if numba_cuda and float32:
         return getattr(importlib.import_module(".kernels.cuda", __package__), name)
+    if name == "matmul":
+        return _at_matmul_precision(_numpy_entry(name))
     return _numpy_entry(name)
+
+
+_BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
+
+
+def _in_float32(implementation, in_place):
+    """A bfloat16 version of a float32 kernel, as torch's CPU kernels compute bfloat16: each bfloat16
+    argument widened to float32, the result's float32 arrays rounded back to bfloat16. A kernel that
+    writes into its arguments (its name ends in "_") has them rounded back into place afterwards."""
+    def run(*args):
+        wide = [a.astype(np.float32) if getattr(a, "dtype", None) == _BFLOAT16 else a for a in args]
+        out = implementation(*wide)
+        if in_place:
+            for a, w in zip(args, wide):
+                if w is not a:
+                    a[...] = w
+        return _narrowed(out)
+    return run
+
+
+def _narrowed(out):
+    if isinstance(out, tuple):
+        return tuple(_narrowed(o) for o in out)
+    return out.astype(_BFLOAT16) if getattr(out, "dtype", None) == np.float32 else out
+
+
+def _at_matmul_precision(matmul):
+    """CuPy's matmul under tinytorch.set_float32_matmul_precision (precision.py)."""
+    @functools.wraps(matmul)
+    def product(a, b):
+        _precision.apply_to_cupy(sys.modules["cupy"])
+        return matmul(a, b)
+    return product
 
 
 def _choice(setting, value, choices, env):

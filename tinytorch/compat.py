@@ -16,9 +16,9 @@ yet"): as an attribute it is also an AttributeError (so `hasattr(torch, "compile
 feature checks still work), as an import also a ModuleNotFoundError. Names that scripts
 touch only for GPU speed or multi-GPU runs have harmless stand-ins (`_FALLBACKS`, used only
 where tinytorch itself lacks the name): `torch.compile`, `torch.jit.script` and `torch.jit.trace`
-return the model unchanged with a warning, `torch.backends` holds settable flags, `autocast` and
-`GradScaler` do nothing (no mixed precision here), and `torch.jit.save`/`load` and
-`torch.onnx.export` import but refuse to run. `torch.distributed` and `torch.nn.parallel` are
+return the model unchanged with a warning, and `torch.jit.save`/`load` and `torch.onnx.export`
+import but refuse to run. Mixed precision (`torch.autocast`, `torch.amp`, `torch.cuda.amp`) and the
+TF32 flags (`torch.backends.cuda`, `torch.backends.cudnn`) are tinytorch's own. `torch.distributed` and `torch.nn.parallel` are
 tinytorch's own (MPI and NCCL engines, DistributedDataParallel).
 
 `python -m tinytorch.run_as_torch script.py [args]` installs this and runs the script.
@@ -52,71 +52,13 @@ def _not_supported_message(torch_name):
 
 
 # ---- stand-ins for names that only tune GPU speed or scale out ----------------------------------
-# Training scripts touch these even on a CPU: they set TF32 flags, wrap the model in
-# torch.compile and build a GradScaler that torch itself disables without CUDA. Here they run
-# harmlessly; what cannot (saving TorchScript) raises NotSupportedError when called, not when imported.
+# Training scripts touch these even on a CPU: they wrap the model in torch.compile or check
+# for Apple's GPU. Here they run harmlessly; what cannot (saving TorchScript) raises NotSupportedError when called, not when imported.
 def compile(model=None, **options):
     """torch.compile: tinytorch has no graph compiler, so the model (or function) runs as it is.
     Works as `compile(model)`, `@compile` and `@compile(mode=...)`."""
     warnings.warn("tinytorch does not support torch.compile; running the model uncompiled", stacklevel=2)
     return model if model is not None else (lambda fn: fn)
-
-
-def set_float32_matmul_precision(precision):
-    """torch.set_float32_matmul_precision: float32 matmuls are always full precision in tinytorch."""
-    if precision not in ("highest", "high", "medium"):
-        raise RuntimeError(f"set_float32_matmul_precision: invalid precision {precision!r} (highest, high or medium)")
-
-
-class autocast:
-    """torch.autocast / torch.amp.autocast: tinytorch has no mixed precision, so inside the block
-    every op computes in its tensors' own dtype. A context manager and a decorator."""
-
-    def __init__(self, device_type="cuda", dtype=None, enabled=True, cache_enabled=None):
-        if enabled:
-            warnings.warn("tinytorch does not support autocast; ops keep their tensors' dtypes", stacklevel=2)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def __call__(self, fn):
-        return fn
-
-
-class GradScaler:
-    """torch.amp.GradScaler, always disabled (as torch's is without CUDA): float32 gradients need
-    no loss scaling, so `scale` returns the loss as is and `step` just steps the optimizer."""
-
-    def __init__(self, *args, enabled=True, **kwargs):
-        if enabled:
-            warnings.warn("tinytorch has no mixed precision; GradScaler is disabled", stacklevel=2)
-
-    def scale(self, outputs):
-        return outputs
-
-    def unscale_(self, optimizer):
-        pass
-
-    def step(self, optimizer, *args, **kwargs):
-        return optimizer.step(*args, **kwargs)
-
-    def update(self, new_scale=None):
-        pass
-
-    def is_enabled(self):
-        return False
-
-    def get_scale(self):
-        return 1.0
-
-    def state_dict(self):
-        return {}
-
-    def load_state_dict(self, state_dict):
-        pass
 
 
 def _unchanged(torch_name, what):
@@ -161,18 +103,9 @@ def _refused(torch_name):
 
 def _stand_ins():
     ns = types.SimpleNamespace
-    amp = ns(autocast=autocast, GradScaler=GradScaler)
     return {
         "torch.compile": compile,
-        "torch.set_float32_matmul_precision": set_float32_matmul_precision,
-        "torch.autocast": autocast,
-        "torch.amp": amp,
-        "torch.cuda.amp": amp,
         "torch.cuda.is_bf16_supported": _unavailable,
-        "torch.backends": ns(),
-        "torch.backends.cuda": ns(matmul=ns(allow_tf32=False, allow_fp16_reduced_precision_reduction=True)),
-        "torch.backends.cudnn": ns(enabled=True, benchmark=False, deterministic=False, allow_tf32=True,
-                                   is_available=_unavailable),
         "torch.backends.mps": ns(is_available=_unavailable, is_built=_unavailable),
         "torch.jit": _jit(),
         "torch.onnx": ns(export=_refused("torch.onnx.export"), dynamo_export=_refused("torch.onnx.dynamo_export"),

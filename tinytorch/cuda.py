@@ -1,6 +1,16 @@
 """`tinytorch.cuda`, as torch.cuda: whether a GPU is there, synchronisation, and the CUDA random state."""
+import importlib
+
 from . import random, random_state
 from .device import device, import_cupy, loaded_cupy
+
+
+def __getattr__(name):
+    """`amp`, torch.cuda.amp (the deprecated autocast and GradScaler), imported when first asked for:
+    it imports this module itself."""
+    if name == "amp":
+        return importlib.import_module(".amp.cuda_amp", __package__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def is_available():

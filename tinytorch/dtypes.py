@@ -1,6 +1,12 @@
-"""Tensor element types, named and printed as PyTorch's (`tinytorch.float32`, `tinytorch.long`, ...)."""
+"""Tensor element types, named and printed as PyTorch's (`tinytorch.float32`, `tinytorch.long`, ...).
+
+bfloat16 arrays use the `ml_dtypes` package's NumPy dtype. NumPy files it under kind "V" (not "f"), so
+code that asks whether an array holds floats checks `kind in FLOAT_KINDS`. Its ufuncs compute each
+element in float32 and round the result to bfloat16, as torch's CPU kernels do.
+"""
 import builtins
 
+import ml_dtypes
 import numpy as np
 
 from .namespace import package_name
@@ -13,9 +19,9 @@ class dtype:
 
     def __init__(self, name, np_dtype, is_floating_point):
         self.name = name
-        self.np = np.dtype(np_dtype) if np_dtype is not None else None
+        self.np = np.dtype(np_dtype)
         self.is_floating_point = is_floating_point
-        self.itemsize = self.np.itemsize if np_dtype is not None else 2
+        self.itemsize = self.np.itemsize
 
     def __repr__(self):
         return f"{package_name()}.{self.name}"
@@ -32,9 +38,10 @@ int16 = dtype("int16", np.int16, False)
 int32 = dtype("int32", np.int32, False)
 int64 = dtype("int64", np.int64, False)
 bool_ = dtype("bool", np.bool_, False)
-bfloat16 = dtype("bfloat16", None, True)  # named so scripts can mention it; NumPy cannot store it
+bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, True)
 
-ALL = (float16, float32, float64, uint8, int16, int32, int64, bool_)
+ALL = (float16, bfloat16, float32, float64, uint8, int16, int32, int64, bool_)
+FLOAT_KINDS = "fV"  # NumPy's kinds of the floating dtypes above: "V" is bfloat16 (the one "V" dtype in ALL)
 _BY_NP = {d.np: d for d in ALL}
 _BY_NAME = {d.name: d for d in ALL}
 _DEFAULT_FLOAT = float32
@@ -58,8 +65,6 @@ def to_numpy(d):
     if d is None:
         return None
     if isinstance(d, dtype):
-        if d.np is None:
-            raise TypeError(f"tinytorch does not support {d.name} tensors yet (NumPy has no {d.name} type)")
         return d.np
     if d is builtins.float:
         return float64.np
@@ -86,7 +91,7 @@ def set_default_dtype(d):
 def category(np_dtype):
     """0 for bool, 1 for integers, 2 for floating point: the order of type promotion."""
     kind = np_dtype.kind
-    return 2 if kind == "f" else (0 if kind == "b" else 1)
+    return 2 if kind in FLOAT_KINDS else (0 if kind == "b" else 1)
 
 
 def promote(*participants):
@@ -143,7 +148,7 @@ def _python_scalar_dtype(x):
 
 
 class ConversionShortcuts:
-    """`.cpu() .cuda() .float() .double() .half()` as `self.to(...)`, shared by Tensor and Module."""
+    """`.cpu() .cuda() .float() .double() .half() .bfloat16()` as `self.to(...)`, shared by Tensor and Module."""
 
     __slots__ = ()
 
@@ -161,3 +166,6 @@ class ConversionShortcuts:
 
     def half(self):
         return self.to(float16)
+
+    def bfloat16(self):
+        return self.to(bfloat16)

@@ -7,6 +7,7 @@ import builtins
 
 import numpy as np
 
+from . import autocast_mode as autocast
 from . import dtypes as _dt
 from .ops import distance as D, einsum as ES, movement as M
 from .ops.errors import devices_error, shapes_error
@@ -204,6 +205,7 @@ def tensordot(a, b, dims=2, out=None):
 _CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
 
 
+@autocast.policy("cdist")
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """||x1_i - x2_j||_p for x1 (..., P, M), x2 (..., R, M) -> (..., P, R) (ops/distance.py);
     for p = 2 through one matmul when compute_mode asks, by default beyond 25 rows (as torch)."""

@@ -135,7 +135,7 @@ def _edges(a, cut, edge):
 def _cells(a):
     """Every element of the host array `a` as its right-aligned string (an object array shaped
     like `a`), and their common width."""
-    if a.dtype.kind == "f":
+    if a.dtype.kind in _dt.FLOAT_KINDS:
         to_str, measured = _float_format(a)
     else:
         to_str, measured = str, np.ones(a.shape, dtype=bool)

@@ -139,7 +139,7 @@ class Tensor(TensorBase, ArithmeticMixin, MathMixin, ShapeMixin, RandomMixin, _d
         return builtins.bool(self._data.flags.c_contiguous)
 
     def is_floating_point(self):
-        return self._data.dtype.kind == "f"
+        return self._data.dtype.kind in _dt.FLOAT_KINDS
 
     @property
     def is_leaf(self):
@@ -284,7 +284,7 @@ class Tensor(TensorBase, ArithmeticMixin, MathMixin, ShapeMixin, RandomMixin, _d
         return self
 
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and self._data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind not in _dt.FLOAT_KINDS:
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients (got {self.dtype})")
         if not requires_grad and self._ctx is not None:
             raise RuntimeError("you can only change requires_grad flags of leaf variables")

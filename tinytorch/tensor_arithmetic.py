@@ -3,6 +3,7 @@ updates (`add_`, `x += y`, `fill_`, `copy_`, ...), products (addmm, baddbmm, out
 `matmul`."""
 import numpy as np
 
+from . import autocast_mode as autocast
 from . import dtypes as _dt
 from .autograd import TensorBase, no_grad
 from .device import array_module
@@ -171,15 +172,17 @@ class ArithmeticMixin:
     def dot(self, other):
         if self.ndim != 1 or other.ndim != 1:
             raise shapes_error("dot", self.shape, other.shape, why="must both be 1-D")
-        return matmul(self, other)
+        return matmul.__wrapped__(self, other)  # dot is on no autocast list
 
     mm = bmm = matmul
 
     # ---- products: scaled sums of matrix products, outer and Kronecker products --------------
+    @autocast.policy("addmm")
     def addmm(self, mat1, mat2, *, beta=1, alpha=1):
         """beta * self + alpha * (mat1 @ mat2) for matrices mat1 (n, k), mat2 (k, p) (ops/linalg.py)."""
         return self._scaled_product("addmm", 2, mat1, mat2, beta, alpha, L.Addmm)
 
+    @autocast.policy("baddbmm")
     def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
         """beta * self + alpha * (batch1 @ batch2) for batches (b, n, k) and (b, k, p)."""
         return self._scaled_product("baddbmm", 3, batch1, batch2, beta, alpha, L.Baddbmm)
@@ -333,7 +336,7 @@ def _bitwise(ufunc, a, b, name):
     try:
         return _raw_binary(ufunc, a, b, name)
     except TypeError:
-        if any(isinstance(v, float) or isinstance(v, TensorBase) and v._data.dtype.kind == "f" for v in (a, b)):
+        if any(isinstance(v, float) or isinstance(v, TensorBase) and v._data.dtype.kind in "fV" for v in (a, b)):
             raise NotImplementedError(f"{name}: not implemented for floating-point operands "
                                       f"({_operand_names(a)} and {_operand_names(b)})") from None
         raise
@@ -349,11 +352,12 @@ def _rounded_division(fn, a, b, name):
     floating one) go straight to fn, skipping _binary's promotion."""
     t, v = (a, b) if isinstance(a, TensorBase) else (b, a)
     kind = t._data.dtype.kind
-    if type(v) is int and kind in "iu" or type(v) in (int, float) and kind == "f":
+    if type(v) is int and kind in "iu" or type(v) in (int, float) and kind in "fV":
         return fn.apply(a, b)
     return _binary(fn, a, b, name)
 
 
+@autocast.policy("matmul")
 def matmul(a, b):
     if not isinstance(a, TensorBase) or not isinstance(b, TensorBase):
         raise TypeError(f"matmul: expected Tensors, got {type(a).__name__} and {type(b).__name__}")

@@ -24,11 +24,11 @@ def array_from_data(data, dtype=None, device=None):
     elif isinstance(data, TensorBase):
         dev = device if device is not None else data.device
         return _array(xp_for(dev), data._data if dev == data.device else data._host(),
-                      _dt.to_numpy(dtype) or data._data.dtype, data._data.dtype.kind == "f")
+                      _dt.to_numpy(dtype) or data._data.dtype, data._data.dtype.kind in "fV")
     elif hasattr(data, "__cuda_array_interface__"):  # a CuPy array: stays on the GPU unless told otherwise
         xp = xp_for("cuda" if device is None else device)
         return _array(xp, data if xp is not np else data.get(), _dt.to_numpy(dtype) or data.dtype,
-                      data.dtype.kind == "f")
+                      data.dtype.kind in "fV")
     elif isinstance(data, (str, bytes)):
         raise TypeError(f"tensor(): invalid data type '{type(data).__name__}': expected numbers, nested lists of "
                         "them, arrays or tensors")
@@ -39,7 +39,7 @@ def array_from_data(data, dtype=None, device=None):
     np_dtype = _dt.to_numpy(dtype) or inferred
     _dt.from_numpy(np_dtype)
     try:
-        return _array(xp_for(device), data, np_dtype, inferred.kind == "f")
+        return _array(xp_for(device), data, np_dtype, inferred.kind in "fV")
     except (OverflowError, ValueError) as e:
         raise _conversion_error(e, data, np_dtype) from None
 
@@ -94,7 +94,7 @@ def _array(xp, data, np_dtype, floats):
     """xp.array(data, np_dtype) of data holding `floats` or not: floats that do not fit a narrower
     float become inf (and those that do not fit an integer dtype an unspecified integer), silently
     as in torch. One Python float warns only if it is finite and beyond np_dtype's largest value."""
-    if not floats or np_dtype.kind == "b" or np_dtype.itemsize == 8 and np_dtype.kind == "f" or (
+    if not floats or np_dtype.kind == "b" or np_dtype.itemsize == 8 and np_dtype.kind in "fV" or (
             type(data) is builtins.float and not _LARGEST.get(np_dtype, math.inf) < abs(data) < math.inf):
         return xp.array(data, dtype=np_dtype)
     return _quiet_array(xp, data, np_dtype)

@@ -118,7 +118,7 @@ def _with_scalar(dtype, scalar):
     own dtype unless the scalar is of a higher category (a float with an integer tensor, an int
     with a bool one), when dtypes.promote decides."""
     kind, scalar_type = dtype.kind, type(scalar)
-    if kind in "fc" or (kind in "iu" and scalar_type is not builtins.float) or scalar_type is builtins.bool:
+    if kind in "fcV" or (kind in "iu" and scalar_type is not builtins.float) or scalar_type is builtins.bool:
         return dtype
     return _dt.promote(dtype, scalar)
 

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+from . import autocast_mode as autocast
 from . import dtypes as _dt
 from .autograd import TensorBase
 from .device import array_module
@@ -80,7 +81,7 @@ class MathMixin:
 
     def sign(self):
         a = self._data
-        if a.dtype.kind == "f":  # torch's (0 < x) - (x < 0): NaN's sign is 0, not NaN
+        if a.dtype.kind in "fV":  # torch's (0 < x) - (x < 0): NaN's sign is 0, not NaN
             return self._wrap((a > 0).astype(a.dtype) - (a < 0))
         return self._wrap(a.copy() if a.dtype.kind == "b" else array_module(a).sign(a))
 
@@ -172,7 +173,7 @@ class MathMixin:
             raise shapes_error("masked_fill", mask.shape, self.shape, why="cannot be broadcast (mask, tensor)") from None
 
     def _floating(self):
-        return self if self._data.dtype.kind in "fc" else self.to(_dt.get_default_dtype())
+        return self if self._data.dtype.kind in "fcV" else self.to(_dt.get_default_dtype())
 
     # ---- reductions -------------------------------------------------------------------------
     @numpy_argument_names
@@ -185,7 +186,7 @@ class MathMixin:
     @numpy_argument_names
     def mean(self, dim=None, keepdim=False, dtype=None):
         x = self._as_dtype(dtype, "mean")
-        if x._data.dtype.kind not in "fc":
+        if x._data.dtype.kind not in "fcV":
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point "
                                f"or complex dtype. Got: {x.dtype.name.capitalize()}")
         return R.Mean.apply(x, _reduced_axes(dim, x.ndim, "mean"), keepdim)
@@ -204,7 +205,7 @@ class MathMixin:
             c = 1 if correction is None and unbiased is None else (correction if correction is not None else builtins.int(unbiased))
         else:
             raise TypeError(f"{op}(): 'unbiased' must be a bool, got {unbiased!r}")
-        if self._data.dtype.kind not in "fc":
+        if self._data.dtype.kind not in "fcV":
             raise RuntimeError(f"{op}(): std and var only support floating point and complex dtypes, got {self.dtype}")
         axis = _reduced_axes(dim, self.ndim, op)
         n = self._data.size if axis is None else math.prod(self._data.shape[d] for d in axis)
@@ -323,6 +324,7 @@ class MathMixin:
         return self.reshape(1)
 
     @numpy_argument_names
+    @autocast.policy("prod")
     def prod(self, dim=None, keepdim=False, dtype=None):
         x = self._as_dtype(dtype, "prod")
         if x._data.dtype.kind in "bi" and dtype is None and x._data.dtype != np.int64:

@@ -70,7 +70,7 @@ class RandomMixin:
 
     def bernoulli(self, p=None, *, generator=None):
         """A new tensor of 0s and 1s: with probabilities self (torch.bernoulli(input)), or p."""
-        if p is None and self._data.dtype.kind != "f":
+        if p is None and self._data.dtype.kind not in "fV":
             raise RuntimeError(f"bernoulli: expected a floating point tensor of probabilities, got {self.dtype}")
         out = self._wrap(array_module(self._data).empty(self._data.shape, self._data.dtype))
         return out.bernoulli_(self.detach() if p is None else p, generator=generator)

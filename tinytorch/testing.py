@@ -18,7 +18,7 @@ def _to_numpy(x):
 
 
 def _triple(a, b, atol, rtol):
-    exact = bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f" and b.dtype.kind == "f"))
+    exact = bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fV" and b.dtype.kind in "fV"))
     approx = bool(np.allclose(a, b, atol=atol, rtol=rtol, equal_nan=True))
     with np.errstate(invalid="ignore"):  # inf - inf: matching infinities, left out of maxdiff as NaNs are
         diff = np.abs(a.astype(np.float64) - b.astype(np.float64))

@@ -1,4 +1,5 @@
-"""GPU kernels written with Numba-CUDA: matmul, softmax, layernorm and GELU, forward and backward.
+"""GPU kernels written with Numba-CUDA: matmul, softmax, layernorm, GELU and fused (flash) attention,
+forward and backward.
 
 Entry points take the oracle's arguments (kernels.reference) plus an optional `block_size`,
 and pick the fastest version; numbered versions (`matmul_v1`, ...) stay callable. They
@@ -13,6 +14,8 @@ if config.ENABLE_CUDASIM:
     from .simulator import install_warp_shuffles
     install_warp_shuffles()
 
+from .attention import (attention_backward, attention_backward_v1, attention_forward,  # noqa: E402
+                        attention_forward_v1, attention_forward_v2)
 from .gelu import gelu_backward, gelu_backward_v1, gelu_forward, gelu_forward_v1  # noqa: E402
 from .layernorm import (layernorm_backward, layernorm_backward_v1, layernorm_backward_v2,  # noqa: E402
                         layernorm_forward, layernorm_forward_v1, layernorm_forward_v2)

@@ -14,7 +14,7 @@ from .arrays import array_module, exp_rows, row_blocks
 
 
 def check_cross_entropy(op, x, target):
-    if x.ndim != 2 or target.shape != (x.shape[0],) or x.dtype.kind != "f" or target.dtype.kind not in "iu":
+    if x.ndim != 2 or target.shape != (x.shape[0],) or x.dtype.kind not in "fV" or target.dtype.kind not in "iu":
         raise ValueError(f"{op}: needs float logits (N, C) and integer targets (N,), got {x.shape} {x.dtype} "
                          f"and {target.shape} {target.dtype}")
 

@@ -7,4 +7,5 @@ from ..shapes import check_matmul
 
 def matmul(a, b):
     check_matmul("matmul", a, b)
-    return a @ b
+    out = a @ b
+    return out if out.dtype == a.dtype else out.astype(a.dtype)  # bfloat16's product comes back in float32

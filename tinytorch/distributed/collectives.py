@@ -25,7 +25,7 @@ def _array(tensor, what, backend):
 def _check_op(op, tensor, what):
     if not isinstance(op, ReduceOp):
         raise ValueError(f"{what}: op must be a ReduceOp (SUM, AVG, PRODUCT, MIN, MAX), got {op!r}")
-    if op is ReduceOp.AVG and tensor._data.dtype.kind not in "fc":
+    if op is ReduceOp.AVG and tensor._data.dtype.kind not in "fcV":
         raise RuntimeError(f"{what}: ReduceOp.AVG needs a floating-point tensor, got {tensor.dtype}")
 
 

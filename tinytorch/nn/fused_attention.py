@@ -79,6 +79,9 @@ class ScaledDotProductAttention(Function):
 
     @staticmethod
     def forward(ctx, q, k, v, bias, dropout_p, scale, causal, generator, in_place):
+        ctx.flash = uses_flash_attention(q, k, v, dropout_p, in_place)
+        if ctx.flash:
+            return _flash_forward(ctx, q, k, v, scale, causal)
         xp = array_module(q)
         n_q, n_k = q.shape[-2], k.shape[-2]
         batch = tuple(np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2],
@@ -116,6 +119,8 @@ class ScaledDotProductAttention(Function):
 
     @staticmethod
     def backward(ctx, g):
+        if ctx.flash:
+            return _flash_backward(ctx, g)
         need_q, need_k, need_v, need_bias = ctx.needs_input_grad[:4]
         xp = array_module(g)
         q, k, v, p, keep, blocks = ctx.q, ctx.k, ctx.v, ctx.p, ctx.keep, ctx.blocks
@@ -158,6 +163,35 @@ class ScaledDotProductAttention(Function):
         batch = ctx.batch
         shaped = (lambda d: None if d is None else d.reshape(batch + d.shape[-2:]))
         return shaped(dq), shaped(dk), shaped(dv), shaped(dbias), None, None, None, None, None
+
+
+# ---- the GPU's fused (flash) attention: the kernels attention_forward / attention_backward ----------
+
+def uses_flash_attention(q, k, v, dropout_p, in_place):
+    """Whether ScaledDotProductAttention runs the fused flash-attention kernels (kernels/cuda/attention.py):
+    float32 arrays on the GPU under cuda_kernels="numba", no mask but the causal one (`in_place`), no
+    dropout, and q, k, v of one shape (..., T, D) (no broadcast batch dims, self-attention) with D at most
+    the kernels' MAX_HEAD_DIM. Never on the CPU, whose path above stays as it is."""
+    if isinstance(q, np.ndarray) or q.dtype != np.float32 or backends.cuda_kernels != "numba":
+        return False
+    if not in_place or dropout_p > 0 or not q.shape == k.shape == v.shape:
+        return False
+    from ..kernels.cuda.attention import MAX_HEAD_DIM  # loads Numba-CUDA: on the GPU only
+    return q.shape[-1] <= MAX_HEAD_DIM
+
+
+def _flash_forward(ctx, q, k, v, scale, causal):
+    """out = softmax(scale q k^T (causal)) v by the fused kernel, which keeps no (T, T) array: the
+    backward recomputes P from q, k and the log-sum-exp saved here (with out, for delta = rowsum(G out))."""
+    out, lse = backends.kernel("attention_forward", q)(q, k, v, scale, causal)
+    ctx.q, ctx.k, ctx.v, ctx.out, ctx.lse, ctx.scale, ctx.causal = q, k, v, out, lse, scale, causal
+    return out
+
+
+def _flash_backward(ctx, g):
+    grads = backends.kernel("attention_backward", g)(ctx.q, ctx.k, ctx.v, ctx.out, ctx.lse, g, ctx.scale, ctx.causal)
+    dq, dk, dv = (d if need else None for d, need in zip(grads, ctx.needs_input_grad[:3]))
+    return dq, dk, dv, None, None, None, None, None, None
 
 
 def _gradient_arrays(arrays, needs, make):

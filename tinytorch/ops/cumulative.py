@@ -52,7 +52,7 @@ class Cummax(Function):
         xp = array_module(x)
         values = (xp.maximum if is_max else xp.minimum).accumulate(x, axis=axis)
         positions = xp.arange(x.shape[axis]).reshape((-1,) + (1,) * (x.ndim - axis - 1))
-        taken = (x == values) | xp.isnan(x) if x.dtype.kind == "f" else x == values
+        taken = (x == values) | xp.isnan(x) if x.dtype.kind in "fV" else x == values
         indices = xp.maximum.accumulate(xp.where(taken, positions, 0), axis=axis)
         ctx.shape, ctx.axis, ctx.indices = x.shape, axis, indices
         return values, indices

@@ -95,7 +95,7 @@ def _rounded_division(name, op, compute, doc):
 
 
 def _truncated(xp, a, b):
-    if (a if hasattr(a, "dtype") else b).dtype.kind == "f":
+    if (a if hasattr(a, "dtype") else b).dtype.kind in "fV":
         return xp.trunc(a / b)
     return (a - xp.fmod(a, b)) // b  # exact, where trunc(a / b) in float64 rounds integers beyond 2**53
 
@@ -117,7 +117,7 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):  # run quiet by the Tensor's __pow__
-        scalar_power = type(b) in (int, float) and a.dtype.kind == "f"
+        scalar_power = type(b) in (int, float) and a.dtype.kind in "fV"
         out = backends.kernel("power", a)(a, b) if scalar_power else a ** b
         ctx.a, ctx.b, ctx.scalar_power = a, b, scalar_power
         ctx.out = out if ctx.needs_input_grad[1] else None
@@ -273,7 +273,7 @@ class Cast(Function):
 
     @staticmethod
     def forward(ctx, x, dtype):
-        if x.dtype.kind == "f" and not (dtype.kind == "f" and dtype.itemsize >= x.dtype.itemsize):
+        if x.dtype.kind in "fV" and not (dtype.kind in "fV" and dtype.itemsize >= x.dtype.itemsize):
             return _quiet_astype(x, dtype)
         return x.astype(dtype)
 

@@ -47,7 +47,7 @@ class GetItem(Function):
         xp = array_module(g)
         key = ctx.key
         if len(key) == 1 and getattr(key[0], "dtype", None) is not None and key[0].dtype.kind in "iu" \
-                and g.dtype.kind == "f":  # x[idx], an embedding lookup: the embedding's scatter-add kernel
+                and g.dtype.kind in "fV":  # x[idx], an embedding lookup: the embedding's scatter-add kernel
             n = ctx.shape[0]
             rows = key[0].reshape(-1) % n
             found = backends.kernel("embedding_backward", g)(rows, g.reshape(rows.size, -1), n)

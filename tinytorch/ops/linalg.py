@@ -19,6 +19,14 @@ def check_matmul_shapes(a_shape, b_shape):
             raise shapes_error("matmul", a_shape, b_shape, why="have batch dimensions that cannot be broadcast")
 
 
+def product(a, b):
+    """a @ b in the operands' dtype. NumPy's bfloat16 (ml_dtypes) matmul accumulates in float32 and
+    returns float32; rounding that once to bfloat16 is what torch's CPU kernels give. (Gradients need
+    no such step: the engine casts each one to its input's dtype.)"""
+    out = a @ b
+    return out if out.dtype == a.dtype else out.astype(a.dtype)
+
+
 class MatMul(Function):
     """Y = A @ B;  dL/dA = G @ B^T,  dL/dB = A^T @ G.
 
@@ -31,7 +39,7 @@ class MatMul(Function):
     def forward(ctx, a, b):
         need_a, need_b = ctx.needs_input_grad
         ctx.a, ctx.b, ctx.ndims = (a if need_b else None), (b if need_a else None), (a.ndim, b.ndim)
-        return a @ b
+        return product(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -74,7 +82,7 @@ class Addmm(Function):
     def forward(ctx, c, a, b, beta, alpha):
         need_a, need_b = ctx.needs_input_grad[1:3]
         ctx.a, ctx.b, ctx.beta, ctx.alpha = (a if need_b else None), (b if need_a else None), beta, alpha
-        out = a @ b
+        out = product(a, b)
         if alpha != 1:
             out *= alpha
         if beta:

@@ -61,7 +61,7 @@ def _identity(reduce, dtype):
         return 0
     if reduce == "prod":
         return 1
-    low, high = (-np.inf, np.inf) if dtype.kind == "f" else (np.iinfo(dtype).min, np.iinfo(dtype).max)
+    low, high = (-np.inf, np.inf) if dtype.kind in "fV" else (np.iinfo(dtype).min, np.iinfo(dtype).max)
     return low if reduce == "amax" else high
 
 
@@ -80,7 +80,7 @@ def reduce_into(x, key, src, reduce, include_self):
     if include_self:
         counts += 1
     counts[counts == 0] = 1  # (left out but nothing arrived: x is kept)
-    if out.dtype.kind == "f":
+    if out.dtype.kind in "fV":
         out /= counts
     else:
         out //= counts
