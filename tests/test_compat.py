@@ -53,11 +53,11 @@ def test_unsupported_names_raise_a_clear_not_supported_error():
         def import_fft():
             import torch.fft
         def from_import_conv():
-            from torch.nn import Conv2d
+            from torch.nn import Conv3d
         print(json.dumps({
             "attr": error_of(lambda: torch.fft.rfft(torch.zeros(4))),
             "nested": error_of(lambda: torch.cuda.get_device_name(0)),
-            "functional": error_of(lambda: torch.nn.functional.conv2d),
+            "functional": error_of(lambda: torch.nn.functional.conv3d),
             "import": error_of(import_fft),
             "from_import": error_of(from_import_conv),
             "hasattr": hasattr(torch, "fft"),
@@ -65,9 +65,9 @@ def test_unsupported_names_raise_a_clear_not_supported_error():
     """)
     assert got["attr"] == ["NotSupportedAttributeError", "tinytorch does not support 'torch.fft' yet", True, True, False]
     assert got["nested"][1] == "tinytorch does not support 'torch.cuda.get_device_name' yet"
-    assert got["functional"][1] == "tinytorch does not support 'torch.nn.functional.conv2d' yet"
+    assert got["functional"][1] == "tinytorch does not support 'torch.nn.functional.conv3d' yet"
     assert got["import"] == ["NotSupportedModuleError", "tinytorch does not support 'torch.fft' yet", True, False, True]
-    assert got["from_import"][1:] == ["tinytorch does not support 'torch.nn.Conv2d' yet", True, False, True]
+    assert got["from_import"][1:] == ["tinytorch does not support 'torch.nn.Conv3d' yet", True, False, True]
     assert got["hasattr"] is False
 
 
@@ -103,7 +103,7 @@ def test_gpu_speed_switches_are_harmless():
     assert got[5] == ["tinytorch does not support torch.compile; running the model uncompiled"] * 2
 
 
-def test_mixed_precision_names_run_in_full_precision():
+def test_mixed_precision_names_are_tinytorchs_own():
     got = under_compat("""
         import json, warnings
         import torch
@@ -114,16 +114,17 @@ def test_mixed_precision_names_run_in_full_precision():
             warnings.simplefilter("always")
             with torch.autocast(device_type="cpu"):
                 loss = (w * w).sum()
+                product = w @ w
             torch.amp.GradScaler("cuda")
         scaler.scale(loss).backward()
         scaler.unscale_(opt)
         scaler.step(opt)
         scaler.update()
-        print(json.dumps([loss.dtype == torch.float32, w.tolist(), torch.cuda.is_bf16_supported(),
-                          [str(m.message) for m in caught]]))
+        print(json.dumps([loss.dtype == torch.float32, product.dtype == torch.bfloat16, w.tolist(),
+                          torch.cuda.is_bf16_supported(), [str(m.message) for m in caught]]))
     """)
-    assert got == [True, [0.0, 0.0], False, ["tinytorch does not support autocast; ops keep their tensors' dtypes",
-                                             "tinytorch has no mixed precision; GradScaler is disabled"]]
+    assert got == [True, True, [0.0, 0.0], False,
+                   ["torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling."]]
 
 
 def test_distributed_names_are_tinytorchs_own():

@@ -155,6 +155,25 @@ def probes(torch):
         loss.backward()
         return [round(loss.item(), 5), _floats(logits.grad)]
 
+    def transformers_style_losses():
+        from torch.nn import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss  # as transformers' heads import them
+        logits = torch.tensor([[2.0, -0.5, 1.0], [0.1, 0.2, -3.0]], requires_grad=True)
+        labels = torch.tensor([[1, 0, 1], [0, 1, 0]])
+        loss = BCEWithLogitsLoss()(logits, labels.float())
+        loss.backward()
+        return [round(loss.item(), 5), _floats(logits.grad), type(CrossEntropyLoss()).__name__, type(MSELoss()).__name__]
+
+    def loss_modules():
+        a, b = x23(), x23().flip(0) * 2
+        sign = torch.tensor([1.0, -1.0])
+        return [round(v.item(), 5) for v in (
+            nn.BCELoss()(torch.sigmoid(a), torch.sigmoid(b)),
+            nn.BCEWithLogitsLoss(pos_weight=torch.tensor([1.0, 2.0, 3.0]))(a, torch.sigmoid(b)),
+            nn.L1Loss()(a, b), nn.SmoothL1Loss(beta=0.5)(a, b), nn.HuberLoss(delta=0.5)(a, b),
+            nn.KLDivLoss(reduction="batchmean")(F.log_softmax(a, -1), F.softmax(b, -1)),
+            nn.CosineEmbeddingLoss(margin=0.1)(a, b, sign), nn.MarginRankingLoss(margin=0.1)(a[:, 0], b[:, 0], sign),
+            F.cross_entropy(a, F.softmax(b, -1), label_smoothing=0.1))]
+
     def sdpa():
         q = torch.arange(24, dtype=torch.float32).view(1, 2, 3, 4) / 10
         k = (1.2 - q) / 2
@@ -280,6 +299,9 @@ def probes(torch):
         "nn.init.zeros_": init_zeros,
         "F.softmax": lambda: _floats(F.softmax(x23() * 3, dim=-1)),
         "F.cross_entropy": cross_entropy,
+        "nn.BCEWithLogitsLoss (transformers' heads)": transformers_style_losses,
+        "nn.BCELoss / L1Loss / SmoothL1Loss / HuberLoss / KLDivLoss / CosineEmbeddingLoss / MarginRankingLoss":
+            loss_modules,
         "F.tanh": lambda: _floats(F.tanh(x23())),
         "F.sigmoid": lambda: _floats(F.sigmoid(x23())),
         "F.gelu": lambda: _floats(F.gelu(x23())),

@@ -342,5 +342,5 @@ def test_loss_modules_match_torch():
 
 
 def test_unsupported_nn_names_say_so():
-    with pytest.raises(AttributeError, match="does not support 'torch.nn.Conv2d'"):
-        nn.Conv2d  # noqa: B018
+    with pytest.raises(AttributeError, match="does not support 'torch.nn.Conv3d'"):
+        nn.Conv3d  # noqa: B018

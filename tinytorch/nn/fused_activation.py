@@ -102,7 +102,9 @@ class GELU(Function):
 
 
 def gelu_array(x, approximate):
-    """GELU(x) for an array x of any shape (see GELU)."""
+    """GELU(x) for an array x of any shape (see GELU); float16 and bfloat16 in float32, rounded once."""
+    if x.dtype.itemsize < 4:
+        return gelu_array(x.astype("float32"), approximate).astype(x.dtype)
     if approximate == "tanh":
         return backends.kernel("gelu_forward", x)(x)
     xp = array_module(x)
@@ -116,7 +118,9 @@ def gelu_array(x, approximate):
 
 
 def gelu_backward_array(g, x, approximate):
-    """dx = g * GELU'(x) (see GELU), recomputing the gate from x."""
+    """dx = g * GELU'(x) (see GELU), recomputing the gate from x (in float32 for narrower floats)."""
+    if x.dtype.itemsize < 4:
+        return gelu_backward_array(g.astype("float32"), x.astype("float32"), approximate).astype(x.dtype)
     if approximate == "tanh":
         return backends.kernel("gelu_backward", g)(g, x)
     xp = array_module(g)
@@ -162,13 +166,23 @@ class Dropout(Function):
     drawn as torch's CPU dropout draws its noise: empty_like(x).bernoulli_(1 - p), in the memory
     order of empty_like(x) (random/layout.py), then divided by 1 - p in x's dtype; p = 1 draws
     nothing and drops everything. dy/dx = keep / (1 - p). Only the boolean mask is kept for
-    backward."""
+    backward.
+
+    channel_axes=k drops whole channels instead (torch's feature_dropout, behind dropout1d/2d/3d):
+    keep has shape x.shape[:k] + (1, ...), one draw per entry of the first k axes (k = 2 for
+    (N, C, *), 1 for an unbatched (C, *)), drawn in C order as torch draws into its fresh
+    contiguous noise tensor, and broadcast over the remaining axes forward and backward."""
 
     @staticmethod
-    def forward(ctx, x, p, generator):
+    def forward(ctx, x, p, generator, channel_axes=None):
         xp = array_module(x)
         if p < 1:
-            keep = draw_in_order(x, empty_like_order(x), lambda shape: generator.bernoulli(shape, 1 - p, np.bool_))
+            def draw(shape):
+                return generator.bernoulli(shape, 1 - p, np.bool_)
+            if channel_axes is None:
+                keep = draw_in_order(x, empty_like_order(x), draw)
+            else:
+                keep = draw(x.shape[:channel_axes] + (1,) * (x.ndim - channel_axes))
             scale = x.dtype.type(1) / x.dtype.type(1 - p)
         else:
             keep, scale = xp.zeros(x.shape, dtype=bool), x.dtype.type(0)
@@ -179,7 +193,7 @@ class Dropout(Function):
     def backward(ctx, g):
         dx = g * ctx.keep
         dx *= ctx.scale
-        return dx, None, None
+        return dx, None, None, None
 
 
 # ---- naive twins: the same functions from Tensor primitives, differentiated by autograd ----
@@ -235,11 +249,24 @@ def _normal_cdf_naive(x):
 def dropout_naive(input, p=0.5, training=True, inplace=False):
     """x * noise, noise = bernoulli_(1 - p) / (1 - p) in a tensor laid out like torch's
     empty_like(x): Dropout's mask, drawn in the same order from the same generator."""
+    order = empty_like_order(input._data)
+    inverse = sorted(range(len(order)), key=order.__getitem__)
+    return _times_noise_naive(input, p, training, lambda q: input.new_empty(
+        [input.shape[axis] for axis in order]).bernoulli_(q).permute(inverse))
+
+
+def feature_dropout_naive(input, p=0.5, training=True):
+    """Dropout of whole channels of (N, C, *) input: the noise is a fresh contiguous (N, C, 1, ...)
+    tensor (Dropout with channel_axes=2), broadcast over the positions."""
+    return _times_noise_naive(input, p, training, lambda q: input.new_empty(
+        tuple(input.shape[:2]) + (1,) * (input.ndim - 2)).bernoulli_(q))
+
+
+def _times_noise_naive(input, p, training, bernoulli):
+    """input * bernoulli(1 - p) / (1 - p), bernoulli(q) a 0/1 noise tensor drawn with keep
+    probability q; input itself when not training or p = 0."""
     if not training or p == 0:
         return input
     if p == 1:
         return input * 0
-    order = empty_like_order(input._data)
-    inverse = sorted(range(len(order)), key=order.__getitem__)
-    noise = input.new_empty([input.shape[axis] for axis in order]).bernoulli_(1 - p).permute(inverse)
-    return input * (noise / (1 - p))
+    return input * (bernoulli(1 - p) / (1 - p))

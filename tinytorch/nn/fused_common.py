@@ -14,9 +14,13 @@ def legacy_reduction(size_average, reduce, reduction):
     return "mean" if size_average and reduce else ("sum" if reduce else "none")
 
 
-def check_reduction(op, reduction):
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"{op}: {reduction!r} is not a valid value for reduction (expected 'mean', 'sum' or 'none')")
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def check_reduction(op, reduction, allowed=REDUCTIONS):
+    if reduction not in allowed:
+        expected = ", ".join(repr(r) for r in allowed[:-1]) + f" or {allowed[-1]!r}"
+        raise ValueError(f"{op}: {reduction!r} is not a valid value for reduction (expected {expected})")
 
 
 def reduce_loss(loss, reduction, denominator):
@@ -48,5 +52,5 @@ def _nonzero_number(d):
 
 def require_floating(op, x, name="input"):
     """x: a raw array."""
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fV":
         raise TypeError(f"{op}: expected a floating-point {name}, got dtype {x.dtype} (shape {tuple(x.shape)})")

@@ -9,6 +9,7 @@ from ..kernels.numpy.arrays import exp_rows, fits_in_cache, row_blocks, row_sums
 from ..ops.errors import shapes_error
 from .fused_activation import log_softmax_naive
 from .fused_common import loss_grad_per_element, reduce_loss
+from .fused_cross_entropy_probs import cross_entropy_probs_naive, holds_probabilities
 
 
 def classes_last(op, input, target):
@@ -33,8 +34,7 @@ def class_targets(op, target, n_classes, ignore_index, weight, dtype):
     """Checked class indices: (safe, valid, w_t) with safe = target where valid else 0,
     valid = [target != ignore_index] (bool) and w_t = weight[safe] * valid in `dtype`."""
     if target.dtype.kind not in "iu":
-        raise TypeError(f"{op}: expected class indices of an integer dtype as target, got {target.dtype} "
-                        "(class-probability targets are not supported by tinytorch yet)")
+        raise TypeError(f"{op}: expected class indices of an integer dtype as target, got {target.dtype}")
     xp = array_module(target)
     valid = target != ignore_index
     bad = valid & ((target < 0) | (target >= n_classes))
@@ -175,7 +175,10 @@ def _reduce_naive(loss, reduction, denominator):
 
 def cross_entropy_naive(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """log_softmax, then each row's log-probability at its target (lecture 4), with torch's
-    weights, ignore_index and label smoothing spelled out in Tensor ops."""
+    weights, ignore_index and label smoothing spelled out in Tensor ops; a floating target of the
+    input's shape holds class probabilities (cross_entropy_probs_naive)."""
+    if holds_probabilities(input, target):
+        return cross_entropy_probs_naive(input, target, weight, reduction, label_smoothing)
     x, t, out_shape = classes_last("cross_entropy", input, target)
     n, n_classes = x.shape
     logp = log_softmax_naive(x, 1)

@@ -1,8 +1,9 @@
-"""`LayerNorm` and `BatchNorm1d`: normalise, then scale by `weight` and shift by `bias`."""
+"""`LayerNorm`, `GroupNorm` and `RMSNorm`: normalise each sample on its own (no running
+statistics), then scale by `weight` (and shift by `bias`). BatchNorm is in batchnorm.py,
+InstanceNorm in instancenorm.py."""
 import numbers
 
-from ..creation import empty, ones, tensor, zeros
-from .. import dtypes as _dt
+from ..creation import empty
 from . import functional as F, init
 from .module import Module
 from .parameter import Parameter
@@ -39,58 +40,60 @@ class LayerNorm(Module):
                 f"bias={self.bias is not None}")
 
 
-class BatchNorm1d(Module):
-    """Batch normalisation over (N, C) or (N, C, L) inputs, per channel C.
 
-    Training: normalise with the batch's mean and biased variance (over N, and L), and update
-    running_mean / running_var (unbiased) by `running = (1 - momentum) * running + momentum * batch`
-    (momentum=None: a cumulative average over num_batches_tracked). Eval: use the running stats.
-    """
+class GroupNorm(Module):
+    """F.group_norm over (N, C, *) input: each sample's channels standardized in num_groups groups
+    (C must be divisible by it), then per-channel weight (ones) and bias (zeros) when affine."""
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None, *, bias=True):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
         super().__init__()
-        self.num_features = num_features
+        if num_channels % num_groups != 0:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
+        self.num_groups = num_groups
+        self.num_channels = num_channels
         self.eps = eps
-        self.momentum = momentum
         self.affine = affine
-        self.track_running_stats = track_running_stats
-        self.register_parameter("weight", Parameter(empty(num_features, device=device, dtype=dtype)) if affine else None)
-        self.register_parameter("bias", Parameter(empty(num_features, device=device, dtype=dtype))
-                                if affine and bias else None)
-        track = track_running_stats
-        self.register_buffer("running_mean", zeros(num_features, device=device, dtype=dtype) if track else None)
-        self.register_buffer("running_var", ones(num_features, device=device, dtype=dtype) if track else None)
-        self.register_buffer("num_batches_tracked", tensor(0, dtype=_dt.int64, device=device) if track else None)
+        def per_channel():
+            return Parameter(empty(num_channels, device=device, dtype=dtype))
+        self.register_parameter("weight", per_channel() if affine else None)
+        self.register_parameter("bias", per_channel() if affine and bias else None)
         self.reset_parameters()
 
-    def reset_running_stats(self):
-        if self.track_running_stats:
-            self.running_mean._data[...] = 0
-            self.running_var._data[...] = 1
-            self.num_batches_tracked._data[...] = 0
-
     def reset_parameters(self):
-        self.reset_running_stats()
         if self.weight is not None:
             init.ones_(self.weight)
         if self.bias is not None:
             init.zeros_(self.bias)
 
     def forward(self, input):
-        if input.dim() not in (2, 3):
-            raise ValueError(f"BatchNorm1d: expected 2D (N, C) or 3D (N, C, L) input (got {input.dim()}D input "
-                             f"of shape {tuple(input.shape)})")
-        factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked._data += 1
-            if self.momentum is None:
-                factor = 1.0 / float(self.num_batches_tracked.item())
-        use_batch_stats = self.training or self.running_mean is None
-        track = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if track else None, self.running_var if track else None,
-                            self.weight, self.bias, use_batch_stats, factor, self.eps)
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
+
+
+class RMSNorm(Module):
+    """F.rms_norm over the trailing `normalized_shape` dims: x / sqrt(mean(x^2) + eps) * weight
+    (ones; none without elementwise_affine); eps=None means torch.finfo(x.dtype).eps."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        self.register_parameter("weight", Parameter(empty(self.normalized_shape, device=device, dtype=dtype))
+                                if elementwise_affine else None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, input):
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
