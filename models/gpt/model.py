@@ -20,6 +20,7 @@ import tinytorch
 from tinytorch import nn
 from tinytorch.nn import functional as F
 
+from ..sampling import pick_next_token
 from .kv_cache import KVCache
 
 TIED = ("transformer.wte.weight", "lm_head.weight")  # one matrix under two names
@@ -218,6 +219,16 @@ class GPT(nn.Module):
             idx = tinytorch.cat([idx, pick_next_token(logits, temperature, top_k, generator)], dim=1)
         return idx
 
+    def hidden_states(self, idx):
+        """The trunk's output (B, T, n_embd), after ln_f: features for a head other than lm_head."""
+        self._check_idx(idx)
+        return self._hidden(idx, start=0)
+
+    def decode_step(self, idx, cache):
+        """Logits (B, V) for the position after idx (B, T), whose tokens follow the `cache`'s positions;
+        their keys and values are added to the cache (a prompt's prefill, or one token per row)."""
+        return self._last_logits(idx, cache)
+
     def _last_logits(self, idx, cache=None):
         """Logits (B, V) for the position after idx, running idx through the blocks (and the cache)."""
         start = 0 if cache is None else cache.length
@@ -255,7 +266,7 @@ class GPT(nn.Module):
             raise FileNotFoundError(f"GPT.from_pretrained: no {' or '.join(HF_WEIGHTS)} at {path}")
         config_json = file.parent / "config.json"
         if n_head is None and config_json.is_file():
-            n_head = json.loads(config_json.read_text()).get("n_head")
+            n_head = hugging_face_n_head(config_json)
         raw = tinytorch.load(file, map_location="cpu")
         if not isinstance(raw, dict) or not all(isinstance(v, tinytorch.Tensor) for v in raw.values()):
             raise ValueError(f"GPT.from_pretrained: {file} is not a Hugging Face checkpoint of tensors")
@@ -278,13 +289,16 @@ class GPT(nn.Module):
         return model
 
 
-def pick_next_token(logits, temperature=1.0, top_k=None, generator=None):
-    """Next token ids (B, 1) from logits (B, V): argmax if temperature == 0, else a sample from
-    softmax(logits / temperature) restricted to the top_k most likely tokens."""
-    if temperature == 0:
-        return logits.argmax(dim=-1, keepdim=True)
-    logits = logits / temperature
-    if top_k is not None:
-        kth = logits.topk(min(top_k, logits.shape[-1]), dim=-1).values[:, -1:]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
-    return F.softmax(logits, dim=-1).multinomial(1, generator=generator)
+def hugging_face_n_head(config_json):
+    """n_head from a Hugging Face config.json (None when it has none); ValueError naming the file if it is
+    not a JSON object or its n_head is not a positive integer."""
+    try:
+        config = json.loads(config_json.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError) as e:  # not JSON, not UTF-8, nested too deeply
+        raise ValueError(f"GPT.from_pretrained: {config_json} is not a JSON config ({e})") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"GPT.from_pretrained: {config_json} is not a JSON object")
+    n_head = config.get("n_head")
+    if n_head is not None and (not isinstance(n_head, int) or isinstance(n_head, bool) or n_head < 1):
+        raise ValueError(f"GPT.from_pretrained: {config_json} has n_head={n_head!r}, not a positive integer")
+    return n_head
