@@ -1,5 +1,5 @@
 """The settings of every stage, per preset: `smoke` (the whole pipeline in about a minute, to check it runs)
-and `tiny` (about 50 minutes with one RL seed on a loaded 2-core box; see docs/chat.md for what it shows).
+and `tiny` (under 20 minutes with three RL seeds on a 2-core box; see docs/chat.md for what it shows).
 
 The pretraining recipe is models/gpt's TrainConfig (AdamW, warmup then cosine decay); the later stages
 start from the previous stage's weights with a smaller learning rate.
