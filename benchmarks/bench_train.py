@@ -23,7 +23,10 @@ tinytorch model's, copied into the PyTorch twin, tests/twins/) and see the same 
 warm-up steps (Numba compiles or loads its cache there; timed separately), the parent asks the
 workers in turn for a round of `--steps-per-round` steps each, A B C D A B C D ..., the order
 rotated each round, so that load from other jobs on a shared machine slows all of them alike;
-a worker waits, blocked, while the others run. A framework's step time is the median over all its
+a worker waits, blocked, while the others run. Before each turn the parent pauses SETTLE_S: a
+parallel library's idle threads spin for a while after their last task (PyTorch's OpenMP pool,
+OpenBLAS's), and without the pause they took a core from the next worker (tinytorch's GPT step on
+2 cores measured 57 ms right after torch's turn, 42 ms alone or after the pause). A framework's step time is the median over all its
 steps; "step / torch's" is the median over rounds of (tinytorch's median step in the round /
 torch's in the same round, same thread setting), with its interquartile spread. With both thread
 settings, the scaling table compares each framework with itself: one thread against every core.
@@ -75,6 +78,7 @@ def argparse_suppress():
 
 
 RSS_FIRST_STEP, RSS_TOLERANCE = 100, 0.05
+SETTLE_S = 0.3
 STEPS_PER_ROUND = {"mlp": 40, "wavenet": 20, "shakespeare-char-cpu": 4, "transformer": 5, "gpt2-124m": 2}
 
 ARGS = parse_args() if __name__ == "__main__" else None  # before NumPy, torch and Numba start their thread pools
@@ -300,6 +304,7 @@ def run_model(model, args, results):
             for k in range(args.rounds):
                 turn = k % len(workers)
                 for w in workers[turn:] + workers[:turn]:
+                    time.sleep(SETTLE_S)
                     times = w.ask({"steps": per_round})["times"]
                     w.times += times
                     w.round_medians.append(float(np.median(times)))
