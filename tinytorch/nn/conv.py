@@ -6,7 +6,6 @@ convolution and (in, out/groups, *K) for a transposed one, initialised as torch 
 kaiming_uniform_(a=sqrt(5)), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = weight.shape[1]
 * prod K, and the bias from the same bound.
 """
-import math
 
 from ..creation import empty
 from . import init
@@ -139,11 +138,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init._default_init_(self.weight, self.bias)
 
     def extra_repr(self):
         d = self._d

@@ -153,6 +153,18 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
     return uniform_(tensor, -bound, bound, generator=generator)
 
 
+def _default_init_(weight, bias):
+    """torch's default init of Linear and the convolutions (their reset_parameters): the weight by
+    kaiming_uniform_(a=sqrt(5)), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), then the bias, unless it
+    is None, from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (U(0, 0) where fan_in is 0), fan_in being the
+    weight's."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in = _fans(weight)[0]
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)
+
+
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """He init, normal: N(0, std^2) with std = gain(nonlinearity, a) / sqrt(fan)."""
     if _is_empty(tensor):

@@ -5,7 +5,7 @@ from .. import backends
 from ..device import array_module
 from ..kernels.numpy.adam import apply_step_, update_moments_
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_nonnegative
+from .optimizer import Optimizer, check_betas, check_nonnegative
 
 
 class Adam(Optimizer):
@@ -31,9 +31,7 @@ class Adam(Optimizer):
         check_nonnegative("learning rate", lr)
         check_nonnegative("epsilon value", eps)
         check_nonnegative("weight_decay value", weight_decay)
-        for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"{type(self).__name__}: Invalid beta parameter at index {i}: {beta}")
+        check_betas(betas)
         if capturable or differentiable:
             raise NotImplementedError(f"{type(self).__name__}: capturable and differentiable are not supported")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,

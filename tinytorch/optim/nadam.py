@@ -4,7 +4,7 @@ import numpy as np
 from ..device import array_module
 from ..kernels.numpy.adam import update_moments_
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_nonnegative
+from .optimizer import Optimizer, check_betas, check_nonnegative
 
 
 class NAdam(Optimizer):
@@ -26,9 +26,7 @@ class NAdam(Optimizer):
         for what, value in (("learning rate", lr), ("epsilon value", eps), ("weight_decay value", weight_decay),
                             ("momentum_decay value", momentum_decay)):
             check_nonnegative(what, value)
-        for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        check_betas(betas)
         if capturable or differentiable:
             raise NotImplementedError("NAdam: capturable and differentiable are not supported")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,

@@ -167,3 +167,9 @@ def _restore(name, value, param):
 def check_nonnegative(what, value):
     if not value >= 0.0:
         raise ValueError(f"Invalid {what}: {value}")
+
+
+def check_betas(betas):
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
