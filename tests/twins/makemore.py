@@ -1,6 +1,6 @@
 """PyTorch twins of the makemore models, with tinytorch's parameter names: lecture 3's MLP
-(models/mlp.py), lecture 6's WaveNet (models/wavenet.py) and makemore's transformer
-(models/transformer.py)."""
+(models/mlp.py), lecture 6's WaveNet (models/wavenet.py) and its dilated-convolution form
+(models/wavenet_conv.py), and makemore's transformer (models/transformer.py)."""
 import torch
 import torch.nn as tnn
 import torch.nn.functional as TF
@@ -56,6 +56,29 @@ class TorchWaveNet(tnn.Module):
     def forward(self, idx, targets):
         logits = self.layers(idx)
         return logits, TF.cross_entropy(logits, targets)
+
+
+class TorchWaveNetConv(tnn.Module):
+    """models/wavenet_conv.py's WaveNetConv in PyTorch, with its names: the token sequence left-padded
+    with block_size - 1 tokens '.', kernel-2 convolutions of dilation 1, 2, 4, ... keeping their valid
+    outputs, BatchNorm1d over (N, C, L), tanh, a Linear head on channels-last."""
+
+    def __init__(self, vocab_size, block_size=8, n_embd=24, n_hidden=128):
+        super().__init__()
+        self.block_size = block_size
+        self.wte = tnn.Embedding(vocab_size, n_embd)
+        levels = block_size.bit_length() - 1
+        self.convs = tnn.ModuleList(tnn.Conv1d(n_embd if level == 0 else n_hidden, n_hidden, 2, dilation=2 ** level,
+                                               bias=False) for level in range(levels))
+        self.norms = tnn.ModuleList(tnn.BatchNorm1d(n_hidden) for _ in range(levels))
+        self.head = tnn.Linear(n_hidden, vocab_size)
+
+    def forward(self, idx, targets):
+        x = self.wte(TF.pad(idx, (self.block_size - 1, 0))).transpose(1, 2)
+        for conv, norm in zip(self.convs, self.norms):
+            x = torch.tanh(norm(conv(x)))
+        logits = self.head(x.transpose(1, 2))
+        return logits, TF.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-1)
 
 
 class CausalSelfAttention(tnn.Module):
