@@ -235,28 +235,25 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        raw, needs, record, wrap, first = [], [], False, None, None
+        wrap = first = None
+        record = False
         for a in args:
             if isinstance(a, TensorBase):
                 if wrap is None:
                     wrap, first = type(a)._wrap, a
-                raw.append(a._data)
                 if a.requires_grad:
                     record = True
-                    needs.append(True)
-                    continue
-            else:
-                raw.append(a)
-            needs.append(False)
         if wrap is None:
             raise TypeError(f"{cls.__name__}.apply: expected at least one tensor argument")
+        raw = [a._data if isinstance(a, TensorBase) else a for a in args]
         ctx = Context()
         if not (record and _grad_enabled and cls.differentiable):
             ctx.needs_input_grad = (False,) * len(args)
             out = cls.forward(ctx, *raw, **kwargs)
             result = tuple([wrap(o) for o in out]) if type(out) is tuple else wrap(out)
         else:
-            ctx.needs_input_grad = tuple(needs)
+            needs = tuple([isinstance(a, TensorBase) and a.requires_grad for a in args])
+            ctx.needs_input_grad = needs
             out = cls.forward(ctx, *raw, **kwargs)
             ctx.fn, ctx.inputs, ctx.retained, ctx.freed, ctx.hooks, ctx.seq = cls, args, None, False, None, next(_created)
             ctx.edges = tuple([(_edge(a) if need else None) for a, need in zip(args, needs)])
@@ -268,7 +265,7 @@ class Function:
                 ctx.grads = [None]
                 result = wrap(out, ctx, 0)
         if cls.view:
-            _mark_views(result if type(result) is tuple else (result,), first)
+            mark_views(result if type(result) is tuple else (result,), first)
         return result
 
     @staticmethod
@@ -300,22 +297,29 @@ def _kept_versions(kept):
     return found
 
 
-def _mark_views(outputs, source):
+def mark_views(outputs, source):
     """Record, on each output that shares memory with `source` (the first tensor argument), its
     base tensor (source's base if source is a view itself), and on the base a weak reference to it."""
+    source_data = source._data
+    root = storage(source_data)
+    views = [out for out in outputs if _shares_memory(out._data, source_data, root)]
+    if not views:
+        return
     base = source if source._base is None else source._base
-    root = storage(source._data)
-    for out in outputs:
-        data = out._data
-        if data.base is None or storage(data) is not root:
-            continue
+    for out in views:
         out._base = base
-        refs = base._views
-        if refs is None:
-            refs = base._views = []
-        elif len(refs) >= 16 and not len(refs) & (len(refs) - 1):  # at each power of two: drop dead ones
-            refs[:] = [r for r in refs if r() is not None]
-        refs.append(weakref.ref(out))
+    refs = base._views
+    if refs is None:
+        refs = base._views = []
+    elif len(refs) >= 16 and (len(refs) + len(views)).bit_length() > len(refs).bit_length():
+        refs[:] = [r for r in refs if r() is not None]  # at each power of two: drop the dead ones
+    refs.extend([weakref.ref(out) for out in views])
+
+
+def _shares_memory(data, source_data, root):
+    """Whether array `data` is a view into the memory whose owner is `root` (source_data's)."""
+    parent = data.base
+    return parent is not None and (parent is source_data or parent is root or storage(data) is root)
 
 
 def check_saved_versions(node):

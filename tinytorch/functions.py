@@ -68,6 +68,9 @@ def _same_device_and_dtype(tensors, op):
             raise TypeError(f"{op}(): expected a sequence of Tensors, got {type(t).__name__}")
         if type(t._data) is not type(tensors[0]._data):
             raise devices_error(op, tensors[0].device, t.device)
+    dtypes = {t._data.dtype for t in tensors}
+    if len(dtypes) == 1:
+        return tensors
     dt = _dt.promote(*[t._data.dtype for t in tensors])
     return [_cast(t, dt) for t in tensors]
 
@@ -90,8 +93,9 @@ def stack(tensors, dim=0):
     """Stack equally shaped tensors along a new dim."""
     tensors = _same_device_and_dtype(tensors, "stack")
     ref = tensors[0]
-    for t in tensors[1:]:
-        if t.shape != ref.shape:
+    shape = ref._data.shape
+    for t in tensors:
+        if t._data.shape != shape:
             raise shapes_error("stack", ref.shape, t.shape, why="must be equal")
     axis = _one_axis(dim, ref.ndim + 1, "stack")
     return M.Stack.apply(axis, *tensors)

@@ -174,7 +174,7 @@ class Tensor(TensorBase, ArithmeticMixin, MathMixin, ShapeMixin, RandomMixin, _d
     def __iter__(self):
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self._data.shape[0]))
+        return iter(self.unbind(0))
 
     def __hash__(self):
         return id(self)

@@ -137,8 +137,41 @@ def _operand_dtype(t):
     return t._data.dtype if t._data.ndim else ("0d", t._data.dtype)
 
 
+_EXACT_INT_OPS = {E.Add: operator.add, E.Sub: operator.sub, E.Mul: operator.mul}
+
+
+def _exact_int(fn, a, b):
+    """a + b, a - b or a * b of a 0-dim integer tensor and a Python int (either side), in Python's
+    integers: `i + block_size` in a get_batch loop, where NumPy spends a microsecond on a 0-dim add
+    alone. The exact result is wrapped into the tensor's dtype as torch's integer arithmetic wraps
+    (modulo 2^bits, which + - * commute with). None, for the general path, for other operands."""
+    op = _EXACT_INT_OPS.get(fn)
+    if op is None:
+        return None
+    t, scalar = (b, a) if type(a) is builtins.int else (a, b)
+    data = t._data
+    if not -2 ** 63 <= scalar < 2 ** 64:  # torch refuses a scalar that no int64 or uint64 holds
+        return None
+    if data.ndim or data.dtype.kind not in "iu" or type(data) is not np.ndarray:
+        return None
+    value = op(data.item(), b) if t is a else op(a, data.item())
+    low, span = _int_range(data.dtype)
+    return t._wrap(np.array((value - low) % span + low, data.dtype))
+
+
+@functools.cache
+def _int_range(dtype):
+    """(the least value, the count of values) of an integer dtype."""
+    limits = np.iinfo(dtype)
+    return int(limits.min), 2 ** limits.bits
+
+
 def _binary(fn, a, b, name, true_divide=False):
     """Apply a differentiable binary Function with torch's promotion and clear shape errors."""
+    if (type(a) is builtins.int or type(b) is builtins.int) and not true_divide:
+        exact = _exact_int(fn, a, b)
+        if exact is not None:
+            return exact
     if isinstance(a, TensorBase) and isinstance(b, TensorBase):
         ad, bd = a._data, b._data
         if type(ad) is not type(bd):
@@ -268,7 +301,7 @@ def _plain_slice(k):
 
 def _bound(v):
     """A slice bound as NumPy takes it: a 0-dim integer tensor as its int (else Tensor.__index__ raises)."""
-    if not isinstance(v, TensorBase):
+    if v is None or type(v) is builtins.int or not isinstance(v, TensorBase):
         return v
     data = v._data
     return data.item() if data.ndim == 0 and data.dtype.kind in "iu" else operator.index(v)

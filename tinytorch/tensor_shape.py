@@ -8,7 +8,7 @@ import operator
 import numpy as np
 
 from . import dtypes as _dt
-from .autograd import TensorBase
+from .autograd import TensorBase, is_grad_enabled, mark_views
 from .device import array_module
 from .inplace import check_inplace, modify, records
 from .ops import indexing as I
@@ -188,7 +188,11 @@ class ShapeMixin:
     def __getitem__(self, key):
         key = _index_key(key, self)
         try:
-            return I.GetItem.apply(self, key)
+            if self.requires_grad and is_grad_enabled():
+                return I.GetItem.apply(self, key)
+            out = self._wrap(I.indexed(self._data, key))  # nothing to record: no graph node
+            mark_views((out,), self)
+            return out
         except IndexError as e:
             raise IndexError(f"index {key!r} is out of bounds for tensor of shape {tuple(self.shape)}: {e}") from None
 

@@ -28,6 +28,15 @@ def is_basic(key):
     return all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in key)
 
 
+def indexed(x, key):
+    """x[key], where a basic key that picks one element gives a 0-d view (torch's) rather than
+    NumPy's scalar copy."""
+    out = x[key]
+    if not isinstance(out, type(x)) and is_basic(key):
+        out = x[key + (Ellipsis,)]
+    return out
+
+
 class GetItem(Function):
     """y = x[key] (a view for a basic key);  dL/dx = zeros with g scattered (added) back to the
     places that were read."""
@@ -37,10 +46,7 @@ class GetItem(Function):
     @staticmethod
     def forward(ctx, x, key):
         ctx.shape, ctx.dtype, ctx.key = x.shape, x.dtype, key
-        out = x[key]
-        if not isinstance(out, type(x)) and is_basic(key):  # NumPy gives a copy as a scalar; torch a 0-d view
-            out = x[key + (Ellipsis,)]
-        return out
+        return indexed(x, key)
 
     @staticmethod
     def backward(ctx, g):

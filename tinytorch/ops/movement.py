@@ -91,12 +91,21 @@ class Cat(Function):
 
 
 class Stack(Function):
-    """y = the inputs stacked along a new axis; input i gets g's i-th entry along that axis."""
+    """y = the inputs stacked along a new axis; input i gets g's i-th entry along that axis.
+
+    Stacking n arrays of shape (..., s_k, ...) at an axis k they have is concatenating them along
+    k, (..., n s_k, ...), and reading that axis as (n, s_k): entry i s_k + j is x_i's entry j. The
+    concatenation is one C call, where NumPy's stack reshapes every input first (3x slower for
+    32 short windows)."""
 
     @staticmethod
     def forward(ctx, axis, *xs):
         ctx.axis = axis
-        return array_module(xs[0]).stack(xs, axis=axis)
+        xp = array_module(xs[0])
+        shape = xs[0].shape
+        if axis == len(shape):
+            return xp.stack(xs, axis=axis)
+        return xp.concatenate(xs, axis=axis).reshape(shape[:axis] + (len(xs),) + shape[axis:])
 
     @staticmethod
     def backward(ctx, g):
@@ -123,8 +132,10 @@ class Split(Function):
         ctx.axis, ctx.sizes, ctx.squeeze, ctx.memory_order, ctx.op = axis, sizes, squeeze, memory_order(x), op
         place = place_in_base(x)
         ctx.layout = place and (place[0].shape, place[1], x.shape, x.strides)
-        pieces = _pieces(x, sizes, axis)
-        return tuple(piece.squeeze(axis) for piece in pieces) if squeeze else tuple(pieces)
+        if squeeze:  # unbind: the pieces are x[..., i, ...] along axis
+            lead = (slice(None),) * axis
+            return tuple([x[lead + (i, Ellipsis)] for i in range(len(sizes))])
+        return tuple(_pieces(x, sizes, axis))
 
     @staticmethod
     def backward(ctx, *grads):
