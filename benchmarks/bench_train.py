@@ -9,17 +9,32 @@ each in its own process, taking turns.
 Models (a step is the lecture's: forward, backward, optimizer step and `loss.item()`):
   mlp                   makemore MLP (lecture 3): block 3, embedding 10, hidden 200, batch 32, SGD lr 0.1
   wavenet               WaveNet (lecture 6): block 8, embedding 24, hidden 128, batch 32, SGD lr 0.1
+  wavenet-conv          the same WaveNet as dilated causal Conv1d (models/wavenet_conv.py): 32 whole names
+                        per step (makemore's padded sequences of length 16, so 512 positions a step, of which
+                        the ~7 per name that are not padding are targets), SGD lr 0.1
   shakespeare-char-cpu  the char GPT of `make demo`: 4 layers, 4 heads, 128 wide, block 64, batch 12,
                         AdamW with weight decay on matrices, clip_grad_norm_ 1.0
   transformer           makemore's transformer: 4 layers, 4 heads, 64 wide, block 16, batch 32, AdamW
                         lr 5e-4 (betas 0.9, 0.99, weight decay 0.01)
+  lstm-lm               examples/lstm_word_lm.py: word-level LSTM LM on the first 200,000 characters of Tiny
+                        Shakespeare, embedding 200, 2 layers of 200, dropout 0.2, batch 20, bptt 35,
+                        clip_grad_norm_ 0.25, SGD lr 2.0; the hidden state carried across steps (detached), reset
+                        at the first batch, as the example does
+  cnn                   examples/cnn_classifier.py: Conv2d 1-8-16 with ReLU and max-pooling, Linear 64-32-3, on
+                        generated 12x12 images of bars, batch 32, nll_loss, SGD lr 0.1 momentum 0.9
+  transformer-classifier  examples/transformer_classifier.py: nn.TransformerEncoder, 2 layers, 4 heads, 64 wide,
+                        feed-forward 128, dropout 0.1, on padded sequences of 24 tokens with a key padding mask,
+                        batch 32, cross-entropy, AdamW lr 1e-3, clip_grad_norm_ 1.0
   gpt2-124m             GPT-2 124M, B=8, T=1024, AdamW, on a CUDA GPU only (TF32 off)
 
 Each framework runs as a user runs it, with its default settings, in a worker process of its own:
 tinytorch with nothing set (its Numba kernels, its matmul rule, every core), torch likewise. With
 `--threads 1` each is set to one thread by its own call (tinytorch.set_num_threads(1),
 torch.set_num_threads(1)); `default` sets nothing. The workers start from the same weights (the
-tinytorch model's, copied into the PyTorch twin, tests/twins/) and see the same batches. After
+tinytorch model's, copied into the PyTorch twin, tests/twins/) and see the same batches. The three
+example scripts (lstm-lm, cnn, transformer-classifier) are their models' one source: each worker
+imports the file (tinytorch's through its compat layer) and uses its model class, data helpers and
+default arguments; their weights are torch's init, made in the parent, which has the real torch. After
 warm-up steps (Numba compiles or loads its cache there; timed separately), the parent asks the
 workers in turn for a round of `--steps-per-round` steps each, A B C D A B C D ..., the order
 rotated each round, so that load from other jobs on a shared machine slows all of them alike;
@@ -42,7 +57,8 @@ the machine's description.
 """
 import harness
 
-CPU_MODELS = ("mlp", "wavenet", "shakespeare-char-cpu", "transformer")
+CPU_MODELS = ("mlp", "wavenet", "wavenet-conv", "shakespeare-char-cpu", "transformer", "lstm-lm", "cnn",
+              "transformer-classifier")
 MODELS = CPU_MODELS + ("gpt2-124m",)
 FRAMEWORKS = ("tinytorch", "torch")
 
@@ -79,10 +95,14 @@ def argparse_suppress():
 
 RSS_FIRST_STEP, RSS_TOLERANCE = 100, 0.05
 SETTLE_S = 0.3
-STEPS_PER_ROUND = {"mlp": 40, "wavenet": 20, "shakespeare-char-cpu": 4, "transformer": 5, "gpt2-124m": 2}
+STEPS_PER_ROUND = {"mlp": 40, "wavenet": 20, "wavenet-conv": 10,
+                   "shakespeare-char-cpu": 4, "transformer": 5, "lstm-lm": 5, "cnn": 20, "transformer-classifier": 10,
+                   "gpt2-124m": 2}
 
 ARGS = parse_args() if __name__ == "__main__" else None  # before NumPy, torch and Numba start their thread pools
 
+import functools  # noqa: E402
+import importlib.util  # noqa: E402
 import json  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -125,6 +145,9 @@ def spec(model):
         return dict(kind="mlp", config=dict(block_size=3, n_embd=10, n_hidden=200), lr=0.1, seed=42)
     if model == "wavenet":
         return dict(kind="wavenet", config=dict(block_size=8, n_embd=24, n_hidden=128), lr=0.1, seed=42)
+    if model == "wavenet-conv":
+        return dict(kind="wavenet-conv", config=dict(block_size=8, n_embd=24, n_hidden=128), lr=0.1, seed=42,
+                    sequence_length=16)
     if model == "transformer":
         return dict(kind="transformer", config=dict(block_size=16, n_layer=4, n_head=4, n_embd=64), lr=5e-4,
                     betas=(0.9, 0.99), weight_decay=0.01, seed=3407)
@@ -135,7 +158,13 @@ def spec(model):
 
 
 def batches_for(model, count):
-    """(vocabulary size, batches, tokens per step)."""
+    """(vocabulary size, batches, tokens per step). An example's come from torch: the parent's library."""
+    if model in EXAMPLES:
+        import torch
+        return example(torch, model).batches(count)
+    if model == "wavenet-conv":  # whole names: every position of every sequence counts as a token
+        vocab_size, batches = makemore_data(spec(model)["sequence_length"], True, count)
+        return vocab_size, batches, batches[0][0].size
     if model in ("mlp", "wavenet", "transformer"):
         block_size = {"mlp": 3, "wavenet": 8, "transformer": 16}[model]
         vocab_size, batches = makemore_data(block_size, model == "transformer", count)
@@ -149,17 +178,21 @@ def batches_for(model, count):
 
 def build(lib, model, vocab_size):
     """`model` in `lib` (tinytorch or torch), with its default init."""
+    if model in EXAMPLES:
+        return example(lib, model).build(vocab_size)
     s = spec(model)
     lib.manual_seed(s["seed"])
-    if s["kind"] in ("mlp", "wavenet", "transformer"):
+    if s["kind"] in ("mlp", "wavenet", "wavenet-conv", "transformer"):
         if lib.__name__ == "torch":
-            from twins.makemore import TorchMLP, TorchTransformer, TorchWaveNet
-            make = {"mlp": TorchMLP, "wavenet": TorchWaveNet, "transformer": TorchTransformer}[s["kind"]]
+            from twins.makemore import TorchMLP, TorchTransformer, TorchWaveNet, TorchWaveNetConv
+            make = {"mlp": TorchMLP, "wavenet": TorchWaveNet, "wavenet-conv": TorchWaveNetConv,
+                    "transformer": TorchTransformer}[s["kind"]]
         else:
             from tinytorch.models.mlp import MLP
             from tinytorch.models.transformer import Transformer
             from tinytorch.models.wavenet import WaveNet
-            make = {"mlp": MLP, "wavenet": WaveNet, "transformer": Transformer}[s["kind"]]
+            from tinytorch.models.wavenet_conv import WaveNetConv
+            make = {"mlp": MLP, "wavenet": WaveNet, "wavenet-conv": WaveNetConv, "transformer": Transformer}[s["kind"]]
         return make(vocab_size, **s["config"])
     from tinytorch.models.gpt.presets import model_config
     config = model_config(gpt_settings(model)["model"], vocab_size)
@@ -172,12 +205,145 @@ def build(lib, model, vocab_size):
 
 def optimizer_for(lib, model, net):
     """(optimizer, gradient clipping norm or 0) of `model`'s recipe."""
+    if model in EXAMPLES:
+        return example(lib, model).optimizer(net)
     s = spec(model)
-    if s["kind"] in ("mlp", "wavenet"):
+    if s["kind"] in ("mlp", "wavenet", "wavenet-conv"):
         return lib.optim.SGD(net.parameters(), lr=s["lr"]), 0.0
     if s["kind"] == "transformer":
         return lib.optim.AdamW(net.parameters(), lr=s["lr"], betas=s["betas"], weight_decay=s["weight_decay"]), 0.0
     return net.configure_optimizers(s["weight_decay"], s["lr"], s["betas"], s["eps"]), s["clip"]
+
+
+def loss_function(lib, model, net):
+    """`loss(index, *batch)`: the forward pass and the loss of `model`'s step on batch number `index`
+    (its tensors in the order batches_for() gives them)."""
+    if model in EXAMPLES:
+        return functools.partial(example(lib, model).loss, net)
+    return lambda index, x, y: net(x, y)[1]
+
+
+# ---- the example scripts: each file of examples/ is its model's one source ---------------------
+
+class Example:
+    """A script of examples/ as a bench model. The file itself is imported by path, its `import
+    torch` giving `lib` (tinytorch through the compat layer, installed first, or torch itself), and
+    its model class, data helpers and default arguments (`parse_args([])`) are used as they are. A
+    subclass restates only how the script's training loop wires them up: the batches, the model's
+    constructor call, the optimizer and clipping, the loss."""
+
+    file = ""
+
+    def __init__(self, lib):
+        if lib.__name__ == "tinytorch":
+            from tinytorch import compat
+            compat.install()
+        spec = importlib.util.spec_from_file_location(Path(self.file).stem,
+                                                      harness.BENCHMARKS.parent / "examples" / self.file)
+        self.module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(self.module)
+        self.torch, self.args = self.module.torch, self.module.parse_args([])
+
+    def build(self, size):
+        """The model, after seeding as the script does; `size` is batches()'s first answer."""
+        self.torch.manual_seed(self.args.seed)
+        return self.model(size)
+
+
+class WordLM(Example):
+    """The first `count` full bptt windows of the script's batchified training text, in order. The
+    hidden state is carried from step to step, detached (repackage_hidden), and reset at the first
+    window, as the script does on each pass over the text. The script writes plain SGD out by hand
+    (p.data.add_(p.grad, alpha=-lr)); here it is torch.optim.SGD at that lr, the same update."""
+
+    file = "lstm_word_lm.py"
+
+    def __init__(self, lib):
+        super().__init__(lib)
+        self.criterion, self.hidden = self.module.nn.CrossEntropyLoss(), None
+
+    def batches(self, count):
+        m, a = self.module, self.args
+        corpus = m.Corpus(a.data, a.chars)
+        train = m.batchify(corpus.train, a.batch_size)
+        starts = range(0, train.size(0) - a.bptt, a.bptt)[:count]
+        return (len(corpus.dictionary), [tuple(t.numpy() for t in m.get_batch(train, i, a.bptt)) for i in starts],
+                a.batch_size * a.bptt)
+
+    def model(self, size):
+        a = self.args
+        return self.module.RNNModel(a.model, size, a.emsize, a.nhid, a.nlayers, a.dropout, a.tied)
+
+    def optimizer(self, net):
+        return self.torch.optim.SGD(net.parameters(), lr=self.args.lr), self.args.clip
+
+    def loss(self, net, index, data, targets):
+        if index == 0:
+            self.hidden = net.init_hidden(self.args.batch_size)
+        output, self.hidden = net(data, self.module.repackage_hidden(self.hidden))
+        return self.criterion(output, targets)
+
+
+class BarsCNN(Example):
+    """The script's training images (make_bars after its seed), its batches in turn; one image
+    counts as one token in tokens/s."""
+
+    file = "cnn_classifier.py"
+
+    def batches(self, count):
+        m, a = self.module, self.args
+        self.torch.manual_seed(a.seed)
+        images, labels = m.make_bars(a.train_size, a.size, a.noise)
+        starts = [k * a.batch_size % a.train_size for k in range(count)]
+        return (len(m.CLASSES), [(images[s:s + a.batch_size].numpy(), labels[s:s + a.batch_size].numpy())
+                                 for s in starts], a.batch_size)
+
+    def model(self, size):
+        return self.module.Net(self.args.size, size)
+
+    def optimizer(self, net):
+        return self.torch.optim.SGD(net.parameters(), lr=self.args.lr, momentum=self.args.momentum), 0.0
+
+    def loss(self, net, index, images, labels):
+        return self.module.F.nll_loss(net(images), labels)
+
+
+class SequenceClassifier(Example):
+    """The script's training set (make_dataset) and random picks from it drawn as it draws them;
+    a batch is (tokens, padding mask, labels), its padded positions the tokens of tokens/s. Two
+    classes and clip_grad_norm_ 1.0 are the script's constants."""
+
+    file = "transformer_classifier.py"
+
+    def __init__(self, lib):
+        super().__init__(lib)
+        self.criterion = self.module.nn.CrossEntropyLoss()
+
+    def batches(self, count):
+        m, a = self.module, self.args
+        generator = self.torch.Generator().manual_seed(a.seed)
+        train = m.make_dataset(a.train_size, a.seq_len, a.vocab_size, generator)
+        picks = [self.torch.randint(0, a.train_size, (a.batch_size,), generator=generator) for _ in range(count)]
+        return a.vocab_size, [tuple(t[idx].numpy() for t in train) for idx in picks], a.batch_size * a.seq_len
+
+    def model(self, size):
+        a = self.args
+        return self.module.TransformerClassifier(size, 2, a.d_model, a.nhead, a.d_hid, a.nlayers, a.dropout)
+
+    def optimizer(self, net):
+        return self.torch.optim.AdamW(net.parameters(), lr=self.args.lr), 1.0
+
+    def loss(self, net, index, tokens, padding, labels):
+        return self.criterion(net(tokens, padding), labels)
+
+
+EXAMPLES = {"lstm-lm": WordLM, "cnn": BarsCNN, "transformer-classifier": SequenceClassifier}
+
+
+@functools.cache
+def example(lib, model):
+    """The one Example of `model` in this process on `lib`."""
+    return EXAMPLES[model](lib)
 
 
 # ---- a worker: one framework, one model, one thread setting ----------------------------------
@@ -196,21 +362,20 @@ def worker(framework, model, threads, folder):
         lib.backends.cuda.matmul.allow_tf32 = False
         lib.backends.cudnn.allow_tf32 = False
     data = np.load(Path(folder) / "data.npz")
-    batches = [(data[f"x{i}"], data[f"y{i}"]) for i in range(int(data["count"]))]
+    batches = [tuple(data[f"b{i}_{j}"] for j in range(int(data["arity"]))) for i in range(int(data["count"]))]
     net = build(lib, model, int(data["vocab_size"]))
     weights, own = np.load(Path(folder) / "weights.npz"), net.state_dict()
     missing = sorted(set(own) - set(weights.files))
     if missing:
-        raise KeyError(f"bench_train: tinytorch's {model} has no tensors named {missing}")
+        raise KeyError(f"bench_train: the parent's {model} has no tensors named {missing}")
     net.load_state_dict({k: lib.from_numpy(weights[k].copy()).to(own[k].dtype) for k in own})
     net = net.to(device)
     optimizer, clip = optimizer_for(lib, model, net)
-    params = list(net.parameters())
+    loss_of, params = loss_function(lib, model, net), list(net.parameters())
 
     def step(i):
-        x, y = batches[i % len(batches)]
-        x, y = lib.from_numpy(x).to(device), lib.from_numpy(y).to(device)
-        _, loss = net(x, y)
+        index = i % len(batches)
+        loss = loss_of(index, *(lib.from_numpy(a).to(device) for a in batches[index]))
         net.zero_grad(set_to_none=True)
         loss.backward()
         if clip:
@@ -281,13 +446,16 @@ class Worker:
 # ---- the parent ------------------------------------------------------------------------------
 
 def prepare(model, folder, n_batches):
-    """The initial weights (tinytorch's model, default init) and the batches, for every worker."""
+    """The initial weights (the model's default init: tinytorch's model; an example's in torch, since
+    the parent has imported the real torch and so cannot put the example on tinytorch) and the
+    batches (tuples of arrays), for every worker."""
     import tinytorch
+    import torch
     vocab_size, batches, tokens = batches_for(model, n_batches)
-    net = build(tinytorch, model, vocab_size)
+    net = build(torch if model in EXAMPLES else tinytorch, model, vocab_size)
     np.savez(folder / "weights.npz", **{k: v.numpy(force=True) for k, v in net.state_dict().items()})
-    arrays = {f"x{i}": x for i, (x, _) in enumerate(batches)} | {f"y{i}": y for i, (_, y) in enumerate(batches)}
-    np.savez(folder / "data.npz", count=len(batches), vocab_size=vocab_size, **arrays)
+    arrays = {f"b{i}_{j}": a for i, batch in enumerate(batches) for j, a in enumerate(batch)}
+    np.savez(folder / "data.npz", count=len(batches), arity=len(batches[0]), vocab_size=vocab_size, **arrays)
     return tokens, sum(p.numel() for p in net.parameters())
 
 
@@ -362,8 +530,10 @@ def rss_growth(steps):
 
 
 LABELS = {"mlp": "makemore MLP (lecture 3)", "wavenet": "WaveNet (lecture 6)",
+          "wavenet-conv": "WaveNet as dilated Conv1d, 32 names",
           "shakespeare-char-cpu": "GPT shakespeare-char-cpu (make demo)", "transformer": "makemore transformer",
-          "gpt2-124m": "GPT-2 124M (GPU)"}
+          "lstm-lm": "word-level LSTM LM (examples/)", "cnn": "CNN on generated bars (examples/)",
+          "transformer-classifier": "TransformerEncoder classifier (examples/)", "gpt2-124m": "GPT-2 124M (GPU)"}
 
 COLUMNS = [("model", lambda r: f"{LABELS[r['model']]} ({r['params']:,} params)"),
            ("threads", lambda r: "every core" if r["threads"] == "default" else r["threads"]),

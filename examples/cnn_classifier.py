@@ -18,7 +18,8 @@ import torch.optim as optim
 CLASSES = ("horizontal", "vertical", "diagonal")
 
 
-def parse_args():
+def parse_args(argv=None):
+    """The command line, or `argv` (benchmarks/bench_train.py passes [] for the defaults)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=300, help="training batches")
     p.add_argument("--batch-size", type=int, default=32)
@@ -30,7 +31,7 @@ def parse_args():
     p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--log-interval", type=int, default=10)
-    return p.parse_args()
+    return p.parse_args(argv)
 
 
 def make_bars(n, size, noise):

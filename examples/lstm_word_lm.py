@@ -20,7 +20,8 @@ import torch
 import torch.nn as nn
 
 
-def parse_args():
+def parse_args(argv=None):
+    """The command line, or `argv` (benchmarks/bench_train.py passes [] for the defaults)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", help="text file (default: $TINYTORCH_DATA/tinyshakespeare.txt)")
     p.add_argument("--chars", type=int, default=200_000, help="use the first CHARS characters of the text")
@@ -41,7 +42,7 @@ def parse_args():
     p.add_argument("--log-interval", type=int, default=50)
     p.add_argument("--eval-interval", type=int, default=100, help="validate (and maybe anneal lr) every N steps")
     p.add_argument("--save", default="", help="path to save the final model")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     if args.data is None:
         if "TINYTORCH_DATA" not in os.environ:
             p.error("give --data or set TINYTORCH_DATA to a folder holding tinyshakespeare.txt")

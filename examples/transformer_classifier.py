@@ -19,7 +19,8 @@ import torch.nn as nn
 PAD = 0
 
 
-def parse_args():
+def parse_args(argv=None):
+    """The command line, or `argv` (benchmarks/bench_train.py passes [] for the defaults)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--batch-size", type=int, default=32)
@@ -35,7 +36,7 @@ def parse_args():
     p.add_argument("--val-size", type=int, default=512)
     p.add_argument("--log-interval", type=int, default=25)
     p.add_argument("--seed", type=int, default=0)
-    args = p.parse_args()
+    args = p.parse_args(argv)
     if args.d_model % args.nhead:
         p.error(f"--d-model ({args.d_model}) must be divisible by --nhead ({args.nhead})")
     return args
