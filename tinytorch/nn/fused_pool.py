@@ -82,24 +82,27 @@ def _unwindow(win, x_shape, geometry):
 
 
 class MaxPool(Function):
-    """(y, indices): the max of each window of x (N, C, *S) and its flat input position (the
-    module doc: the gradient goes to the argmax). The indices get no gradient."""
+    """y, the max of each window of x (N, C, *S), and with `with_indices` (y, indices), its flat
+    input position as well (the module doc: the gradient goes to the argmax). The indices get no
+    gradient."""
 
     @staticmethod
-    def forward(ctx, x, geometry):
+    def forward(ctx, x, geometry, with_indices):
         xp = array_module(x)
         win = _windows(x, geometry, -np.inf).reshape(x.shape[:2] + geometry.out + (-1,))
         arg = win.argmax(axis=-1)[..., None]
         ctx.arg, ctx.shape, ctx.geometry = arg, x.shape, geometry
+        values = xp.take_along_axis(win, arg, axis=-1)[..., 0]
+        if not with_indices:
+            return values
         positions = xp.asarray(window_positions(x.shape[2:], geometry))
-        indices = xp.take_along_axis(xp.broadcast_to(positions, win.shape), arg, axis=-1)[..., 0]
-        return xp.take_along_axis(win, arg, axis=-1)[..., 0], indices
+        return values, xp.take_along_axis(xp.broadcast_to(positions, win.shape), arg, axis=-1)[..., 0]
 
     @staticmethod
-    def backward(ctx, g, _):
+    def backward(ctx, g, *_):
         xp = array_module(g)
         win = (xp.arange(math.prod(ctx.geometry.kernel)) == ctx.arg) * g[..., None]
-        return _unwindow(win.reshape(g.shape + ctx.geometry.kernel), ctx.shape, ctx.geometry), None
+        return _unwindow(win.reshape(g.shape + ctx.geometry.kernel), ctx.shape, ctx.geometry), None, None
 
 
 class AvgPool(Function):

@@ -35,10 +35,10 @@ def _geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode):
 def _max_pool(op, d, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     x, unbatched = _batched(op, input, d)
     require_floating(op, x._data)
-    values, indices = MaxPool.apply(x, _geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode))
+    out = MaxPool.apply(x, _geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode), return_indices)
     if unbatched:
-        values, indices = values.squeeze(0), indices.squeeze(0)
-    return (values, indices) if return_indices else values
+        out = tuple(t.squeeze(0) for t in out) if return_indices else out.squeeze(0)
+    return out
 
 
 def _avg_pool(op, d, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override=None):
