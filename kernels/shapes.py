@@ -87,3 +87,20 @@ def check_attention_backward(op, q, k, v, out, lse, dout):
     _require_shape(op, "out", out, q.shape)
     _require_shape(op, "dout", dout, q.shape)
     _require_shape(op, "lse", lse, q.shape[:-1])
+
+
+def check_attention_heads_forward(op, q, k, v, out, p):
+    """q, k, v, out (B, H, T, D), one shape; p (B, H, T, T); one float dtype."""
+    check_attention_forward(op, q, k, v)
+    if q.ndim != 4:
+        raise ValueError(f"{op}: q must have shape (B, H, T, D), got {tuple(q.shape)}")
+    _require_float(op, q=q, out=out, p=p)
+    _require_shape(op, "out", out, q.shape)
+    _require_shape(op, "p", p, q.shape[:-1] + q.shape[-2:-1])
+
+
+def check_attention_heads_backward(op, q, k, v, p, dout, dq, dk, dv):
+    check_attention_heads_forward(op, q, k, v, dout, p)
+    _require_float(op, q=q, dq=dq, dk=dk, dv=dv)
+    for name, d in (("dq", dq), ("dk", dk), ("dv", dv)):
+        _require_shape(op, name, d, q.shape)

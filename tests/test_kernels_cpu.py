@@ -289,3 +289,64 @@ def test_power_numba_gives_the_numpy_bits(exponent):
         for name, args in (("power", (a, exponent)), ("power_backward", (g, a, exponent))):
             expected, got = entry("numpy", name)(*args), entry("cpu", name)(*args)
             assert got.dtype == np.float32 and np.array_equal(got, expected, equal_nan=True), name
+
+
+def _heads(layout, rng, shape):
+    """q, k, v (B, H, T, D) float32 in a layout: "contiguous"; "qkv", strided views of one (B, T, 3, H, D)
+    projection as the GPT makes them; "odd", a reversed batch axis and a strided head dim (the
+    kernel copies them first)."""
+    B, H, T, D = shape
+    if layout == "contiguous":
+        return [rng.standard_normal(shape).astype(np.float32) for _ in range(3)]
+    if layout == "qkv":
+        qkv = rng.standard_normal((B, T, 3, H, D)).astype(np.float32)
+        return [qkv[:, :, i].transpose(0, 2, 1, 3) for i in range(3)]
+    return [rng.standard_normal((B, H, T, 2 * D)).astype(np.float32)[::-1, :, :, ::2] for _ in range(3)]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("shape", [(1, 1, 1, 1), (2, 3, 17, 7), (1, 2, 33, 40), (3, 2, 16, 16), (2, 1, 5, 3)])
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("layout", ["contiguous", "qkv", "odd"])
+@BOTH
+def test_attention_heads_kernels_match_torch(shape, causal, layout, package):
+    """The whole-head kernels (forward: out and P; backward: dq, dk, dv written into the arrays given,
+    here in q's odd layouts too) against torch's scaled_dot_product_attention in float64."""
+    import torch
+    forward, backward = entry(package, "attention_heads_forward_"), entry(package, "attention_heads_backward_")
+    rng = np.random.default_rng(11)
+    q, k, v = _heads(layout, rng, shape)
+    g = rng.standard_normal(shape).astype(np.float32)
+    T, scale = shape[2], 0.7
+    out, p = np.empty_like(q), np.full(shape[:3] + (T,), np.nan, np.float32)
+    assert all(a is b for a, b in zip(forward(q, k, v, scale, causal, out, p), (out, p)))
+    dq, dk, dv = (np.full_like(a, np.nan) for a in _heads(layout, rng, shape))
+    assert all(a is b for a, b in zip(backward(q, k, v, p, g, scale, causal, dq, dk, dv), (dq, dk, dv)))
+    tq, tk, tv = (torch.tensor(a.astype(np.float64), requires_grad=True) for a in (q, k, v))
+    expected = torch.nn.functional.scaled_dot_product_attention(tq, tk, tv, is_causal=causal, scale=scale)
+    expected.backward(torch.tensor(g, dtype=torch.float64))
+    weights = torch.softmax(tq.detach() @ tk.detach().transpose(-1, -2) * scale +
+                            (torch.ones(T, T).tril().log() if causal else 0), -1)
+    for ours, theirs in ((out, expected), (p, weights), (dq, tq.grad), (dk, tk.grad), (dv, tv.grad)):
+        np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-4, atol=1e-5)
+    if causal:
+        assert (p[..., np.triu_indices(T, 1)[0], np.triu_indices(T, 1)[1]] == 0).all()  # masked: exact zeros
+
+
+@BOTH
+def test_attention_heads_kernels_refuse_bad_shapes(package):
+    forward, backward = entry(package, "attention_heads_forward_"), entry(package, "attention_heads_backward_")
+    q = np.ones((1, 2, 3, 4), np.float32)
+    with pytest.raises(ValueError, match=r"attention_heads_forward_.*p must have shape \(1, 2, 3, 3\)"):
+        forward(q, q, q, 1.0, True, np.empty_like(q), np.empty((1, 2, 3, 4), np.float32))
+    with pytest.raises(ValueError, match=r"attention_heads_forward_.*\(B, H, T, D\).*\(2, 3, 4\)"):
+        forward(q[0], q[0], q[0], 1.0, True, q[0], np.empty((2, 3, 3), np.float32))
+    with pytest.raises(ValueError, match=r"attention_heads_backward_.*dk must have shape \(1, 2, 3, 4\)"):
+        backward(q, q, q, np.ones((1, 2, 3, 3), np.float32), q, 1.0, False, q.copy(), q[:, :1].copy(), q.copy())
+
+
+def test_attention_heads_numba_kernel_takes_float32_only():
+    from tinytorch.kernels.cpu.attention import attention_heads_forward_
+    q = np.ones((1, 1, 2, 2))
+    with pytest.raises(ValueError, match="attention_heads_forward_.*float32.*float64"):
+        attention_heads_forward_(q, q, q, 1.0, True, np.empty_like(q), np.empty_like(q))

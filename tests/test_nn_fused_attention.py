@@ -49,16 +49,21 @@ def test_long_causal_attention_skips_masked_keys_exactly(n_queries, n_keys):
 @pytest.mark.parametrize("is_causal,scale", [(True, None), (False, None), (True, 0.5), (False, -2.0)])
 @pytest.mark.parametrize("kernels", ["numpy", "numba"])
 def test_float32_attention_with_the_in_place_softmax_matches_torch(is_causal, scale, kernels, kernels_used):
-    """Without a mask (or with the causal one), scores scaled, masked and normalized in place by one
-    kernel each way (q, k, v as strided views of one qkv array, like the GPT's)."""
+    """Without a mask (or with the causal one), q, k, v as strided views of one qkv array, like the
+    GPT's: with the NumPy kernels, scores scaled, masked and normalized in place by one kernel each way;
+    with the Numba kernels, a whole head by one kernel each way (kernels/cpu/attention.py)."""
     import tinytorch.backends as backends
     qkv = np.random.default_rng(3).standard_normal((2, 7, 3, 3, 5)).astype(np.float32)
     q, k, v = (qkv[:, :, i].transpose(0, 2, 1, 3) for i in range(3))   # (2, 3 heads, 7, 5), strided
     with backends.using(kernels=kernels):
         check_attention(q, k, v, is_causal=is_causal, scale=scale, atol=1e-5, rtol=1e-4)
-    package = "cpu" if kernels == "numba" else "numpy"
-    for name in ("attention_softmax_forward_", "attention_softmax_backward_"):
-        assert kernels_used[name] == {f"tinytorch.kernels.{package}.attention_softmax"}
+    if kernels == "numba":
+        for name in ("attention_heads_forward_", "attention_heads_backward_"):
+            assert kernels_used[name] == {"tinytorch.kernels.cpu.attention"}
+        assert "attention_softmax_forward_" not in kernels_used
+    else:
+        for name in ("attention_softmax_forward_", "attention_softmax_backward_"):
+            assert kernels_used[name] == {"tinytorch.kernels.numpy.attention_softmax"}
 
 
 @pytest.mark.parametrize("kernels", ["numpy", "numba"])

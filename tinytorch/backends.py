@@ -67,7 +67,8 @@ _MODULES = {"matmul": "matmul", "softmax_forward": "softmax", "softmax_backward"
             "cross_entropy_backward": "cross_entropy", "attention_softmax_forward_": "attention_softmax",
             "attention_softmax_backward_": "attention_softmax", "adam_update_": "adam",
             "embedding_backward": "embedding", "box_muller_blocks": "normal", "power": "power",
-            "power_backward": "power", "attention_forward": "attention", "attention_backward": "attention"}
+            "power_backward": "power", "attention_forward": "attention", "attention_backward": "attention",
+            "attention_heads_forward_": "attention", "attention_heads_backward_": "attention"}
 _chosen = {}  # (name, array type, dtype, settings) -> implementation
 
 

@@ -7,8 +7,9 @@ second) and is cached on disk (`cache=True`) for the next process.
 
 The package imports the kernels that have numbered versions; the others load as their modules:
 adam (Adam's in-place update), embedding (the embedding backward's scatter-add),
-attention_softmax (attention's in-place scaled, masked softmax), cross_entropy (softmax
-cross-entropy against class indices), gelu's gelu_backward_and_forward_, normal (torch's float32
+attention_softmax (attention's in-place scaled, masked softmax), attention (whole heads of
+self-attention, forward and backward, on the explicit 16-float vectors of vectors.py),
+cross_entropy (softmax cross-entropy against class indices), gelu's gelu_backward_and_forward_, normal (torch's float32
 Box-Muller), mkl_matmul (Intel MKL's gemm). tinytorch.backends picks among them and their NumPy
 twins in kernels/numpy; threads.py decides how many threads each call runs on.
 """

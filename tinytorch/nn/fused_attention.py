@@ -70,6 +70,10 @@ class ScaledDotProductAttention(Function):
     normalize the score rows in place (one pass each way with the Numba kernels); otherwise the
     bias is added and the xp code here normalizes.
 
+    On the CPU in float32 under the `in_place` conditions, with q, k, v of one shape, the Numba kernels
+    attention_heads_forward_ and attention_heads_backward_ do it all instead, a whole head each, in
+    parallel over the heads (uses_whole_head_kernels).
+
     Only P is kept (q, k and v are the inputs). When all the scores fit in cache at once, the
     batched products run on q, k, v as they are (views into a fused qkv projection, say);
     otherwise the batch dims are flattened into heads, processed a few at a time, so that each
@@ -82,6 +86,9 @@ class ScaledDotProductAttention(Function):
         ctx.flash = uses_flash_attention(q, k, v, dropout_p, in_place)
         if ctx.flash:
             return _flash_forward(ctx, q, k, v, scale, causal)
+        ctx.whole_heads = uses_whole_head_kernels(q, k, v, dropout_p, in_place, causal)
+        if ctx.whole_heads:
+            return _whole_heads_forward(ctx, q, k, v, scale, causal)
         xp = array_module(q)
         n_q, n_k = q.shape[-2], k.shape[-2]
         batch = tuple(np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2],
@@ -121,6 +128,8 @@ class ScaledDotProductAttention(Function):
     def backward(ctx, g):
         if ctx.flash:
             return _flash_backward(ctx, g)
+        if ctx.whole_heads:
+            return _whole_heads_backward(ctx, g)
         need_q, need_k, need_v, need_bias = ctx.needs_input_grad[:4]
         xp = array_module(g)
         q, k, v, p, keep, blocks = ctx.q, ctx.k, ctx.v, ctx.p, ctx.keep, ctx.blocks
@@ -165,13 +174,52 @@ class ScaledDotProductAttention(Function):
         return shaped(dq), shaped(dk), shaped(dv), shaped(dbias), None, None, None, None, None
 
 
+# ---- the CPU's whole-head kernels: attention_heads_forward_ / attention_heads_backward_ -------------
+
+def uses_whole_head_kernels(q, k, v, dropout_p, in_place, causal):
+    """Whether ScaledDotProductAttention runs the Numba kernels that do a whole head each, in parallel
+    over the heads (kernels/cpu/attention.py): float32 NumPy arrays under kernels="numba", no mask but
+    the causal one (`in_place`), no dropout, q, k, v of one shape (B, H, T, D) or with fewer batch dims,
+    and the queries in one block (query_blocks: the sequences the batched products above leave in one)."""
+    if not isinstance(q, np.ndarray) or q.dtype != np.float32 or backends.kernels != "numba":
+        return False
+    if not in_place or dropout_p > 0 or not q.shape == k.shape == v.shape or q.ndim > 4:
+        return False
+    return len(query_blocks(q.shape[-2], q.shape[-2], causal)) == 1
+
+
+def _four_dims(a):
+    """a (..., T, D) with at most four dims as a (B, H, T, D) view."""
+    return a[(None,) * (4 - a.ndim)]
+
+
+def _whole_heads_forward(ctx, q, k, v, scale, causal):
+    """out (laid out like q, as above) and P (kept for the backward) by the whole-head kernel."""
+    out = empty_in_memory_order(q.shape, memory_order(q), q.dtype, np)
+    p = np.empty(q.shape[:-1] + q.shape[-2:-1], q.dtype)
+    backends.kernel("attention_heads_forward_", q)(*map(_four_dims, (q, k, v)), scale, causal,
+                                                    _four_dims(out), _four_dims(p))
+    ctx.q, ctx.k, ctx.v, ctx.p, ctx.scale, ctx.causal = q, k, v, p, scale, causal
+    return out
+
+
+def _whole_heads_backward(ctx, g):
+    """dq, dk, dv by the whole-head kernel, laid out by _gradient_arrays (views of one array when q, k
+    and v are views of one)."""
+    grads = _gradient_arrays((ctx.q, ctx.k, ctx.v), (True, True, True), np.empty_like)
+    backends.kernel("attention_heads_backward_", g)(*map(_four_dims, (ctx.q, ctx.k, ctx.v, ctx.p, g)), ctx.scale,
+                                                    ctx.causal, *map(_four_dims, grads))
+    dq, dk, dv = (d if need else None for d, need in zip(grads, ctx.needs_input_grad[:3]))
+    return dq, dk, dv, None, None, None, None, None, None
+
+
 # ---- the GPU's fused (flash) attention: the kernels attention_forward / attention_backward ----------
 
 def uses_flash_attention(q, k, v, dropout_p, in_place):
     """Whether ScaledDotProductAttention runs the fused flash-attention kernels (kernels/cuda/attention.py):
     float32 arrays on the GPU under cuda_kernels="numba", no mask but the causal one (`in_place`), no
     dropout, and q, k, v of one shape (..., T, D) (no broadcast batch dims, self-attention) with D at most
-    the kernels' MAX_HEAD_DIM. Never on the CPU, whose path above stays as it is."""
+    the kernels' MAX_HEAD_DIM. Never on the CPU (see uses_whole_head_kernels there)."""
     if isinstance(q, np.ndarray) or q.dtype != np.float32 or backends.cuda_kernels != "numba":
         return False
     if not in_place or dropout_p > 0 or not q.shape == k.shape == v.shape:
