@@ -214,6 +214,23 @@ def test_threads_left_are_the_cores_other_processes_do_not_keep_busy(cores, busy
     assert backends.threads_left(cores, busy, own, wall) == expected
 
 
+def test_only_a_window_of_the_process_working_counts(monkeypatch):
+    """Others busy on every core while this process sat idle (a stale window) leave the free threads as
+    they were; the same load over a fresh window takes the cores it fills."""
+    import time
+    own = sum(os.times()[:2])
+    monkeypatch.setattr(backends, "_free", 2)
+    monkeypatch.setattr(backends, "_next_sample", float("inf"))
+    monkeypatch.setattr(backends, "_machine_busy_seconds", lambda: 100.0)
+    cores = os.cpu_count()
+    monkeypatch.setattr(backends, "_last_sample", (time.monotonic() - 10 * backends.STALE_AFTER, 100.0 - 10 * cores, own))
+    backends._sample_free_threads()
+    assert backends._free == 2
+    monkeypatch.setattr(backends, "_last_sample", (time.monotonic() - backends.SAMPLE_EVERY, 100.0 - 0.1 * cores, own))
+    backends._sample_free_threads()
+    assert backends._free == 1
+
+
 def test_free_threads_stay_within_the_count(monkeypatch):
     monkeypatch.setattr(backends, "_next_sample", float("inf"))
     with backends.using(threads=3):

@@ -249,7 +249,8 @@ def _apply_threads(force=False):
 
 # ---- the threads that are free: the count, less the cores other processes keep busy ----------------
 
-SAMPLE_EVERY = 1.0  # seconds between looks at how busy the machine is
+SAMPLE_EVERY = 0.1  # seconds between looks at how busy the machine is
+STALE_AFTER = 0.3  # a look older than this (the process ran no kernel since) starts a new window
 DYNAMIC_THREADS = os.environ.get("TINYTORCH_DYNAMIC_THREADS", "1") != "0"
 _next_sample = 0.0
 _last_sample = None  # (monotonic seconds, the machine's busy CPU seconds, this process's CPU seconds)
@@ -259,9 +260,11 @@ _free = None  # threads free at the last sample (None before two samples)
 def free_threads():
     """The threads parallel work may use now: get_num_threads(), fewer while other processes keep cores
     busy, at least one. Like libgomp's OMP_DYNAMIC (which subtracts the load average), but measured over
-    the last second from /proc/stat, less this process's own CPU time, so tinytorch's own threads never
-    count against it. On a shared machine a thread that finds its core taken stalls a whole parallel
-    kernel or product, so busy cores are left to their owners."""
+    the last SAMPLE_EVERY seconds of this process's work from /proc/stat, less this process's own CPU
+    time, so tinytorch's own threads never count against it. On a shared machine a thread that finds
+    its core taken stalls a whole parallel kernel or product, so busy cores are left to their owners.
+    A window only counts while the process works: what others did while it sat idle (a script between
+    epochs, a benchmark's other contestant taking its turn) says nothing about the cores it needs now."""
     n = get_num_threads()
     return n if _free is None else max(1, min(n, _free))
 
@@ -275,7 +278,7 @@ def _sample_free_threads():
     busy, own = _machine_busy_seconds(), sum(os.times()[:2])
     if busy is None:
         return
-    if _last_sample is not None:
+    if _last_sample is not None and now - _last_sample[0] <= STALE_AFTER:
         before = _free
         _free = threads_left(os.cpu_count() or 1, busy - _last_sample[1], own - _last_sample[2], now - _last_sample[0])
         if _free != before and f"{__package__}.kernels.cpu" in sys.modules:
