@@ -58,7 +58,7 @@ def test_matmul_follows_cpu_matmul_not_kernels(monkeypatch):
     a = np.ones((2, 3), np.float32)
     for kernels in ("numpy", "numba"):
         assert module_of(implementation("matmul", a, kernels=kernels, cpu_matmul="numpy")) == "numpy.matmul"
-    monkeypatch.setattr(backends._matmul_rule, "faster_library", lambda threads, mkl, numpy: "mkl")
+    monkeypatch.setattr(backends._matmul_rule, "faster_library", lambda threads, mkl, numpy, between: "mkl")
     monkeypatch.setattr(backends, "_chosen", {})                      # forget earlier lookups of "auto"
     from tinytorch.kernels.cpu import mkl_matmul
     expected = "cpu.mkl_matmul" if mkl_matmul.available() else "numpy.matmul"

@@ -3,6 +3,9 @@ falls back to NumPy for the rest, and the linear layers run through it match tor
 where it is missing is a clear error. The "auto" rule (tinytorch/cpu_matmul.py) measures once per
 machine and thread count, keeps the answer in the cache, and takes MKL only when clearly faster."""
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -97,7 +100,7 @@ def test_the_auto_rule_measures_once_per_machine_and_thread_count_then_reads_the
     monkeypatch.setenv("TINYTORCH_CACHE", str(tmp_path))
     timings = iter([(1.0, 0.9), (1.0, 0.97)])               # MKL 10% faster, then only 3% faster
     measured = []
-    monkeypatch.setattr(cpu_matmul, "measure", lambda mkl, numpy: measured.append(1) or next(timings))
+    monkeypatch.setattr(cpu_matmul, "measure", lambda mkl, numpy, between: measured.append(1) or next(timings))
     assert cpu_matmul.faster_library(1, None) == "mkl"
     assert cpu_matmul.faster_library(1, None) == "mkl"      # from the cache
     assert cpu_matmul.faster_library(2, None) == "numpy"    # another thread count: measured; within the margin
@@ -107,7 +110,42 @@ def test_the_auto_rule_measures_once_per_machine_and_thread_count_then_reads_the
     assert all(cpu_matmul.cpu_model() in key for key in saved)
 
 
+def test_the_measurement_runs_the_kernel_between_after_every_product(monkeypatch):
+    monkeypatch.setattr(cpu_matmul, "SETTLE_S", 0.0)
+    calls = []
+    products = lambda name: lambda a, b: calls.append(name) or a @ b  # noqa: E731
+    cpu_matmul.measure(products("mkl"), products("numpy"), lambda c: calls.append(("after", c.shape)))
+    per_library = len(cpu_matmul.SHAPES) * (cpu_matmul.REPEATS + 1)
+    assert calls[:2 * per_library:2] == ["numpy"] * per_library             # one library's block, then the other's
+    assert calls[2 * per_library::2] == ["mkl"] * per_library
+    assert [c[1] for c in calls[1::2]] == [(m, n) for _ in range(2) for m, _, n in cpu_matmul.SHAPES
+                                           for _ in range(cpu_matmul.REPEATS + 1)]
+
+
+@needs_mkl
+def test_mkl_runs_on_the_openmp_runtime_of_the_numba_kernels():
+    """One pool of threads: MKL's GNU threading layer (libgomp), not Intel's OpenMP or its sequential layer."""
+    script = ("import numpy as np, tinytorch\n"
+              "from tinytorch import backends\n"
+              "with backends.using(cpu_matmul='mkl'):\n"
+              "    tinytorch.nn.functional.linear(tinytorch.ones(64, 64), tinytorch.ones(64, 64)).sum().item()\n"
+              "print(sorted({line.split('/')[-1] for line in open('/proc/self/maps') if 'mkl_' in line or 'omp' in line}))")
+    env = {k: v for k, v in os.environ.items() if k != "MKL_THREADING_LAYER"}
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout
+    assert "libmkl_gnu_thread" in loaded and "libgomp" in loaded
+    assert "libiomp5" not in loaded and "libmkl_sequential" not in loaded
+
+
 @needs_mkl
 def test_the_measurement_times_both_libraries_at_every_shape():
     numpy_s, mkl_s = cpu_matmul.measure(mkl_matmul.matmul)
     assert 0 < numpy_s < 1 and 0 < mkl_s < 1
+
+
+def test_numba_threads_spin_only_when_they_share_their_pool_with_mkl(monkeypatch):
+    from tinytorch.kernels.cpu import threads
+    monkeypatch.setenv("TINYTORCH_CPU_MATMUL", "numpy")
+    assert not threads.shares_pool_with_blas()                  # OpenBLAS's own pool: Numba's waits passively
+    for setting in ("auto", "mkl"):
+        monkeypatch.setenv("TINYTORCH_CPU_MATMUL", setting)
+        assert threads.shares_pool_with_blas() == mkl_matmul.installed()

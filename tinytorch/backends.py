@@ -179,8 +179,11 @@ def matmul_library():
     if not mkl_matmul.available():
         return "numpy"
     _blas_loaded()  # MKL is loaded now: it rests on one thread too, and is timed that way
+    between = None
+    if _choice("kernels", kernels, CPU_KERNELS, "TINYTORCH_KERNELS") == "numba":
+        between = kernel("gelu_forward", np.empty(0, np.float32))  # a parallel kernel, as a step runs one
     return _matmul_rule.faster_library(get_num_threads(), _with_blas_threads(mkl_matmul.matmul),
-                                       _with_blas_threads(_numpy_entry("matmul")))
+                                       _with_blas_threads(_numpy_entry("matmul")), between)
 
 
 @contextlib.contextmanager

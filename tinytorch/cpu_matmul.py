@@ -2,8 +2,11 @@
 
 NumPy's wheels bring OpenBLAS; MKL (the BLAS inside PyTorch's CPU wheels) comes with the optional
 `mkl` extra. Neither wins everywhere: MKL's sgemm is about 10% faster on Intel Xeons at a small
-GPT's shapes, and slower than OpenBLAS on AMD EPYCs. So `backends.cpu_matmul = "auto"` times both,
-once per machine, at the products of a small and a medium transformer's linear layers, with the
+GPT's shapes, and slower than OpenBLAS on AMD EPYCs. On several threads the products also share the
+cores with the parallel kernels between them: MKL runs on the kernels' OpenMP pool, OpenBLAS on a
+pool of its own whose threads spin after each product. So `backends.cpu_matmul = "auto"` times both,
+once per machine, at the products of a small and a medium transformer's linear layers, each product
+followed by `between` (the caller's parallel kernel on its result, as in a training step), with the
 thread count the process uses, and takes MKL only where it is faster by more than MARGIN. The
 answer is kept in $TINYTORCH_CACHE/cpu_matmul.json (default ~/.cache/tinytorch), keyed by the CPU,
 the thread count and the libraries' versions: later processes read it instead of measuring, and
@@ -18,18 +21,19 @@ import numpy as np
 
 SHAPES = ((768, 128, 384), (768, 512, 128), (512, 768, 768))  # (M, K, N) of linear layers' products
 REPEATS = 5
+SETTLE_S = 0.25
 MARGIN = 0.05
 FILE = "cpu_matmul.json"
 
 
-def faster_library(threads, mkl_matmul, numpy_matmul=np.matmul):
+def faster_library(threads, mkl_matmul, numpy_matmul=np.matmul, between=None):
     """"mkl" or "numpy": the cached answer for this machine and thread count, else a measurement of the
-    two products as the process would run them."""
-    key = machine_key(threads)
+    two products as the process would run them (each followed by between(product), when given)."""
+    key = machine_key(threads) + ("" if between is None else " | a parallel kernel between products")
     cached = _read_cache()
     if key in cached:
         return cached[key]["library"]
-    numpy_s, mkl_s = measure(mkl_matmul, numpy_matmul)
+    numpy_s, mkl_s = measure(mkl_matmul, numpy_matmul, between)
     library = "mkl" if mkl_s < (1 - MARGIN) * numpy_s else "numpy"
     cached[key] = {"library": library, "numpy_ms": round(numpy_s * 1e3, 3), "mkl_ms": round(mkl_s * 1e3, 3),
                    "shapes": SHAPES, "measured": time.strftime("%Y-%m-%d %H:%M:%S")}
@@ -37,20 +41,28 @@ def faster_library(threads, mkl_matmul, numpy_matmul=np.matmul):
     return library
 
 
-def measure(mkl_matmul, numpy_matmul=np.matmul):
-    """(seconds of NumPy's matmul, seconds of MKL's) over SHAPES: the least of REPEATS alternated
-    calls each, summed."""
+def measure(mkl_matmul, numpy_matmul=np.matmul, between=None):
+    """(seconds of NumPy's matmul, seconds of MKL's) over SHAPES: per shape the least of REPEATS calls
+    (a product, then between(product) when given), summed. Each library is timed in a block of its
+    own, after SETTLE_S of rest: a pool's threads keep spinning for a while after its last call
+    (OpenBLAS's about 0.1 s), and timed in turns, one library's spinning threads slowed the other."""
     rng = np.random.default_rng(0)
-    totals = [0.0, 0.0]
-    for m, k, n in SHAPES:
-        a, b = rng.standard_normal((m, k), dtype=np.float32), rng.standard_normal((k, n), dtype=np.float32)
-        best = [float("inf"), float("inf")]
-        for _ in range(REPEATS + 1):  # the first round warms both up
-            for i, product in enumerate((numpy_matmul, mkl_matmul)):
+    operands = [(rng.standard_normal((m, k), dtype=np.float32), rng.standard_normal((k, n), dtype=np.float32))
+                for m, k, n in SHAPES]
+    totals = []
+    for product in (numpy_matmul, mkl_matmul):
+        time.sleep(SETTLE_S)
+        total = 0.0
+        for a, b in operands:
+            best = float("inf")
+            for _ in range(REPEATS + 1):  # the first call warms up
                 start = time.perf_counter()
-                product(a, b)
-                best[i] = min(best[i], time.perf_counter() - start)
-        totals = [t + b for t, b in zip(totals, best)]
+                c = product(a, b)
+                if between is not None:
+                    between(c)
+                best = min(best, time.perf_counter() - start)
+            total += best
+        totals.append(total)
     return tuple(totals)
 
 

@@ -8,6 +8,10 @@ measures both once per machine before it sends the linear layers' products here 
     matmul(a, b)    a (M, K) @ b (K, N) -> (M, N), C-contiguous
     available()     whether MKL's library loads
 
+MKL runs its threads on GNU OpenMP (libgomp, its "GNU threading layer"), the runtime under
+Numba's parallel kernels: both then take turns on one pool of threads, as torch's MKL and its
+own kernels do, instead of two pools that spin on each other's cores (threads.py).
+
 Operands go to gemm as they lie: a C-contiguous block is "no transpose", a Fortran-ordered
 one (the transpose of a C-contiguous block, like W.T) is "transpose", with its row stride as
 the leading dimension. Anything else (other dtypes, other layouts, empty shapes) takes NumPy's
@@ -24,6 +28,7 @@ import numpy as np
 from ..shapes import check_matmul
 
 _ROW_MAJOR, _NO_TRANSPOSE, _TRANSPOSE = 101, 111, 112
+_THREADING_GNU = 3  # MKL_THREADING_GNU of mkl_service.h (INTEL 0, SEQUENTIAL 1, PGI 2, GNU 3, TBB 4)
 _MKL_FILES = ("libmkl_rt.so.3", "libmkl_rt.so.2", "libmkl_rt.so")
 
 
@@ -71,6 +76,9 @@ def _gemms():
         lib = ctypes.CDLL(path)
     except OSError as e:
         raise RuntimeError(f"tinytorch.backends cpu_matmul='mkl': cannot load MKL from {path}: {e}") from e
+    if "MKL_THREADING_LAYER" not in os.environ:  # before any other MKL call, or MKL keeps its default
+        lib.MKL_Set_Threading_Layer.argtypes, lib.MKL_Set_Threading_Layer.restype = [ctypes.c_int], ctypes.c_int
+        lib.MKL_Set_Threading_Layer(_THREADING_GNU)
     gemms = []
     for name, real in (("cblas_sgemm", ctypes.c_float), ("cblas_dgemm", ctypes.c_double)):
         f = getattr(lib, name)
@@ -93,6 +101,15 @@ def _find_mkl():
         raise RuntimeError("tinytorch.backends cpu_matmul='mkl' needs Intel MKL, which is not installed: "
                            "pip install 'tinytorch[mkl]' (x86-64), or use cpu_matmul='numpy'")
     return found
+
+
+def installed():
+    """Whether MKL's library is on disk (without loading it)."""
+    try:
+        _find_mkl()
+    except RuntimeError:
+        return False
+    return True
 
 
 def available():

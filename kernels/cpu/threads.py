@@ -9,15 +9,24 @@ MIN_WORK_PER_THREAD elements a thread's share is done before that pays off, so s
 on the calling thread alone (benchmarks/bench_threads.py measures where the crossover lies).
 
 Numba's thread count is per calling thread; it is changed only when a kernel needs another one.
-Numba's pool starts with OpenMP's passive wait policy (unless OMP_WAIT_POLICY says otherwise): an
-idle thread sleeps at once instead of spinning for a while, so it never holds a core that BLAS's
-threads, or the calling thread, need; on a busy machine OpenMP's default spinning made a 2-thread
-kernel 15x slower than a 1-thread one, passive waiting costs a few microseconds of wake-up.
+Numba's pool is GNU OpenMP's (libgomp). How its idle threads wait depends on who else runs threads:
+
+- MKL installed (and not turned off by TINYTORCH_CPU_MATMUL=numpy): MKL runs on libgomp too
+  (mkl_matmul.py), so the products and the kernels share one pool, and libgomp's default applies:
+  a thread spins a little (about 300,000 rounds) before it sleeps, ready for the next region. The
+  shakespeare-char-cpu GPT's step on 2 cores: 37 ms, against 44 ms with every thread sleeping at
+  once (each region then waits for its threads to wake).
+- OpenBLAS (NumPy's, a pthreads pool of its own): OpenMP's passive wait policy (unless
+  OMP_WAIT_POLICY says otherwise): an idle thread sleeps at once, so it never holds a core that
+  OpenBLAS's threads, or the calling thread, need. Spinning Numba threads made the same step
+  200 ms; on a busy machine they made a 2-thread kernel 15x slower than a 1-thread one.
 """
 import os
 import threading
 
 import numba
+
+from . import mkl_matmul
 
 MIN_WORK_PER_THREAD = 1 << 17
 
@@ -26,9 +35,9 @@ _current = threading.local()
 
 
 def start_pool():
-    """Start Numba's thread pool with the passive wait policy (see above); the environment is left
-    as it was (child processes must not inherit the setting)."""
-    chosen = "OMP_WAIT_POLICY" in os.environ
+    """Start Numba's thread pool, passive unless it shares it with MKL (see above); the environment is
+    left as it was (child processes must not inherit the setting)."""
+    chosen = "OMP_WAIT_POLICY" in os.environ or shares_pool_with_blas()
     if not chosen:
         os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
     try:
@@ -36,6 +45,11 @@ def start_pool():
     finally:
         if not chosen:
             del os.environ["OMP_WAIT_POLICY"]
+
+
+def shares_pool_with_blas():
+    """Whether BLAS's threads are the OpenMP pool's own: MKL (on libgomp) is installed and not refused."""
+    return os.environ.get("TINYTORCH_CPU_MATMUL", "auto") != "numpy" and mkl_matmul.installed()
 
 
 def set_limit(n):
