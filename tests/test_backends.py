@@ -173,6 +173,13 @@ def test_large_products_run_on_every_thread_and_small_ones_on_one(monkeypatch, i
         seen.clear()
         product(large, large)
         assert seen == ["product"]
+    medium = np.ones((128, 128), np.float32)                                         # 2.1M multiply-adds
+    on_mkl = backends._with_blas_threads(lambda a, b: seen.append("product") or a @ b, backends.MKL_PARALLEL_MIN)
+    with backends.using(threads=2):
+        seen.clear()
+        product(medium, medium)
+        on_mkl(medium, medium)
+        assert seen == ["product", 2, "product", 1]                 # parallel from a smaller size on MKL's pool
 
 
 def test_the_blas_setters_reach_numpys_blas():

@@ -24,11 +24,13 @@ The settings are module attributes, read at every lookup (each combination is re
 remembered); `using(...)` switches them for a block, and with `threads=` the thread count too.
 
 Threads: one count for the process, every core by default ($OMP_NUM_THREADS when set, as torch).
-Parallel by size: a matrix product of BLAS_PARALLEL_MIN multiply-adds or more runs on every free thread
+Parallel by size: a matrix product of BLAS_PARALLEL_MIN multiply-adds or more (MKL_PARALLEL_MIN for MKL,
+whose threads are the Numba kernels' OpenMP pool) runs on every free thread
 (NumPy's OpenBLAS or MKL, set directly through their C functions), and BLAS stays on one thread
 otherwise, for every BLAS call in the process; a Numba kernel runs on as many threads as its work
-fills (kernels/cpu/threads.py). Small work never wakes a thread, and the two pools never run at once.
-Free threads: the count less the cores other processes keep busy (free_threads), looked at once a second.
+fills (kernels/cpu/threads.py). Small work never wakes a thread, and BLAS and Numba never run at once.
+Free threads: the count less the cores other processes keep busy (free_threads), looked at every 0.1 s
+of the process's work.
 """
 import contextlib
 import functools
@@ -101,7 +103,7 @@ def _resolve(name, array):
             mkl = importlib.import_module(".kernels.cpu.mkl_matmul", __package__)
             if mkl.available():  # loads MKL (else its first product says how to install it)
                 _blas_loaded()
-            return _with_blas_threads(mkl.matmul)
+            return _with_blas_threads(mkl.matmul, MKL_PARALLEL_MIN)
         if float32 and name not in GPU_ONLY_NAMES and \
                 _choice("kernels", kernels, CPU_KERNELS, "TINYTORCH_KERNELS") == "numba":
             return _numba_cpu(_MODULES[name], name)
@@ -182,7 +184,7 @@ def matmul_library():
     between = None
     if _choice("kernels", kernels, CPU_KERNELS, "TINYTORCH_KERNELS") == "numba":
         between = kernel("gelu_forward", np.empty(0, np.float32))  # a parallel kernel, as a step runs one
-    return _matmul_rule.faster_library(get_num_threads(), _with_blas_threads(mkl_matmul.matmul),
+    return _matmul_rule.faster_library(get_num_threads(), _with_blas_threads(mkl_matmul.matmul, MKL_PARALLEL_MIN),
                                        _with_blas_threads(_numpy_entry("matmul")), between)
 
 
@@ -309,14 +311,17 @@ def _machine_busy_seconds():
 
 
 BLAS_PARALLEL_MIN = 1 << 22  # multiply-adds: a product this large runs on every thread, a smaller one on one
+# MKL on the Numba kernels' OpenMP pool (kernels/cpu/threads.py), whose threads spin briefly instead of
+# sleeping: a 20x200 by 200x800 product (an LSTM step's, 3.2M) took 75 us on one thread, 51 on two
+MKL_PARALLEL_MIN = 1 << 20
 
 
 @contextlib.contextmanager
-def parallel_products(work):
+def parallel_products(work, least=BLAS_PARALLEL_MIN):
     """BLAS on every free thread inside the block when its products have `work` multiply-adds each, at
-    least BLAS_PARALLEL_MIN; on one thread otherwise, and after the block."""
+    least `least`; on one thread otherwise, and after the block."""
     n = free_threads()
-    if work < BLAS_PARALLEL_MIN or n == 1:
+    if work < least or n == 1:
         yield
         return
     _set_blas_threads(n)
@@ -326,11 +331,11 @@ def parallel_products(work):
         _set_blas_threads(1)
 
 
-def _with_blas_threads(matmul):
-    """A CPU matmul a (M, K) @ b (K, N) under parallel_products(M K N)."""
+def _with_blas_threads(matmul, least=BLAS_PARALLEL_MIN):
+    """A CPU matmul a (M, K) @ b (K, N) under parallel_products(M K N, least)."""
     @functools.wraps(matmul)
     def product(a, b):
-        with parallel_products(a.size * b.shape[-1]):
+        with parallel_products(a.size * b.shape[-1], least):
             return matmul(a, b)
     return product
 
