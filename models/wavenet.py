@@ -15,12 +15,18 @@ from .lecture_layers import ChannelsLastBatchNorm1d, FlattenConsecutive, lecture
 from .sampling import Generates, fixed_context
 
 
+def pair_levels(block_size, model="WaveNet"):
+    """How many times pairs are fused to bring block_size characters down to one: log2 block_size."""
+    levels = block_size.bit_length() - 1
+    if block_size < 2 or 2 ** levels != block_size:
+        raise ValueError(f"{model}: block_size must be a power of 2 (>= 2), got {block_size}")
+    return levels
+
+
 class WaveNet(Generates, nn.Module):
     def __init__(self, vocab_size, block_size=8, n_embd=24, n_hidden=128):
         super().__init__()
-        levels = block_size.bit_length() - 1
-        if block_size < 2 or 2 ** levels != block_size:
-            raise ValueError(f"WaveNet: block_size must be a power of 2 (>= 2), got {block_size}")
+        levels = pair_levels(block_size)
         self.block_size = block_size
         layers = [nn.Embedding(vocab_size, n_embd)]
         width = n_embd

@@ -41,6 +41,7 @@ from tinytorch.nn import functional as F
 from .lecture_layers import lecture_linear
 from .makemore_data import IGNORE
 from .sampling import Generates
+from .wavenet import pair_levels
 
 
 def pair_weight_to_conv(weight):
@@ -66,9 +67,7 @@ def lecture_conv(width, n_hidden, dilation):
 class WaveNetConv(Generates, nn.Module):
     def __init__(self, vocab_size, block_size=8, n_embd=24, n_hidden=128):
         super().__init__()
-        levels = block_size.bit_length() - 1
-        if block_size < 2 or 2 ** levels != block_size:
-            raise ValueError(f"WaveNetConv: block_size must be a power of 2 (>= 2), got {block_size}")
+        levels = pair_levels(block_size, "WaveNetConv")
         self.block_size = block_size
         self.wte = nn.Embedding(vocab_size, n_embd)
         convs, norms, width = [], [], n_embd
