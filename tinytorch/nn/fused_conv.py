@@ -11,15 +11,18 @@ weight as W (O/g, C/g prod K) per group and G = dL/dy as rows (M, O/g):
 
     forward  Y = X W^T,    dW = G^T X,    dX = G W  then col2im.
 
-col2im (`fold_windows`) is the adjoint of taking windows: each window entry is added back to the
-input position it was read from, one strided slice per kernel offset (prod K adds), and the
-padding is cropped off. Every product is the registry's kernel "matmul", one per group.
+col2im is the adjoint of taking windows: each window entry is added back to the input position
+it was read from, and the padding is cropped off. `fold` does it for the rows in one scatter-add
+at their cached flat positions in the padded input (`window_places`: a window's first entry
+plus the entry's offset); `fold_windows`, for a (N, C, *L, *K) array, by one strided slice per
+kernel offset (prod K adds). Every product is the registry's kernel "matmul", one per group.
 
 The transposed convolution with weight (C, O/g, *K) is the adjoint of the convolution from O to C
 channels with that weight: its forward is the convolution's input gradient (Y = col2im(X W)
 with x's rows X (M, C/g)), its input gradient the convolution's forward (dX = im2col(G) W^T),
 and its weight gradient dW = X^T im2col(G).
 """
+import functools
 import math
 from collections import namedtuple
 
@@ -28,6 +31,7 @@ import numpy as np
 from .. import backends
 from ..autograd import Function
 from ..device import array_module
+from ..ops.indexing import scatter_add
 from .fused_pad import crop_array, pad_array, pad_naive
 
 Geometry = namedtuple("Geometry", "stride padding dilation groups")  # per-dim tuples; padding (lo, hi) pairs
@@ -97,14 +101,44 @@ def unfold(x, kernel, geometry, out):
     return group_rows(win, geometry.groups, len(kernel))
 
 
+@functools.lru_cache(maxsize=64)
+def window_places(lead, padded, stride, kernel, dilation, out):
+    """(starts, offsets): the flat position, in a C-ordered array of shape (lead, *padded), of each
+    window's first entry, (lead prod out,) in (lead, *out) order; and each window entry's distance
+    from it, sum_i k_i dl_i step_i (int32, increasing), (prod kernel,) in kernel order. Read-only."""
+    steps = [math.prod(padded[i + 1:]) for i in range(len(padded))]
+    starts = np.arange(lead).reshape((-1,) + (1,) * len(out)) * math.prod(padded)
+    offsets = np.zeros((1,) * len(kernel), dtype=np.int32)
+    for i, (m, s, k, dl, step) in enumerate(zip(out, stride, kernel, dilation, steps)):
+        shape = tuple(-1 if j == i else 1 for j in range(len(out)))
+        starts = starts + (np.arange(m) * (s * step)).reshape(shape)
+        offsets = offsets + (np.arange(k, dtype=np.int32) * (dl * step)).reshape(shape)
+    starts, offsets = starts.reshape(-1), offsets.reshape(-1)
+    starts.flags.writeable = offsets.flags.writeable = False
+    return starts, offsets
+
+
+@functools.lru_cache(maxsize=64)
+def fold_places(n, c, padded, kernel, geometry, out):
+    """The flat position in a C-ordered (n, c, *padded) array that each entry of unfold's rows
+    (g, N prod out, C/g prod K) was read from, in the rows' order. Read-only."""
+    d, groups = len(kernel), geometry.groups
+    starts, offsets = window_places(n * c, padded, geometry.stride, kernel, geometry.dilation, out)
+    places = starts.reshape((n, groups, c // groups) + tuple(out))[..., None] + offsets
+    places = np.ascontiguousarray(places.transpose((1, 0) + tuple(range(3, 3 + d)) + (2, 3 + d))).reshape(-1)
+    places.flags.writeable = False
+    return places
+
+
 def fold(cols, shape, kernel, geometry, out):
-    """col2im, the adjoint of `unfold`: rows (g, N prod out, C/g prod K) -> an array of x's shape."""
-    n, c, d = shape[0], shape[1], len(kernel)
-    win = cols.reshape((geometry.groups, n) + tuple(out) + (c // geometry.groups,) + tuple(kernel))
-    win = win.transpose((1, 0, 2 + d) + tuple(range(2, 2 + d)) + tuple(range(3 + d, 3 + 2 * d)))
-    padded_shape = tuple(shape[:2]) + tuple(m + lo + hi for m, (lo, hi) in zip(shape[2:], geometry.padding))
-    win = win.reshape((n, c) + tuple(out) + tuple(kernel))
-    return crop_array(fold_windows(win, padded_shape, geometry.stride, geometry.dilation), geometry.padding)
+    """col2im, the adjoint of `unfold`: rows (g, N prod out, C/g prod K) -> an array of x's shape,
+    each entry scatter-added at the padded position it was read from (fold_places), then cropped."""
+    xp = array_module(cols)
+    padded = tuple(m + lo + hi for m, (lo, hi) in zip(shape[2:], geometry.padding))
+    flat = xp.zeros(math.prod(shape[:2]) * math.prod(padded), dtype=cols.dtype)
+    scatter_add(xp, flat, xp.asarray(fold_places(shape[0], shape[1], padded, tuple(kernel), geometry, tuple(out))),
+                cols.reshape(-1))
+    return crop_array(flat.reshape(tuple(shape[:2]) + padded), geometry.padding)
 
 
 def group_rows(a, groups, d):

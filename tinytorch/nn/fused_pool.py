@@ -6,6 +6,14 @@ a spatial dim reads the padded input at l s + k dl, k < K) and reduce each windo
     max:      y = x[argmax of the window],  dx = g scattered to that argmax (ties: the first);
     average:  y = sum(window) / divisor,    dx = col2im(g / divisor broadcast over the window).
 
+The max's argmax is a scan over the prod K window entries, each a contiguous row of all the
+windows' (N C prod L) values (one copy of the windows, kernel-major): entry j replaces the best
+so far where v_j > best, or v_j is NaN and best is not (so the first max, or the first NaN,
+wins, as argmax). It is kept as the flat position in the padded input, start + offset_j, where
+start is the window's first entry and offset_j = sum_i k_i dl_i step_i grows with j (the
+kernel's span fits a row): the update is at = max(at, [replace] offset_j). Then y =
+padded.flat[at] and dx = the scatter-add of g at `at` (overlapping windows add), cropped.
+
 The input is padded by `padding` on both sides (with -inf for max, zeros for average) and, with
 ceil_mode, on the high side as far as the last window reaches; a window that starts in the
 high padding is dropped (so every window holds at least one input position). The average's
@@ -23,7 +31,8 @@ import numpy as np
 from .. import backends
 from ..autograd import Function
 from ..device import array_module
-from .fused_conv import as_tuple, fold_windows, windows
+from ..ops.indexing import scatter_add
+from .fused_conv import as_tuple, fold_windows, window_places, windows
 from .fused_pad import crop_array, pad_array, pad_naive
 
 PoolGeometry = namedtuple("PoolGeometry", "kernel stride padding dilation out")  # padding: (lo, hi) pairs
@@ -83,26 +92,38 @@ def _unwindow(win, x_shape, geometry):
 
 class MaxPool(Function):
     """y, the max of each window of x (N, C, *S), and with `with_indices` (y, indices), its flat
-    input position as well (the module doc: the gradient goes to the argmax). The indices get no
-    gradient."""
+    input position as well (the module doc: the argmax by a scan over the window entries, the
+    gradient scattered to it). The indices get no gradient."""
 
     @staticmethod
     def forward(ctx, x, geometry, with_indices):
-        xp = array_module(x)
-        win = _windows(x, geometry, -np.inf).reshape(x.shape[:2] + geometry.out + (-1,))
-        arg = win.argmax(axis=-1)[..., None]
-        ctx.arg, ctx.shape, ctx.geometry = arg, x.shape, geometry
-        values = xp.take_along_axis(win, arg, axis=-1)[..., 0]
+        xp, d = array_module(x), len(geometry.kernel)
+        padded = xp.ascontiguousarray(pad_array(x, geometry.padding, -np.inf))
+        win = windows(padded, geometry.kernel, geometry.stride, geometry.dilation, geometry.out)
+        rows = xp.ascontiguousarray(win.transpose(tuple(range(2 + d, 2 + 2 * d)) + tuple(range(2 + d))))
+        rows = rows.reshape(math.prod(geometry.kernel), -1)
+        starts, offsets = window_places(x.shape[0] * x.shape[1], padded.shape[2:], geometry.stride, geometry.kernel,
+                                        geometry.dilation, geometry.out)
+        best, at = rows[0], xp.zeros(rows.shape[1], dtype=np.int32)
+        for v, offset in zip(rows[1:], offsets[1:]):
+            xp.maximum(at, ((v > best) | ((v != v) & (best == best))) * offset, out=at)
+            best = xp.maximum(best, v)
+        place = xp.asarray(starts) + at
+        ctx.place, ctx.padded_shape, ctx.padding = place, padded.shape, geometry.padding
+        values = padded.reshape(-1)[place].reshape(x.shape[:2] + geometry.out)
         if not with_indices:
             return values
+        arg = xp.searchsorted(xp.asarray(offsets), at).reshape(values.shape + (1,))
         positions = xp.asarray(window_positions(x.shape[2:], geometry))
-        return values, xp.take_along_axis(xp.broadcast_to(positions, win.shape), arg, axis=-1)[..., 0]
+        return values, xp.take_along_axis(xp.broadcast_to(positions, arg.shape[:-1] + positions.shape[-1:]), arg,
+                                          axis=-1)[..., 0]
 
     @staticmethod
     def backward(ctx, g, *_):
         xp = array_module(g)
-        win = (xp.arange(math.prod(ctx.geometry.kernel)) == ctx.arg) * g[..., None]
-        return _unwindow(win.reshape(g.shape + ctx.geometry.kernel), ctx.shape, ctx.geometry), None, None
+        flat = xp.zeros(math.prod(ctx.padded_shape), dtype=g.dtype)
+        scatter_add(xp, flat, ctx.place, g.reshape(-1))
+        return crop_array(flat.reshape(ctx.padded_shape), ctx.padding), None, None
 
 
 class AvgPool(Function):
