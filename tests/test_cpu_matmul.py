@@ -37,10 +37,16 @@ def layouts(rng, shape, dtype):
             "every_other_column": double_wide[:, ::2]}
 
 
+@pytest.fixture
+def every_size_to_mkl(monkeypatch):
+    """MKL takes products of every size (small ones go to NumPy by default)."""
+    monkeypatch.setattr(mkl_matmul, "SMALL", 0)
+
+
 @needs_mkl
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("m,k,n", [(7, 5, 3), (1, 4, 6), (6, 1, 2), (3, 4, 1), (64, 33, 17)])
-def test_mkl_products_match_numpy_in_every_layout(m, k, n, dtype):
+def test_mkl_products_match_numpy_in_every_layout(m, k, n, dtype, every_size_to_mkl):
     rng = np.random.default_rng(m * 100 + k * 10 + n)
     tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
     for a_name, a in layouts(rng, (m, k), dtype).items():
@@ -51,7 +57,7 @@ def test_mkl_products_match_numpy_in_every_layout(m, k, n, dtype):
 
 
 @needs_mkl
-def test_mkl_is_called_for_gemm_layouts_and_numpy_takes_the_rest(monkeypatch):
+def test_mkl_is_called_for_gemm_layouts_and_numpy_takes_the_rest(monkeypatch, every_size_to_mkl):
     calls = []
     real = mkl_matmul._gemms()
     monkeypatch.setattr(mkl_matmul, "_gemms", lambda: tuple((lambda *a, f=f: calls.append(1) or f(*a)) for f in real))
@@ -65,8 +71,21 @@ def test_mkl_is_called_for_gemm_layouts_and_numpy_takes_the_rest(monkeypatch):
 
 
 @needs_mkl
+def test_products_under_small_go_to_numpy(monkeypatch):
+    calls = []
+    real = mkl_matmul._gemms()
+    monkeypatch.setattr(mkl_matmul, "_gemms", lambda: tuple((lambda *a, f=f: calls.append(1) or f(*a)) for f in real))
+    side = round(mkl_matmul.SMALL ** (1 / 3))
+    small, large = np.ones((side - 1,) * 2, np.float32), np.ones((side + 1,) * 2, np.float32)
+    np.testing.assert_array_equal(mkl_matmul.matmul(small, small), small @ small)
+    assert calls == []
+    mkl_matmul.matmul(large, large)
+    assert calls == [1]
+
+
+@needs_mkl
 @pytest.mark.parametrize("bias", [True, False])
-def test_linear_and_gelu_linear_through_mkl_match_torch(bias, kernels_used):
+def test_linear_and_gelu_linear_through_mkl_match_torch(bias, kernels_used, every_size_to_mkl):
     rng = np.random.default_rng(3)
     x, w, h, w2 = (rng.standard_normal(s).astype(np.float32) for s in ((2, 5, 8), (6, 8), (2, 5, 6), (4, 6)))
     b, b2 = ([rng.standard_normal(n).astype(np.float32)] if bias else [] for n in (6, 4))
@@ -128,7 +147,7 @@ def test_mkl_runs_on_the_openmp_runtime_of_the_numba_kernels():
     script = ("import numpy as np, tinytorch\n"
               "from tinytorch import backends\n"
               "with backends.using(cpu_matmul='mkl'):\n"
-              "    tinytorch.nn.functional.linear(tinytorch.ones(64, 64), tinytorch.ones(64, 64)).sum().item()\n"
+              "    tinytorch.nn.functional.linear(tinytorch.ones(128, 128), tinytorch.ones(128, 128)).sum().item()\n"
               "print(sorted({line.split('/')[-1] for line in open('/proc/self/maps') if 'mkl_' in line or 'omp' in line}))")
     env = {k: v for k, v in os.environ.items() if k != "MKL_THREADING_LAYER"}
     loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout
