@@ -104,3 +104,34 @@ def check_attention_heads_backward(op, q, k, v, p, dout, dq, dk, dv):
     _require_float(op, q=q, dq=dq, dk=dk, dv=dv)
     for name, d in (("dq", dq), ("dk", dk), ("dv", dv)):
         _require_shape(op, name, d, q.shape)
+
+
+def check_lstm_cell_forward(op, a, hh, c, h, cells, tanh_cells, y):
+    """a, hh (rows, 4H); c, h, cells, tanh_cells, y (rows, H); one float dtype."""
+    _check_lstm_cell(op, {"a": a, "hh": hh}, {"c": c, "h": h, "cells": cells, "tanh_cells": tanh_cells, "y": y})
+
+
+def check_lstm_cell_backward(op, gates, c_prev, tanh_cells, dy, dh, dc, d_pre):
+    """gates, d_pre (rows, 4H); c_prev, tanh_cells, dh, dc and dy unless None (rows, H); one float dtype."""
+    states = {"c_prev": c_prev, "tanh_cells": tanh_cells, "dh": dh, "dc": dc}
+    _check_lstm_cell(op, {"gates": gates, "d_pre": d_pre}, states if dy is None else {**states, "dy": dy})
+
+
+def _check_lstm_cell(op, gates, states):
+    """`gates` (name -> array) each (rows, 4H), `states` (name -> array) each (rows, H), H from the
+    first state; one float dtype."""
+    first = next(iter(states.values()))
+    if first.ndim != 2:
+        raise ValueError(f"{op}: the states must have shape (rows, H), got {tuple(first.shape)}")
+    rows, n = first.shape
+    for name, a in gates.items():
+        _require_shape(op, name, a, (rows, 4 * n))
+    for name, a in states.items():
+        _require_shape(op, name, a, (rows, n))
+    if first.dtype.kind not in "fV" or any(a.dtype != first.dtype for a in (*gates.values(), *states.values())):
+        _require_float(op, **gates, **states)
+
+
+def check_sgd_update(op, p, g):
+    _require_float(op, p=p, g=g)
+    _require_shape(op, "g", g, p.shape)

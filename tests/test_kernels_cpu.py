@@ -12,11 +12,16 @@ import pytest
 
 from tinytorch import backends
 from tinytorch.kernels import ORACLE_NAMES, cpu, reference
-from tinytorch.kernels.validate import check_outputs, make_args
+from tinytorch.kernels.validate import IN_PLACE_NAMES, check_in_place, check_outputs, make_args
 
 ROW_SHAPES = [(1, 1), (7, 13), (13, 33), (33, 65), (2, 3, 65)]  # (..., C)
 # (M, K, N); the last one crosses matmul v3's cache blocks (KC = 1024 deep, NC = 256 wide, MC = 64 rows)
 MATMUL_SHAPES = [(1, 1, 1), (7, 13, 33), (65, 33, 7), (13, 65, 65), (67, 1030, 263)]
+# (rows, H) of an LSTM step (the word-level language model's is (20, 200)); a parameter's shape for SGD,
+# the last one filling more than one thread
+IN_PLACE_SHAPES = {"lstm_cell_forward_": [(1, 1), (7, 13), (3, 33), (20, 200), (2, 65)],
+                   "lstm_cell_backward_": [(1, 1), (7, 13), (3, 33), (20, 200), (2, 65)],
+                   "sgd_update_": [(1,), (7, 13), (1000,), (33, 65), (300007,)]}
 
 VERSIONS = [(name, kernel) for name, kernels in cpu.VERSIONS.items() for kernel in kernels]
 BOTH = pytest.mark.parametrize("package", ["numpy", "cpu"])  # a kernel's NumPy entry and its Numba twin
@@ -350,3 +355,53 @@ def test_attention_heads_numba_kernel_takes_float32_only():
     q = np.ones((1, 1, 2, 2))
     with pytest.raises(ValueError, match="attention_heads_forward_.*float32.*float64"):
         attention_heads_forward_(q, q, q, 1.0, True, np.empty_like(q), np.empty_like(q))
+
+
+@pytest.mark.parametrize("case", range(5))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", IN_PLACE_NAMES)
+def test_in_place_numba_kernels_match_the_numpy_entries(name, dtype, case):
+    args = make_args(name, IN_PLACE_SHAPES[name][case], np.random.default_rng(case), dtype)
+    check_in_place(name, entry("cpu", name), args)
+
+
+@BOTH
+def test_lstm_cell_backward_without_dy_is_the_backward_with_a_zero_dy(package):
+    args = make_args("lstm_cell_backward_", (7, 13), np.random.default_rng(15))
+    without, zero = [a.copy() for a in args], [a.copy() for a in args]
+    without[3], zero[3] = None, np.zeros_like(args[3])
+    for arrays in (without, zero):
+        entry(package, "lstm_cell_backward_")(*arrays)
+    for a, b in zip(without[4:], zero[4:]):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)  # fast-math may contract the two differently
+
+
+@BOTH
+def test_lstm_cell_kernels_and_sgd_update_refuse_bad_shapes(package):
+    forward, backward = entry(package, "lstm_cell_forward_"), entry(package, "lstm_cell_backward_")
+    wide, narrow = np.ones((3, 8), np.float32), np.ones((3, 2), np.float32)
+    with pytest.raises(ValueError, match=r"lstm_cell_forward_: hh must have shape \(3, 8\), got \(3, 4\)"):
+        forward(wide.copy(), wide[:, :4], *(narrow.copy() for _ in range(5)))
+    with pytest.raises(ValueError, match=r"lstm_cell_backward_: dy must have shape \(3, 2\), got \(2, 2\)"):
+        backward(wide, narrow, narrow, narrow[:2], narrow.copy(), narrow.copy(), wide.copy())
+    with pytest.raises(ValueError, match=r"lstm_cell_backward_: .*gates float32.*dc float64"):
+        backward(wide, narrow, narrow, None, narrow.copy(), narrow.astype(np.float64), wide.copy())
+    with pytest.raises(ValueError, match=r"sgd_update_: g must have shape \(3, 8\), got \(3, 2\)"):
+        entry(package, "sgd_update_")(wide.copy(), narrow, 0.1)
+
+
+def test_sgd_update_numba_refuses_a_strided_parameter():
+    with pytest.raises(ValueError, match=r"sgd_update_: p \(8, 3\) must be C-contiguous"):
+        entry("cpu", "sgd_update_")(np.ones((3, 8), np.float32).T, np.ones((8, 3), np.float32), 0.1)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("lr", [0.37, 1.0, 1e-3])
+def test_sgd_update_numba_gives_torchs_bits(lr):
+    """torch's p.add_(g, alpha=-lr) rounds p + (-lr) g once (a fused multiply-add), as the kernel does."""
+    import torch
+    rng = np.random.default_rng(16)
+    p, g = (rng.standard_normal(100003).astype(np.float32) for _ in range(2))
+    expected = torch.from_numpy(p.copy()).add_(torch.from_numpy(g), alpha=-lr).numpy()
+    entry("cpu", "sgd_update_")(p, g, lr)
+    assert np.array_equal(p.view(np.int32), expected.view(np.int32))

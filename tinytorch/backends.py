@@ -70,7 +70,8 @@ _MODULES = {"matmul": "matmul", "softmax_forward": "softmax", "softmax_backward"
             "attention_softmax_backward_": "attention_softmax", "adam_update_": "adam",
             "embedding_backward": "embedding", "box_muller_blocks": "normal", "power": "power",
             "power_backward": "power", "attention_forward": "attention", "attention_backward": "attention",
-            "attention_heads_forward_": "attention", "attention_heads_backward_": "attention"}
+            "attention_heads_forward_": "attention", "attention_heads_backward_": "attention",
+            "lstm_cell_forward_": "lstm", "lstm_cell_backward_": "lstm", "sgd_update_": "sgd"}
 _chosen = {}  # (name, array type, dtype, settings) -> implementation
 
 

@@ -6,7 +6,8 @@ callable. Nothing compiles at import: each kernel compiles on its first call (ab
 second) and is cached on disk (`cache=True`) for the next process.
 
 The package imports the kernels that have numbered versions; the others load as their modules:
-adam (Adam's in-place update), embedding (the embedding backward's scatter-add),
+adam (Adam's in-place update), sgd (SGD's in-place step, rounded as torch's), lstm (an LSTM cell's
+time step, forward and backward, in place), embedding (the embedding backward's scatter-add),
 attention_softmax (attention's in-place scaled, masked softmax), attention (whole heads of
 self-attention, forward and backward, on the explicit 16-float vectors of vectors.py),
 cross_entropy (softmax cross-entropy against class indices), gelu's gelu_backward_and_forward_, normal (torch's float32

@@ -19,15 +19,17 @@ Forward, with torch's weights W_ih (G*H, in), W_hh (G*H, H) and gate order (G ga
       GRU   r, z = s(A_x[t]_r + (h W_hh^T + b_hh)_r), s(A_x[t]_z + (h W_hh^T + b_hh)_z)
             n = tanh(A_x[t]_n + r * (h W_hn^T + b_hn)),    h' = (1 - z) n + z h
 
-one matrix product per step. The sigmoid is computed as s(a) = (1 + tanh(a/2)) / 2: one tanh over
-all the gates of a step, with the halving folded into the sigmoid gates' rows of the weights
-(halving is exact in floating point).
+one matrix product per step (for the LSTM, then one kernel: lstm_cell_forward_). The sigmoid is
+computed as s(a) = (1 + tanh(a/2)) / 2: one tanh over all the gates of a step, with the halving
+folded into the sigmoid gates' rows of the weights (halving is exact in floating point).
 
 Backward through time. Let dA be the gradient of the gates' pre-activations of a step and
 dh, dc the gradients reaching h', c' (from the output y_t, from the next step, and dh_n, dc_n
 at each sequence's last step). Each cell's step is linear in (dh, dc), with coefficients that
-depend on the forward values only, so they are computed for all steps in one pass before the
-loop, which then does a few products and one matrix product per step:
+depend on the forward values only. The RNN and GRU compute them for all steps in one pass before
+the loop, which then does a few products and one matrix product per step; the LSTM's loop does one
+kernel per step (lstm_cell_backward_, kernels/numpy/lstm.py and kernels/cpu/lstm.py), which computes
+them from the saved gates as it goes, and one matrix product:
 
     RNN   dA = dh * act'   (1 - h'^2 for tanh, [h' > 0] for relu);         dh_prev = dA W_hh
     LSTM  dc~ = dc + dh * o (1 - tanh^2 c')
@@ -108,7 +110,7 @@ class RecurrentLayer(Function):
         y = xp.empty((rows.shape[0], n_hidden), x.dtype)
         if mode == "LSTM":
             c, ctx.cells, ctx.tanh_cells = c0.copy(), xp.empty_like(y), xp.empty_like(y)
-            _lstm_forward(steps, pre, hh_t, h, c, y, ctx.cells, ctx.tanh_cells, half, matmul)
+            _lstm_forward(steps, pre, hh_t, h, c, y, ctx.cells, ctx.tanh_cells, matmul)
         elif mode == "GRU":
             b_hh_scaled = None if b_hh is None else scaled(b_hh)
             ctx.hidden_gates = xp.empty_like(pre)
@@ -177,49 +179,23 @@ def _rnn_backward(steps, y, mode, w_hh, dy, dh, matmul):
     return d_pre
 
 
-def _lstm_forward(steps, pre, hh_t, h, c, y, cells, tanh_cells, half, matmul):
-    """pre (N, 4H) becomes the gates i, f, g, o; cells and tanh_cells get c' and tanh(c') of each row."""
-    xp = array_module(pre)
-    n = h.shape[1]
-    shift = 1 - half  # 0.5 for a sigmoid gate, 0 for g
+def _lstm_forward(steps, pre, hh_t, h, c, y, cells, tanh_cells, matmul):
+    """pre (N, 4H) becomes the gates i, f, g, o; cells and tanh_cells get c' and tanh(c') of each row:
+    per step one matrix product and one kernel (kernels/numpy/lstm.py)."""
+    cell = backends.kernel("lstm_cell_forward_", pre)
     for start, rows in steps:
         r = slice(start, start + rows)
-        a = pre[r]
-        a += matmul(h[:rows], hh_t)
-        xp.tanh(a, out=a)
-        a *= half
-        a += shift
-        c_t = c[:rows]
-        c_t *= a[:, n:2 * n]
-        c_t += a[:, :n] * a[:, 2 * n:3 * n]
-        cells[r] = c_t
-        xp.tanh(c_t, out=tanh_cells[r])
-        xp.multiply(a[:, 3 * n:], tanh_cells[r], out=h[:rows])
-        y[r] = h[:rows]
+        cell(pre[r], matmul(h[:rows], hh_t), c[:rows], h[:rows], cells[r], tanh_cells[r], y[r])
 
 
 def _lstm_backward(steps, gates, c_prev, tanh_cells, w_hh, dy, dh, dc, matmul):
-    xp = array_module(gates)
-    n_rows, n = c_prev.shape
-    i, f, g, o = (gates[:, k * n:(k + 1) * n] for k in range(4))
-    per_dc = xp.empty((n_rows, 3, n), gates.dtype)  # dA_i, dA_f, dA_g per unit of dc~
-    xp.multiply(g, i * (1 - i), out=per_dc[:, 0])
-    xp.multiply(c_prev, f * (1 - f), out=per_dc[:, 1])
-    xp.multiply(i, 1 - g * g, out=per_dc[:, 2])
-    per_dh = tanh_cells * (o * (1 - o))  # dA_o per unit of dh
-    dc_per_dh = o * (1 - tanh_cells * tanh_cells)
-    d_pre = xp.empty((n_rows, 4, n), gates.dtype)
+    cell = backends.kernel("lstm_cell_backward_", gates)
+    d_pre = array_module(gates).empty_like(gates)
     for start, rows in reversed(steps):
         r = slice(start, start + rows)
-        dh_t, dc_t = dh[:rows], dc[:rows]
-        if dy is not None:
-            dh_t += dy[r]
-        dc_t += dh_t * dc_per_dh[r]
-        xp.multiply(per_dc[r], dc_t[:, None, :], out=d_pre[r, :3])
-        xp.multiply(per_dh[r], dh_t, out=d_pre[r, 3])
-        dc_t *= f[r]
-        dh[:rows] = matmul(d_pre[r].reshape(rows, 4 * n), w_hh)
-    return d_pre.reshape(n_rows, 4 * n)
+        cell(gates[r], c_prev[r], tanh_cells[r], None if dy is None else dy[r], dh[:rows], dc[:rows], d_pre[r])
+        dh[:rows] = matmul(d_pre[r], w_hh)
+    return d_pre
 
 
 def _gru_forward(steps, pre, hh_t, b_hh, h, y, hidden_gates, matmul):

@@ -1,5 +1,6 @@
 """Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay."""
-from ..device import array_module
+from .. import backends
+from ..kernels.numpy.sgd import sgd_update_
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_nonnegative
 
@@ -10,7 +11,7 @@ class SGD(Optimizer):
         g <- g + weight_decay * p
         b <- g (first step),  b <- momentum * b + (1 - dampening) * g (later steps)
         g <- g + momentum * b (nesterov)  or  g <- b
-        p <- p - lr * g
+        p <- p - lr * g       (kernel sgd_update_: with the Numba kernels, one pass rounded as torch's)
 
     State per parameter: 'momentum_buffer' (when momentum != 0).
     """
@@ -43,6 +44,5 @@ class SGD(Optimizer):
                 b *= momentum
                 b += g if dampening == 0 else (1 - dampening) * g
             g = g + momentum * buf._data if group["nesterov"] else buf._data
-        step = self._scratch_like(p)
-        array_module(p).multiply(g, group["lr"], out=step)
-        p -= step
+        update = backends.kernel("sgd_update_", p) if p.flags.c_contiguous else sgd_update_
+        update(p, g, group["lr"])
