@@ -6,11 +6,11 @@ teaching version. This file checks arguments and shapes, then calls the Function
 """
 import math
 import numbers
-import warnings
 
 import numpy as np
 
 from .. import autocast_mode as autocast
+from .. import caller_warnings
 from .. import dtypes as _dt
 from ..device import array_module
 from ..ops.errors import DeviceError, shapes_error
@@ -66,8 +66,8 @@ def _same_float_dtype(op, *tensors):
 
 def _softmax_dim(op, ndim):
     """torch's legacy choice when dim is None: 0 for 0-, 1- and 3-d input, else 1 (with a warning)."""
-    warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call to include dim=X "
-                  "as an argument.", stacklevel=3)
+    caller_warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call to include "
+                         "dim=X as an argument.")
     return 0 if ndim in (0, 1, 3) else 1
 
 
@@ -170,17 +170,17 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     (N, C, L), not as unbatched (C, H, W), and other dims are deprecated: each warns."""
     _check_dropout_probability(p)
     if input.ndim not in (3, 4):
-        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and will result "
-                      "in an error in a future release. To retain the behavior and silence this warning, please use "
-                      "dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 "
-                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
-                      "inputs).", stacklevel=2)
+        caller_warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and will "
+                             "result in an error in a future release. To retain the behavior and silence this "
+                             "warning, please use dropout instead. Note that dropout2d exists to provide "
+                             "channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, and an "
+                             "optional batch dimension (i.e. 3D or 4D inputs).")
     if input.ndim == 3:
-        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
-                      "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior "
-                      "will change in a future release to interpret the input as one without a batch dimension, i.e. "
-                      "shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using "
-                      "dropout1d instead.", stacklevel=2)
+        caller_warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                             "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel "
+                             "dim. This behavior will change in a future release to interpret the input as one "
+                             "without a batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise "
+                             "dropout behavior, please switch to using dropout1d instead.")
     return _feature_dropout(input, p, training, inplace, 2)
 
 
@@ -188,11 +188,11 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     """dropout1d's channel dropout for (N, C, D, H, W) input; any other dims are taken as unbatched (and warn)."""
     _check_dropout_probability(p)
     if input.ndim not in (4, 5):
-        warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and will result "
-                      "in an error in a future release. To retain the behavior and silence this warning, please use "
-                      "dropout instead. Note that dropout3d exists to provide channel-wise dropout on inputs with 3 "
-                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 4D or 5D "
-                      "inputs).", stacklevel=2)
+        caller_warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and will "
+                             "result in an error in a future release. To retain the behavior and silence this "
+                             "warning, please use dropout instead. Note that dropout3d exists to provide "
+                             "channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension, and an "
+                             "optional batch dimension (i.e. 4D or 5D inputs).")
     return _feature_dropout(input, p, training, inplace, 2 if input.ndim == 5 else 1)
 
 
@@ -276,12 +276,12 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
         raise shapes_error("mse_loss", input.shape, target.shape, why="cannot be broadcast together") from None
 
 
-def _warn_if_broadcast(input, target, stacklevel=3):
+def _warn_if_broadcast(input, target):
     """torch's warning when a regression target's shape differs from the input's (they broadcast)."""
     if tuple(target.shape) != tuple(input.shape):
-        warnings.warn(f"Using a target size ({target.size()}) that is different to the input size ({input.size()}). "
-                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
-                      "same size.", stacklevel=stacklevel)
+        caller_warnings.warn(f"Using a target size ({target.size()}) that is different to the input size "
+                             f"({input.size()}). This will likely lead to incorrect results due to broadcasting. "
+                             "Please ensure they have the same size.")
 
 
 def _broadcast_shape(op, *tensors):
@@ -363,7 +363,7 @@ def _smooth_l1(op, input, target, reduction, beta, scale, weight=None, mean_over
     """The smooth-L1 family on one Function; a weight (of the input's shape) multiplies the
     per-element losses, whose 'mean' divides by the weights' sum or by the element count."""
     check_reduction(op, reduction)
-    _warn_if_broadcast(input, target, stacklevel=4)
+    _warn_if_broadcast(input, target)
     _same_place(op, input, target, weight)
     _same_float_dtype(op, input, target)
     _broadcast_shape(op, input, target)
@@ -384,10 +384,10 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, reduction)
     elif reduction == "mean":
-        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
-                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
-                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
-                      stacklevel=2)
+        caller_warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support "
+                             "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+                             "definition.'mean' will be changed to behave the same as 'batchmean' in the next major "
+                             "release.")
     check_reduction(op, reduction, REDUCTIONS + ("batchmean",))
     _same_place(op, input, target)
     _same_float_dtype(op, input, target)

@@ -12,8 +12,8 @@ Variance-preserving schemes pick a standard deviation from the fans of a weight 
 A uniform U(-b, b) has std b / sqrt(3), so the uniform variants use b = sqrt(3) * std.
 """
 import math
-import warnings
 
+from .. import caller_warnings
 from ..autograd import no_grad
 from ..tensor import Tensor
 from ..tensor_math import where
@@ -80,8 +80,8 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """
     _check_tensor(tensor)
     if mean < a - 2 * std or mean > b + 2 * std:
-        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
-                      "The distribution of values may be incorrect.", stacklevel=2)
+        caller_warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                             "The distribution of values may be incorrect.")
     with no_grad():
         if _normal_cdf((b - mean) / std) - _normal_cdf((a - mean) / std) > 0.3:
             lo, hi = tensor.new_tensor(a).item(), tensor.new_tensor(b).item()
@@ -138,7 +138,7 @@ def _fan(tensor, mode):
 
 def _is_empty(tensor):
     if tensor.numel() == 0:
-        warnings.warn("nn.init: initializing zero-element tensors is a no-op")
+        caller_warnings.warn("nn.init: initializing zero-element tensors is a no-op")
         return True
     return False
 

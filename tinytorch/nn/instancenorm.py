@@ -5,8 +5,8 @@ the running statistics with `momentum` (momentum=None: no update, as torch passe
 counting num_batches_tracked, and eval uses them. An input without the batch dim is run as a
 batch of one.
 """
-import warnings
 
+from .. import caller_warnings
 from . import functional as F
 from .batchnorm import _NormBase
 
@@ -25,9 +25,8 @@ class _InstanceNorm(_NormBase):
             if self.affine:
                 raise ValueError(f"expected input's size at dim={channel_dim} to match num_features "
                                  f"({self.num_features}), but got: {input.shape[channel_dim]}.")
-            warnings.warn(f"input's size at dim={channel_dim} does not match num_features. You can silence this "
-                          "warning by not passing in num_features, which is not used because affine=False",
-                          stacklevel=2)
+            caller_warnings.warn(f"input's size at dim={channel_dim} does not match num_features. You can silence this "
+                                 "warning by not passing in num_features, which is not used because affine=False")
         batch = input.unsqueeze(0) if unbatched else input
         y = F.instance_norm(batch, self.running_mean, self.running_var, self.weight, self.bias,
                             self.training or not self.track_running_stats,

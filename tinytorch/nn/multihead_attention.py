@@ -15,8 +15,8 @@ Internally the heads are laid out (N, num_heads, L, d), as the fused attention a
 projection like them; dropout draws its mask over that layout in the order torch does.
 """
 import math
-import warnings
 
+from .. import caller_warnings
 from ..creation import empty, zeros
 from ..functions import cat
 from . import functional as F
@@ -38,8 +38,8 @@ def canonical_mask(mask, mask_name, other_type, other_name, target_type, check_o
     if mask.dtype.name != "bool" and not mask.is_floating_point():
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     if check_other and other_type is not None and mask.dtype != other_type:
-        warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for both "
-                      "instead.", stacklevel=3)
+        caller_warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for "
+                             "both instead.")
     if mask.is_floating_point():
         return mask
     return zeros(tuple(mask.shape), dtype=target_type, device=mask.device).masked_fill_(mask, float("-inf"))

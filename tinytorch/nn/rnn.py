@@ -11,8 +11,8 @@ torch's weights and a torch state_dict loads as it is.
 """
 import math
 import numbers
-import warnings
 
+from .. import caller_warnings
 from ..creation import empty, zeros
 from ..functions import cat, stack
 from . import functional as F, init
@@ -201,9 +201,9 @@ def _check_options(mode, input_size, hidden_size, num_layers, bias, batch_first,
         raise ValueError("dropout should be a number in range [0, 1] representing the probability of an element "
                          "being zeroed")
     if dropout > 0 and num_layers == 1:
-        warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects "
-                      f"num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
-                      stacklevel=4)
+        caller_warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
+                             f"expects num_layers greater than 1, but got dropout={dropout} and "
+                             f"num_layers={num_layers}")
     for name, value, kind in (("bias", bias, bool), ("batch_first", batch_first, bool),
                               ("input_size", input_size, int), ("hidden_size", hidden_size, int)):
         if not isinstance(value, kind):

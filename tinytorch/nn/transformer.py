@@ -12,8 +12,8 @@ torch). Masks follow MultiheadAttention's conventions; `generate_square_subseque
 the float causal mask (-inf above the diagonal).
 """
 import copy
-import warnings
 
+from .. import caller_warnings
 from ..autograd import is_grad_enabled
 from ..creation import full
 from . import functional as F
@@ -167,8 +167,7 @@ class TransformerEncoder(Module):
         self.mask_check = mask_check
         why_not = _why_not_nested(encoder_layer)
         if enable_nested_tensor and why_not:
-            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False because {why_not}",
-                          stacklevel=2)
+            caller_warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False because {why_not}")
             self.use_nested_tensor = False
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
