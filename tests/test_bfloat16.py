@@ -32,6 +32,20 @@ def test_creation_and_conversion_round_as_torch(make):
     same(make(tinytorch), make(torch))
 
 
+@pytest.mark.parametrize("n", [4, 16, 33])
+@pytest.mark.parametrize("draw", [
+    lambda m, n: m.randn(n, dtype=m.bfloat16),
+    lambda m, n: m.rand(n, dtype=m.bfloat16),
+    lambda m, n: m.empty(n, dtype=m.bfloat16).normal_(2.0, 3.0),
+    lambda m, n: m.empty(n, dtype=m.bfloat16).uniform_(-1.0, 2.0),
+], ids=["randn", "rand", "normal_", "uniform_"])
+def test_random_draws_are_torchs(draw, n):
+    """torch's reduced-precision streams (below 16 elements per element, else 16 uniforms a block)."""
+    tinytorch.manual_seed(0)
+    torch.manual_seed(0)
+    same(draw(tinytorch, n), draw(torch, n))
+
+
 DTYPES = ["bfloat16", "float16", "float32", "float64", "int64", "int32", "uint8", "bool"]
 
 

@@ -14,6 +14,7 @@ Float32 normals and bounded uniforms reproduce the rounding of torch's x86 AVX2 
 (kernels/numpy/avx_mathfun.py and fused_multiply_add.py, with a Numba twin in kernels/cpu/normal.py),
 which AVX-512 machines run too.
 """
+import ml_dtypes
 import numpy as np
 
 from ..device import device as _device
@@ -21,8 +22,11 @@ from .cpu_generator import CPUGenerator
 from .cuda_generator import CUDAGenerator
 
 
+_BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
+
+
 def _require_floating(op, dtype):
-    if np.dtype(dtype).kind != "f":
+    if np.dtype(dtype).kind != "f" and np.dtype(dtype) != _BFLOAT16:
         raise NotImplementedError(f'"{op}" not implemented for dtype {np.dtype(dtype).name} (it needs a floating one)')
 
 
