@@ -218,8 +218,10 @@ _applied = None  # (the count BLAS and Numba last received, whether the Numba ke
 _lock = threading.Lock()
 
 
+@functools.cache
 def default_num_threads():
-    """$OMP_NUM_THREADS when it is a positive integer (as torch), else the cores this process may run on."""
+    """$OMP_NUM_THREADS when it is a positive integer (as torch), else the cores this process may run on;
+    read once, as torch reads them when it starts (every product and kernel asks)."""
     value = os.environ.get("OMP_NUM_THREADS", "")
     if value.isdigit() and int(value) > 0:
         return int(value)
@@ -333,10 +335,14 @@ def parallel_products(work, least=BLAS_PARALLEL_MIN):
 
 
 def _with_blas_threads(matmul, least=BLAS_PARALLEL_MIN):
-    """A CPU matmul a (M, K) @ b (K, N) under parallel_products(M K N, least)."""
+    """A CPU matmul a (M, K) @ b (K, N) under parallel_products(M K N, least) (a small one straight on:
+    the context manager alone costs microseconds)."""
     @functools.wraps(matmul)
     def product(a, b):
-        with parallel_products(a.size * b.shape[-1], least):
+        work = a.size * b.shape[-1]
+        if work < least:
+            return matmul(a, b)
+        with parallel_products(work, least):
             return matmul(a, b)
     return product
 
