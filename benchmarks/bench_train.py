@@ -41,9 +41,10 @@ rotated each round, so that load from other jobs on a shared machine slows all o
 a worker waits, blocked, while the others run. Before each turn the parent pauses SETTLE_S: a
 parallel library's idle threads spin for a while after their last task (PyTorch's OpenMP pool,
 OpenBLAS's), and without the pause they took a core from the next worker (tinytorch's GPT step on
-2 cores measured 57 ms right after torch's turn, 42 ms alone or after the pause). A framework's step time is the median over all its
-steps; "step / torch's" is the median over rounds of (tinytorch's median step in the round /
-torch's in the same round, same thread setting), with its interquartile spread. With both thread
+2 cores measured 57 ms right after torch's turn, 42 ms alone or after the pause). A framework's
+step time is the median over all its steps; "step / torch's" is the median over rounds of
+(tinytorch's median step in the round / torch's in the same round, same thread setting), with its
+interquartile spread. With both thread
 settings, the scaling table compares each framework with itself: one thread against every core.
 
 Memory: the rise of the worker's peak RSS (VmHWM, reset through /proc/self/clear_refs after freeing

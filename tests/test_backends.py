@@ -230,7 +230,8 @@ def test_only_a_window_of_the_process_working_counts(monkeypatch):
     monkeypatch.setattr(backends, "_next_sample", float("inf"))
     monkeypatch.setattr(backends, "_machine_busy_seconds", lambda: 100.0)
     cores = os.cpu_count()
-    monkeypatch.setattr(backends, "_last_sample", (time.monotonic() - 10 * backends.STALE_AFTER, 100.0 - 10 * cores, own))
+    stale = time.monotonic() - 10 * backends.STALE_AFTER
+    monkeypatch.setattr(backends, "_last_sample", (stale, 100.0 - 10 * cores, own))
     backends._sample_free_threads()
     assert backends._free == 2
     monkeypatch.setattr(backends, "_last_sample", (time.monotonic() - backends.SAMPLE_EVERY, 100.0 - 0.1 * cores, own))

@@ -148,7 +148,8 @@ def test_mkl_runs_on_the_openmp_runtime_of_the_numba_kernels():
               "from tinytorch import backends\n"
               "with backends.using(cpu_matmul='mkl'):\n"
               "    tinytorch.nn.functional.linear(tinytorch.ones(128, 128), tinytorch.ones(128, 128)).sum().item()\n"
-              "print(sorted({line.split('/')[-1] for line in open('/proc/self/maps') if 'mkl_' in line or 'omp' in line}))")
+              "print(sorted({line.split('/')[-1] for line in open('/proc/self/maps')\n"
+              "              if 'mkl_' in line or 'omp' in line}))")
     env = {k: v for k, v in os.environ.items() if k != "MKL_THREADING_LAYER"}
     loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout
     assert "libmkl_gnu_thread" in loaded and "libgomp" in loaded
