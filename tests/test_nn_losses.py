@@ -90,6 +90,19 @@ def test_kl_div_batchmean_is_the_sum_over_the_batch_and_mean_warns():
 
 
 @pytest.mark.torch
+def test_kl_div_target_gradient_at_zero_is_torchs_nan():
+    """torch's t log t is xlogy(t, t): its derivative in t is NaN where t = 0 (t / t), log t + 1 - x elsewhere."""
+    grads = []
+    for m in (tinytorch, torch):
+        x = m.tensor([-1.0, -2.0, -0.5], requires_grad=True)
+        t = m.tensor([0.0, 0.3, 0.7], requires_grad=True)
+        m.nn.functional.kl_div(x, t, reduction="sum").backward()
+        grads.append(t.grad)
+    assert_same(*grads, "kl_div target gradient")
+    assert np.isnan(grads[0][0].item())
+
+
+@pytest.mark.torch
 def test_regression_target_of_another_shape_broadcasts_with_torchs_warning():
     with pytest.warns(UserWarning, match=r"Using a target size .* different to the input size"):
         mine = F.smooth_l1_loss(tinytorch.tensor(X), tinytorch.tensor(T[0]))

@@ -134,7 +134,8 @@ class KLDiv(Function):
 
     The reduction divides a 'mean' by `denominator` (the element count, or the batch size for
     kl_div's 'batchmean'). Backward: d loss / dx = -t (-e^t); d loss / dt = log t + 1 - x
-    (e^t (t - x + 1)).
+    (e^t (t - x + 1)), NaN at t = 0 as torch's: its t log t is xlogy(t, t), whose derivative in
+    the second t is t / t.
     """
 
     @staticmethod
@@ -160,7 +161,7 @@ class KLDiv(Function):
             dx = xp.multiply(gi, -p, out=xp.empty(ctx.shape, x.dtype))
         dt = None
         if ctx.needs_input_grad[1]:
-            dt = gi * (p * (t - x + 1) if ctx.log_target else xp.log(t) + 1 - x)
+            dt = gi * (p * (t - x + 1) if ctx.log_target else xp.log(t) + t / t - x)
         return dx, dt, None, None, None
 
 
