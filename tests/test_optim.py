@@ -256,3 +256,22 @@ def test_clip_grad_value_and_vector_round_trip():
     np.testing.assert_array_equal(parameters_to_vector([a, b]).numpy(force=True), np.arange(7))
     with pytest.raises(ValueError, match="7 elements"):
         vector_to_parameters(tinytorch.zeros(6), [a, b])
+
+
+@pytest.mark.parametrize("name, options", [
+    ("SGD", ["differentiable"]), ("Adagrad", ["differentiable"]), ("Adam", ["capturable", "differentiable"]),
+    ("AdamW", ["capturable", "differentiable"]), ("Adamax", ["capturable", "differentiable"]),
+    ("NAdam", ["capturable", "differentiable"]), ("RAdam", ["capturable", "differentiable"]),
+    ("RMSprop", ["capturable", "differentiable"])])
+def test_options_without_a_tinytorch_counterpart_are_refused_by_name(name, options):
+    """torch's capturable (CUDA graphs) and differentiable (autograd through the step) raise, naming the
+    option, instead of running the plain update; left off, the optimizer builds."""
+    make = getattr(tinytorch.optim, name)
+    params = [tinytorch.nn.Parameter(tinytorch.ones(2))]
+    for option in options:
+        with pytest.raises(NotImplementedError, match=f"^{name}: {option}=True is not supported by tinytorch$"):
+            make(params, lr=0.1, **{option: True})
+    if len(options) == 2:
+        with pytest.raises(NotImplementedError, match="capturable=True and differentiable=True are not supported"):
+            make(params, lr=0.1, capturable=True, differentiable=True)
+    make(params, lr=0.1, **{option: False for option in options})

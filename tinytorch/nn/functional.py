@@ -23,7 +23,7 @@ from .fused_activation import (GELU, Dropout, LogSoftmax, SiLU, Softmax, dropout
                                softmax_naive, tanh_naive)
 from .fused_attention import (ScaledDotProductAttention, mask_as_bias, repeat_kv_heads,  # noqa: F401
                               scaled_dot_product_attention_naive)
-from .fused_common import REDUCTIONS, check_reduction, legacy_reduction, reduce_loss, require_floating
+from .fused_common import REDUCTIONS, check_reduction, legacy_reduction, reduce_loss, require_floating, shape_tuple
 from .fused_cross_entropy_probs import (CrossEntropyProbs, cross_entropy_probs_naive,  # noqa: F401
                                         holds_probabilities, probabilities_last)
 from .fused_elementwise_loss import (BinaryCrossEntropy, BinaryCrossEntropyWithLogits, KLDiv,  # noqa: F401
@@ -464,9 +464,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 def _normalized_shape(op, input, normalized_shape, **params):
     """normalized_shape as a tuple, after checking that input ends with it and that each of
     `params` (None or a tensor) has it, and that all are on one device with one float dtype."""
-    if isinstance(normalized_shape, numbers.Integral):
-        normalized_shape = (normalized_shape,)
-    normalized_shape = tuple(normalized_shape)
+    normalized_shape = shape_tuple(normalized_shape)
     k = len(normalized_shape)
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != normalized_shape:
         raise shapes_error(op, input.shape, normalized_shape,

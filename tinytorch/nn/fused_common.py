@@ -1,8 +1,15 @@
 """Pieces the fused ops share: loss reductions and input checks (the row-block passes are
 kernels/numpy/arrays.py)."""
+import numbers
+
 import numpy as np
 
 from ..device import array_module
+
+
+def shape_tuple(shape):
+    """A normalized_shape argument (an int or a sequence of them) as a tuple of ints."""
+    return (int(shape),) if isinstance(shape, numbers.Integral) else tuple(int(s) for s in shape)
 
 
 def legacy_reduction(size_average, reduce, reduction):

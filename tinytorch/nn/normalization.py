@@ -1,10 +1,9 @@
 """`LayerNorm`, `GroupNorm` and `RMSNorm`: normalise each sample on its own (no running
 statistics), then scale by `weight` (and shift by `bias`). BatchNorm is in batchnorm.py,
 InstanceNorm in instancenorm.py."""
-import numbers
-
 from ..creation import empty
 from . import functional as F, init
+from .fused_common import shape_tuple
 from .module import Module
 from .parameter import Parameter
 
@@ -15,9 +14,7 @@ class LayerNorm(Module):
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        self.normalized_shape = shape_tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         shape = self.normalized_shape
@@ -79,9 +76,7 @@ class RMSNorm(Module):
 
     def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
         super().__init__()
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        self.normalized_shape = shape_tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         self.register_parameter("weight", Parameter(empty(self.normalized_shape, device=device, dtype=dtype))

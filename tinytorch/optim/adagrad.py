@@ -3,7 +3,7 @@ import numpy as np
 
 from ..device import array_module
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_nonnegative
+from .optimizer import Optimizer, check_nonnegative, refuse_unsupported
 
 
 class Adagrad(Optimizer):
@@ -23,8 +23,7 @@ class Adagrad(Optimizer):
         for what, value in (("learning rate", lr), ("lr_decay value", lr_decay), ("weight_decay value", weight_decay),
                             ("initial_accumulator_value value", initial_accumulator_value), ("epsilon value", eps)):
             check_nonnegative(what, value)
-        if differentiable:
-            raise NotImplementedError("Adagrad: differentiable=True is not supported")
+        refuse_unsupported("Adagrad", differentiable=differentiable)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, maximize=maximize))
         for group in self.param_groups:

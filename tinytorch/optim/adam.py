@@ -5,7 +5,7 @@ from .. import backends
 from ..device import array_module
 from ..kernels.numpy.adam import apply_step_, update_moments_
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_betas, check_nonnegative
+from .optimizer import Optimizer, check_betas, check_nonnegative, refuse_unsupported
 
 
 class Adam(Optimizer):
@@ -32,8 +32,7 @@ class Adam(Optimizer):
         check_nonnegative("epsilon value", eps)
         check_nonnegative("weight_decay value", weight_decay)
         check_betas(betas)
-        if capturable or differentiable:
-            raise NotImplementedError(f"{type(self).__name__}: capturable and differentiable are not supported")
+        refuse_unsupported(type(self).__name__, capturable=capturable, differentiable=differentiable)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay))

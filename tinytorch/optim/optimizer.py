@@ -173,3 +173,13 @@ def check_betas(betas):
     for i, beta in enumerate(betas):
         if not 0.0 <= beta < 1.0:
             raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+
+
+def refuse_unsupported(optimizer, **options):
+    """Raise, naming them, for the torch options that have no tinytorch counterpart (capturable: CUDA-graph
+    capture; differentiable: autograd through the update itself) when a caller turns one on, rather than
+    run the plain update in their place."""
+    asked = [name for name, value in options.items() if value]
+    if asked:
+        raise NotImplementedError(f"{optimizer}: {' and '.join(f'{name}=True' for name in asked)} "
+                                  f"{'is' if len(asked) == 1 else 'are'} not supported by tinytorch")

@@ -4,7 +4,7 @@ import numpy as np
 from ..device import array_module
 from ..kernels.numpy.adam import update_moments_
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_betas, check_nonnegative
+from .optimizer import Optimizer, check_betas, check_nonnegative, refuse_unsupported
 
 
 class RAdam(Optimizer):
@@ -25,8 +25,7 @@ class RAdam(Optimizer):
         for what, value in (("learning rate", lr), ("epsilon value", eps), ("weight_decay value", weight_decay)):
             check_nonnegative(what, value)
         check_betas(betas)
-        if capturable or differentiable:
-            raise NotImplementedError("RAdam: capturable and differentiable are not supported")
+        refuse_unsupported("RAdam", capturable=capturable, differentiable=differentiable)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
 

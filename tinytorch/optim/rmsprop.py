@@ -4,7 +4,7 @@ import numpy as np
 from ..device import array_module
 from ..kernels.numpy.adam import lerp_
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_nonnegative
+from .optimizer import Optimizer, check_nonnegative, refuse_unsupported
 
 
 class RMSprop(Optimizer):
@@ -25,8 +25,7 @@ class RMSprop(Optimizer):
         for what, value in (("learning rate", lr), ("epsilon value", eps), ("momentum value", momentum),
                             ("weight_decay value", weight_decay), ("alpha value", alpha)):
             check_nonnegative(what, value)
-        if capturable or differentiable:
-            raise NotImplementedError("RMSprop: capturable and differentiable are not supported")
+        refuse_unsupported("RMSprop", capturable=capturable, differentiable=differentiable)
         super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                                       weight_decay=weight_decay, maximize=maximize))
 

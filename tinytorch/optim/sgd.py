@@ -2,7 +2,7 @@
 from .. import backends
 from ..kernels.numpy.sgd import sgd_update_
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_nonnegative
+from .optimizer import Optimizer, check_nonnegative, refuse_unsupported
 
 
 class SGD(Optimizer):
@@ -23,8 +23,7 @@ class SGD(Optimizer):
         check_nonnegative("weight_decay value", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
-        if differentiable:
-            raise NotImplementedError("SGD: differentiable=True is not supported by tinytorch")
+        refuse_unsupported("SGD", differentiable=differentiable)
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov, maximize=maximize))
 
