@@ -9,10 +9,7 @@ Win rate against the SFT model: on held-out problems of every task, the DPO mode
 sample replies with the same seeds; a reply wins when it is right and the other's is wrong (the tasks'
 exact-match reward is the judge), ties count half.
 """
-import random
 import time
-
-from tqdm import tqdm
 
 import tinytorch
 
@@ -20,6 +17,7 @@ from . import corpus, plots
 from .engine import Engine
 from .evaluate import sample_problem
 from .losses import dpo_loss, masked_targets, pad_rows, sequence_log_probs
+from .preferences import train_on_pairs
 from .presets import as_dict
 from .reward_model import read_pairs
 from .run_folder import finished, load_gpt, load_tokenizer, save_model, stage_folder, write_json
@@ -78,26 +76,12 @@ def run(run_dir, config, eval_config, overwrite=False, progress=True):
         reference_log_probs(reference, pairs[split], pad)
     tinytorch.manual_seed(config.seed)
     policy = load_gpt(sft_folder).train()
-    optimizer = tinytorch.optim.AdamW(policy.parameters(), lr=config.learning_rate, betas=(0.9, 0.95),
-                                      weight_decay=0.0)
-    rng = random.Random(config.seed)
-    steps_per_epoch = max(1, len(pairs["train"]) // config.batch_size)
-    log = {"step_loss": [], "evals": []}
-    bar = tqdm(total=config.epochs * steps_per_epoch, desc="dpo", disable=not progress, dynamic_ncols=True)
-    for epoch in range(config.epochs):
-        order = rng.sample(pairs["train"], len(pairs["train"]))
-        for i in range(steps_per_epoch):
-            loss = batch_loss(policy, order[i * config.batch_size:(i + 1) * config.batch_size], pad, config.beta)
-            loss.backward()
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            log["step_loss"].append(loss.item())
-            bar.update(1)
-            bar.set_postfix_str(f"loss {loss.item():.3f}", refresh=False)
+
+    def held_out():
         with tinytorch.no_grad():
-            log["evals"].append({"step": len(log["step_loss"]), "val": batch_loss(policy, pairs["test"], pad,
-                                                                                  config.beta).item()})
-    bar.close()
+            return {"val": batch_loss(policy, pairs["test"], pad, config.beta).item()}
+    log = train_on_pairs(policy, pairs["train"], config, lambda batch: batch_loss(policy, batch, pad, config.beta),
+                         held_out, {"step_loss": [], "evals": []}, "dpo", progress)
     policy.eval()
     save_model(out, policy)
     problems = mixture(corpus.tasks(), "test", config.win_problems, config.seed)

@@ -10,7 +10,11 @@ depend only on what a small SFT model already gets right.
 A pair keeps token ids and masks: `prompt` (ending with <|assistant_start|>), and for each reply its
 tokens after the prompt with their mask (1 = sampled by the model, 0 = injected calculator output).
 """
+import random
+
 from tqdm import tqdm
+
+import tinytorch
 
 from .engine import Engine
 from .evaluate import sample_problem
@@ -44,3 +48,28 @@ def sample_pairs(model, tokenizer, tasks, split, n_prompts, cfg, seed, progress=
                       "rejected": rejected[0], "rejected_mask": rejected[1], "rejected_text": rejected[2]})
     stats["pairs"] = len(pairs)
     return pairs, stats
+
+
+def train_on_pairs(model, pairs, config, batch_loss, evaluate, log, desc, progress=True):
+    """The reward model's and DPO's training loop: AdamW (lr config.learning_rate, betas (0.9, 0.95), no
+    weight decay) over config.epochs passes of the pairs, shuffled each pass with random.Random(config.seed),
+    in batches of config.batch_size (a last partial batch dropped). batch_loss(batch) is a step's loss,
+    appended to log["step_loss"]; after each pass, log["evals"] gets {"step": steps so far, **evaluate()}."""
+    optimizer = tinytorch.optim.AdamW(model.parameters(), lr=config.learning_rate, betas=(0.9, 0.95),
+                                      weight_decay=0.0)
+    rng = random.Random(config.seed)
+    steps_per_epoch = max(1, len(pairs) // config.batch_size)
+    bar = tqdm(total=config.epochs * steps_per_epoch, desc=desc, disable=not progress, dynamic_ncols=True)
+    for _ in range(config.epochs):
+        order = rng.sample(pairs, len(pairs))
+        for i in range(steps_per_epoch):
+            loss = batch_loss(order[i * config.batch_size:(i + 1) * config.batch_size])
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            log["step_loss"].append(loss.item())
+            bar.update(1)
+            bar.set_postfix_str(f"loss {loss.item():.3f}", refresh=False)
+        log["evals"].append({"step": len(log["step_loss"]), **evaluate()})
+    bar.close()
+    return log

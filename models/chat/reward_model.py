@@ -9,10 +9,7 @@ come from preferences.py: train-split prompts for training, test-split prompts f
 accuracy, the fraction of pairs whose chosen reply scores higher.
 """
 import dataclasses
-import random
 import time
-
-from tqdm import tqdm
 
 import tinytorch
 from tinytorch import nn
@@ -20,7 +17,7 @@ from tinytorch.models.gpt import GPT
 
 from . import corpus, plots
 from .losses import bradley_terry_loss, pad_rows
-from .preferences import sample_pairs
+from .preferences import sample_pairs, train_on_pairs
 from .presets import as_dict
 from .run_folder import (finished, load_gpt, load_state, load_tokenizer, read_json, save_model, stage_folder,
                          write_json)
@@ -102,27 +99,13 @@ def run(run_dir, config, eval_config, overwrite=False, progress=True):
     sampled_seconds = time.perf_counter() - started
     tinytorch.manual_seed(config.seed)
     model = RewardModel.from_gpt(sft).train()
-    optimizer = tinytorch.optim.AdamW(model.parameters(), lr=config.learning_rate, betas=(0.9, 0.95), weight_decay=0.0)
     pad = tokenizer.assistant_end
-    log = {"step_loss": [], "evals": [{"step": 0, "train": pairwise_accuracy(model, train_pairs, pad),
-                                       "val": pairwise_accuracy(model, test_pairs, pad)}]}
-    rng = random.Random(config.seed)
-    steps_per_epoch = max(1, len(train_pairs) // config.batch_size)
-    bar = tqdm(total=config.epochs * steps_per_epoch, desc="reward model", disable=not progress, dynamic_ncols=True)
-    for epoch in range(config.epochs):
-        order = rng.sample(train_pairs, len(train_pairs))
-        for i in range(steps_per_epoch):
-            chosen, rejected = pair_scores(model, order[i * config.batch_size:(i + 1) * config.batch_size], pad)
-            loss = bradley_terry_loss(chosen, rejected)
-            loss.backward()
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            log["step_loss"].append(loss.item())
-            bar.update(1)
-            bar.set_postfix_str(f"loss {loss.item():.3f}", refresh=False)
-        log["evals"].append({"step": len(log["step_loss"]), "train": pairwise_accuracy(model, train_pairs, pad),
-                             "val": pairwise_accuracy(model, test_pairs, pad)})
-    bar.close()
+
+    def accuracies():
+        return {"train": pairwise_accuracy(model, train_pairs, pad), "val": pairwise_accuracy(model, test_pairs, pad)}
+    log = train_on_pairs(model, train_pairs, config, lambda batch: bradley_terry_loss(*pair_scores(model, batch, pad)),
+                         accuracies, {"step_loss": [], "evals": [{"step": 0, **accuracies()}]}, "reward model",
+                         progress)
     save_model(out, model.eval())
     plots.losses(log["step_loss"], [], out / "loss.png", "reward model: Bradley-Terry loss")
     plots.curves({split: ([e["step"] for e in log["evals"]], [e[split] for e in log["evals"]])
