@@ -117,6 +117,48 @@ def check_lstm_cell_backward(op, gates, c_prev, tanh_cells, dy, dh, dc, d_pre):
     _check_lstm_cell(op, {"gates": gates, "d_pre": d_pre}, states if dy is None else {**states, "dy": dy})
 
 
+def check_lstm_forward(op, steps, pre, hh_t, h, c, y, cells, tanh_cells):
+    """pre (N, 4H), hh_t (H, 4H); h, c (B, H); y, cells, tanh_cells (N, H); steps inside them; one float dtype."""
+    _check_lstm_cell(op, {"pre": pre}, {"y": y, "cells": cells, "tanh_cells": tanh_cells})
+    _check_state(op, {"pre": pre}, {"h": h, "c": c}, {"hh_t": hh_t}, (y.shape[1], pre.shape[1]))
+    _check_steps(op, steps, y.shape[0], h.shape[0])
+
+
+def check_lstm_backward(op, steps, gates, c_prev, tanh_cells, w_hh, dy, dh, dc, d_pre):
+    """gates, d_pre (N, 4H); c_prev, tanh_cells and dy unless None (N, H); w_hh (4H, H); dh, dc (B, H)."""
+    outputs = {"c_prev": c_prev, "tanh_cells": tanh_cells}
+    _check_lstm_cell(op, {"gates": gates, "d_pre": d_pre}, outputs if dy is None else {**outputs, "dy": dy})
+    _check_state(op, {"gates": gates}, {"dh": dh, "dc": dc}, {"w_hh": w_hh}, (gates.shape[1], c_prev.shape[1]))
+    _check_steps(op, steps, gates.shape[0], dh.shape[0])
+
+
+def _check_state(op, like, states, weight, weight_shape):
+    """`states` (name -> array) each (B, H), the one array of `weight` of weight_shape ((H, 4H) or
+    (4H, H)), all of the dtype of the one array of `like`."""
+    hidden = min(weight_shape)
+    first = next(iter(states.values()))
+    for name, a in states.items():
+        if a.ndim != 2 or a.shape[1] != hidden:
+            raise ValueError(f"{op}: {name} must have shape (B, {hidden}), got {tuple(a.shape)}")
+        _require_shape(op, name, a, first.shape)
+    (name, w), = weight.items()
+    _require_shape(op, name, w, weight_shape)
+    dtype = next(iter(like.values())).dtype
+    if any(a.dtype != dtype for a in (*states.values(), w)):
+        _require_float(op, **like, **states, **weight)
+
+
+def _check_steps(op, steps, n_rows, batch):
+    """steps (S, 2) of (first row, rows): each inside the N rows, with at most the batch's B rows."""
+    if steps.ndim != 2 or steps.shape[1] != 2 or steps.dtype.kind != "i":
+        raise ValueError(f"{op}: steps must be an integer array (S, 2) of (first row, rows), got "
+                         f"{steps.dtype} {tuple(steps.shape)}")
+    starts, rows = steps[:, 0], steps[:, 1]
+    if len(steps) and (starts.min() < 0 or rows.min() < 0 or rows.max() > batch or (starts + rows).max() > n_rows):
+        raise ValueError(f"{op}: each step (first row, rows) must lie in the {n_rows} rows with at most {batch} rows, "
+                         f"got {steps.tolist()}")
+
+
 def _check_lstm_cell(op, gates, states):
     """`gates` (name -> array) each (rows, 4H), `states` (name -> array) each (rows, H), H from the
     first state; one float dtype."""

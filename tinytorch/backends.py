@@ -71,7 +71,8 @@ _MODULES = {"matmul": "matmul", "softmax_forward": "softmax", "softmax_backward"
             "embedding_backward": "embedding", "box_muller_blocks": "normal", "power": "power",
             "power_backward": "power", "attention_forward": "attention", "attention_backward": "attention",
             "attention_heads_forward_": "attention", "attention_heads_backward_": "attention",
-            "lstm_cell_forward_": "lstm", "lstm_cell_backward_": "lstm", "sgd_update_": "sgd"}
+            "lstm_cell_forward_": "lstm", "lstm_cell_backward_": "lstm", "lstm_forward_": "lstm",
+            "lstm_backward_": "lstm", "sgd_update_": "sgd"}
 _chosen = {}  # (name, array type, dtype, settings) -> implementation
 
 
@@ -104,7 +105,7 @@ def _resolve(name, array):
             mkl = importlib.import_module(".kernels.cpu.mkl_matmul", __package__)
             if mkl.available():  # loads MKL (else its first product says how to install it)
                 _blas_loaded()
-            return _with_blas_threads(mkl.matmul, MKL_PARALLEL_MIN)
+            return _with_blas_threads(mkl.matmul, MKL_PARALLEL_MIN, "mkl")
         if float32 and name not in GPU_ONLY_NAMES and \
                 _choice("kernels", kernels, CPU_KERNELS, "TINYTORCH_KERNELS") == "numba":
             return _numba_cpu(_MODULES[name], name)
@@ -185,8 +186,8 @@ def matmul_library():
     between = None
     if _choice("kernels", kernels, CPU_KERNELS, "TINYTORCH_KERNELS") == "numba":
         between = kernel("gelu_forward", np.empty(0, np.float32))  # a parallel kernel, as a step runs one
-    return _matmul_rule.faster_library(get_num_threads(), _with_blas_threads(mkl_matmul.matmul, MKL_PARALLEL_MIN),
-                                       _with_blas_threads(_numpy_entry("matmul")), between)
+    mkl = _with_blas_threads(mkl_matmul.matmul, MKL_PARALLEL_MIN, "mkl")
+    return _matmul_rule.faster_library(get_num_threads(), mkl, _with_blas_threads(_numpy_entry("matmul")), between)
 
 
 @contextlib.contextmanager
@@ -334,9 +335,11 @@ def parallel_products(work, least=BLAS_PARALLEL_MIN):
         _set_blas_threads(1)
 
 
-def _with_blas_threads(matmul, least=BLAS_PARALLEL_MIN):
+def _with_blas_threads(matmul, least=BLAS_PARALLEL_MIN, library="numpy"):
     """A CPU matmul a (M, K) @ b (K, N) under parallel_products(M K N, least) (a small one straight on:
-    the context manager alone costs microseconds)."""
+    the context manager alone costs microseconds). It carries its `library` and `parallel(work)`,
+    the threads of products of `work` multiply-adds, for a kernel that calls the library itself
+    in a loop of its own (kernels/cpu/lstm.py)."""
     @functools.wraps(matmul)
     def product(a, b):
         work = a.size * b.shape[-1]
@@ -344,6 +347,7 @@ def _with_blas_threads(matmul, least=BLAS_PARALLEL_MIN):
             return matmul(a, b)
         with parallel_products(work, least):
             return matmul(a, b)
+    product.library, product.parallel = library, functools.partial(parallel_products, least=least)
     return product
 
 

@@ -5,8 +5,9 @@ depends on the CPU (MKL tends to win on Intel cores and lose on AMD ones), so ti
 measures both once per machine before it sends the linear layers' products here (its
 `cpu_matmul = "auto"`). MKL comes from the optional `mkl` extra (`pip install -e '.[mkl]'`, x86-64).
 
-    matmul(a, b)    a (M, K) @ b (K, N) -> (M, N), C-contiguous
-    available()     whether MKL's library loads
+    matmul(a, b)        a (M, K) @ b (K, N) -> (M, N), C-contiguous
+    available()         whether MKL's library loads
+    sgemm_address()     where cblas_sgemm lies, for a Numba kernel's own loop of products (blas_call.py)
 
 MKL runs its threads on GNU OpenMP (libgomp, its "GNU threading layer"), the runtime under
 Numba's parallel kernels: both then take turns on one pool of threads, as torch's MKL and its
@@ -93,6 +94,11 @@ def _gemms():
         f.restype = None
         gemms.append(f)
     return tuple(gemms)
+
+
+def sgemm_address():
+    """The address of MKL's cblas_sgemm (loading MKL)."""
+    return ctypes.cast(_gemms()[0], ctypes.c_void_p).value
 
 
 def _find_mkl():

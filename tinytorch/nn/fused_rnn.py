@@ -19,17 +19,18 @@ Forward, with torch's weights W_ih (G*H, in), W_hh (G*H, H) and gate order (G ga
       GRU   r, z = s(A_x[t]_r + (h W_hh^T + b_hh)_r), s(A_x[t]_z + (h W_hh^T + b_hh)_z)
             n = tanh(A_x[t]_n + r * (h W_hn^T + b_hn)),    h' = (1 - z) n + z h
 
-one matrix product per step (for the LSTM, then one kernel: lstm_cell_forward_). The sigmoid is
-computed as s(a) = (1 + tanh(a/2)) / 2: one tanh over all the gates of a step, with the halving
-folded into the sigmoid gates' rows of the weights (halving is exact in floating point).
+one matrix product per step (the LSTM's loop is the kernel lstm_forward_: per step the product and
+one kernel over the step's rows, kernels/numpy/lstm.py). The GRU computes its sigmoids as
+s(a) = (1 + tanh(a/2)) / 2: one tanh over all the gates of a step, with the halving folded into
+the sigmoid gates' rows of the weights (halving is exact in floating point).
 
 Backward through time. Let dA be the gradient of the gates' pre-activations of a step and
 dh, dc the gradients reaching h', c' (from the output y_t, from the next step, and dh_n, dc_n
 at each sequence's last step). Each cell's step is linear in (dh, dc), with coefficients that
 depend on the forward values only. The RNN and GRU compute them for all steps in one pass before
-the loop, which then does a few products and one matrix product per step; the LSTM's loop does one
-kernel per step (lstm_cell_backward_, kernels/numpy/lstm.py and kernels/cpu/lstm.py), which computes
-them from the saved gates as it goes, and one matrix product:
+the loop, which then does a few products and one matrix product per step; the LSTM's loop (the
+kernel lstm_backward_, kernels/numpy/lstm.py and kernels/cpu/lstm.py) does one kernel per step,
+which computes them from the saved gates as it goes, and one matrix product:
 
     RNN   dA = dh * act'   (1 - h'^2 for tanh, [h' > 0] for relu);         dh_prev = dA W_hh
     LSTM  dc~ = dc + dh * o (1 - tanh^2 c')
@@ -65,23 +66,28 @@ def time_steps(shape, batch_sizes, reverse):
     return steps[::-1] if reverse else steps
 
 
-def previous_rows(steps, n_rows):
-    """For each row, the row of its previous state in [Y; h0] (Y the (N, H) outputs): the same
-    sequence in the step run before, or h0's row for a sequence's first step."""
-    index = np.empty(n_rows, np.int64)
+def previous_states(outputs, first, steps):
+    """For each row of outputs (N, H), the state its step started from: the same sequence's row in
+    the step run before, or first (B, H)'s row for a sequence's first step. Padded input (every step
+    holds the whole batch) is [first; outputs] shifted by a step; packed input gathers by row."""
+    xp, batch = array_module(outputs), first.shape[0]
+    if steps and all(rows == batch for _, rows in steps):
+        in_order = len(steps) < 2 or steps[0][0] < steps[1][0]
+        return xp.concatenate([first, outputs[:-batch]] if in_order else [outputs[batch:], first])
+    index = np.empty(outputs.shape[0], np.int64)
     before, before_rows = 0, 0
     for start, rows in steps:
         kept = min(rows, before_rows)
         index[start:start + kept] = np.arange(before, before + kept)
-        index[start + kept:start + rows] = n_rows + np.arange(kept, rows)
+        index[start + kept:start + rows] = outputs.shape[0] + np.arange(kept, rows)
         before, before_rows = start, rows
-    return index
+    return xp.concatenate([outputs, first])[xp.asarray(index)]
 
 
 def _halving(mode, hidden, like):
-    """Per gate row: 0.5 for a sigmoid gate (computed as (1 + tanh(a/2)) / 2), 1 otherwise; an
-    array of like's module and dtype."""
-    half = {"LSTM": (0.5, 0.5, 1.0, 0.5), "GRU": (0.5, 0.5, 1.0)}.get(mode)
+    """Per gate row of the GRU: 0.5 for a sigmoid gate (computed as (1 + tanh(a/2)) / 2), 1
+    otherwise; an array of like's module and dtype. None for the other cells."""
+    half = {"GRU": (0.5, 0.5, 1.0)}.get(mode)
     return None if half is None else array_module(like).asarray(np.repeat(np.asarray(half, like.dtype), hidden))
 
 
@@ -102,7 +108,7 @@ class RecurrentLayer(Function):
         half = _halving(mode, n_hidden, x)
         scaled = (lambda a: a) if half is None else (lambda a: a * half)
         bias_x = b_ih if mode == "GRU" or b_ih is None else (b_ih + b_hh)
-        pre = matmul(rows, scaled(xp.ascontiguousarray(w_ih.T)))
+        pre = matmul(rows, scaled(w_ih.T))
         if bias_x is not None:
             pre += scaled(bias_x)
         hh_t = scaled(xp.ascontiguousarray(w_hh.T))  # (H, G*H) in row order: BLAS's faster form here
@@ -110,7 +116,8 @@ class RecurrentLayer(Function):
         y = xp.empty((rows.shape[0], n_hidden), x.dtype)
         if mode == "LSTM":
             c, ctx.cells, ctx.tanh_cells = c0.copy(), xp.empty_like(y), xp.empty_like(y)
-            _lstm_forward(steps, pre, hh_t, h, c, y, ctx.cells, ctx.tanh_cells, matmul)
+            backends.kernel("lstm_forward_", pre)(_as_array(steps), pre, hh_t, h, c, y, ctx.cells, ctx.tanh_cells,
+                                                  matmul)
         elif mode == "GRU":
             b_hh_scaled = None if b_hh is None else scaled(b_hh)
             ctx.hidden_gates = xp.empty_like(pre)
@@ -131,12 +138,13 @@ class RecurrentLayer(Function):
         matmul = backends.kernel("matmul", ctx.y)
         dy = None if dy is None else dy.reshape(ctx.y.shape)
         dh = xp.zeros_like(ctx.h0) if dh_n is None else dh_n.copy()
-        previous = xp.asarray(previous_rows(steps, ctx.y.shape[0]))
-        h_prev = xp.concatenate([ctx.y, ctx.h0])[previous]
+        h_prev = previous_states(ctx.y, ctx.h0, steps)
         if mode == "LSTM":
             dc = xp.zeros_like(ctx.c0) if dc_n is None else dc_n.copy()
-            c_prev = xp.concatenate([ctx.cells, ctx.c0])[previous]
-            d_gates_x = d_gates_h = _lstm_backward(steps, ctx.gates, c_prev, ctx.tanh_cells, w_hh, dy, dh, dc, matmul)
+            c_prev = previous_states(ctx.cells, ctx.c0, steps)
+            d_gates_x = d_gates_h = xp.empty_like(ctx.gates)
+            backends.kernel("lstm_backward_", ctx.gates)(_as_array(steps), ctx.gates, c_prev, ctx.tanh_cells, w_hh, dy,
+                                                         dh, dc, d_gates_x, matmul)
         elif mode == "GRU":
             dc = None
             d_gates_x, d_gates_h = _gru_backward(steps, ctx.gates, ctx.hidden_gates, h_prev, w_hh, dy, dh, matmul)
@@ -147,7 +155,9 @@ class RecurrentLayer(Function):
         dw_ih = matmul(d_gates_x.T, ctx.rows) if need_w_ih else None
         dw_hh = matmul(d_gates_h.T, h_prev) if need_w_hh else None
         db_ih = d_gates_x.sum(axis=0) if need_b_ih else None
-        db_hh = d_gates_h.sum(axis=0) if need_b_hh else None
+        db_hh = None
+        if need_b_hh:
+            db_hh = db_ih.copy() if db_ih is not None and d_gates_h is d_gates_x else d_gates_h.sum(axis=0)
         return (dx, dh if need_h0 else None, dc if need_c0 else None, dw_ih, dw_hh, db_ih, db_hh,
                 None, None, None)
 
@@ -179,23 +189,9 @@ def _rnn_backward(steps, y, mode, w_hh, dy, dh, matmul):
     return d_pre
 
 
-def _lstm_forward(steps, pre, hh_t, h, c, y, cells, tanh_cells, matmul):
-    """pre (N, 4H) becomes the gates i, f, g, o; cells and tanh_cells get c' and tanh(c') of each row:
-    per step one matrix product and one kernel (kernels/numpy/lstm.py)."""
-    cell = backends.kernel("lstm_cell_forward_", pre)
-    for start, rows in steps:
-        r = slice(start, start + rows)
-        cell(pre[r], matmul(h[:rows], hh_t), c[:rows], h[:rows], cells[r], tanh_cells[r], y[r])
-
-
-def _lstm_backward(steps, gates, c_prev, tanh_cells, w_hh, dy, dh, dc, matmul):
-    cell = backends.kernel("lstm_cell_backward_", gates)
-    d_pre = array_module(gates).empty_like(gates)
-    for start, rows in reversed(steps):
-        r = slice(start, start + rows)
-        cell(gates[r], c_prev[r], tanh_cells[r], None if dy is None else dy[r], dh[:rows], dc[:rows], d_pre[r])
-        dh[:rows] = matmul(d_pre[r], w_hh)
-    return d_pre
+def _as_array(steps):
+    """time_steps' list as the (S, 2) int64 array of the LSTM kernels."""
+    return np.asarray(steps, np.int64).reshape(-1, 2)
 
 
 def _gru_forward(steps, pre, hh_t, b_hh, h, y, hidden_gates, matmul):
