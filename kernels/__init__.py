@@ -24,7 +24,8 @@ NAMES = ORACLE_NAMES + ("gelu_backward_and_forward_", "cross_entropy_forward", "
                         "attention_softmax_forward_", "attention_softmax_backward_", "adam_update_",
                         "embedding_backward", "box_muller_blocks", "power", "power_backward",
                         "attention_heads_forward_", "attention_heads_backward_", "lstm_cell_forward_",
-                        "lstm_cell_backward_", "lstm_forward_", "lstm_backward_", "sgd_update_")
+                        "lstm_cell_backward_", "lstm_forward_", "lstm_backward_", "sgd_update_",
+                        "mt19937_words", "mt19937_bernoulli", "masked_scale")
 # an oracle (reference.py), a NumPy entry and Numba-CUDA versions, but no Numba CPU twin: on the CPU the
 # NumPy entry (the fused attention Function runs its own CPU path and calls these on the GPU only)
 GPU_ONLY_NAMES = ("attention_forward", "attention_backward")

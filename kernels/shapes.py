@@ -177,3 +177,20 @@ def _check_lstm_cell(op, gates, states):
 def check_sgd_update(op, p, g):
     _require_float(op, p=p, g=g)
     _require_shape(op, "g", g, p.shape)
+
+
+def check_mt19937(op, key, pos, n, threshold=0):
+    """key the 624 state words (uint32, C-contiguous), pos in [0, 624], n >= 0 outputs, threshold in [0, 2^53]."""
+    if key.dtype != "uint32" or tuple(key.shape) != (624,) or not key.flags.c_contiguous:
+        raise ValueError(f"{op}: key must be the 624 state words, C-contiguous uint32, got {key.dtype} "
+                         f"{tuple(key.shape)}")
+    if not 0 <= pos <= 624 or n < 0 or not 0 <= threshold <= 1 << 53:
+        raise ValueError(f"{op}: needs pos in [0, 624], n >= 0 and threshold in [0, 2^53], "
+                         f"got pos {pos}, n {n}, threshold {threshold}")
+
+
+def check_masked_scale(op, x, keep):
+    _require_float(op, x=x)
+    if keep.dtype != "bool":
+        raise ValueError(f"{op}: keep must be a bool array, got {keep.dtype}")
+    _require_shape(op, "keep", keep, x.shape)

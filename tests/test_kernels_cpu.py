@@ -405,3 +405,81 @@ def test_sgd_update_numba_gives_torchs_bits(lr):
     expected = torch.from_numpy(p.copy()).add_(torch.from_numpy(g), alpha=-lr).numpy()
     entry("cpu", "sgd_update_")(p, g, lr)
     assert np.array_equal(p.view(np.int32), expected.view(np.int32))
+
+
+# ---- torch's Mersenne Twister and dropout's product -------------------------------------------------
+
+MT_THRESHOLDS = [0, 1, 2 ** 52, 7205759403792794, 2 ** 53]  # p = 0, 2^-53, 1/2, 0.8 (ceil(0.8 2^53)), 1
+
+
+@pytest.mark.parametrize("pos", [0, 1, 2, 311, 622, 623, 624])
+def test_mt19937_numba_gives_numpys_words_masks_and_state(pos):
+    """From every kind of read position (even, odd, the last word before a twist, a twist first),
+    counts that end before, at and after the 624-word twists: NumPy's bit generator's words, the
+    masks of its pairs, and the same twisted state afterwards."""
+    start = np.random.MT19937(9).state["state"]["key"].astype(np.uint32)
+    for n in (0, 1, 2, 3, 311, 312, 313, 623, 624, 625, 1249, 5000):
+        keys = {package: start.copy() for package in ("numpy", "cpu")}
+        words = {package: entry(package, "mt19937_words")(keys[package], pos, n) for package in keys}
+        assert words["cpu"].dtype == np.uint32 and np.array_equal(words["cpu"], words["numpy"]), n
+        assert np.array_equal(keys["cpu"], keys["numpy"]), n
+        for threshold in MT_THRESHOLDS:
+            keys = {package: start.copy() for package in ("numpy", "cpu")}
+            masks = {package: entry(package, "mt19937_bernoulli")(keys[package], pos, n, threshold) for package in keys}
+            assert masks["cpu"].dtype == np.bool_ and np.array_equal(masks["cpu"], masks["numpy"]), (n, threshold)
+            assert np.array_equal(keys["cpu"], keys["numpy"]), (n, threshold)
+
+
+def test_mt19937_bernoulli_is_a_double_uniform_below_p():
+    """[k < ceil(p 2^53)] is [u < p] for u = (64-bit draw & (2^53 - 1)) 2^-53, the double of torch's
+    bernoulli_(p), at p next to and on the grid of the draws."""
+    state = np.random.MT19937(3).state["state"]
+    key, pos = state["key"].astype(np.uint32), state["pos"]
+    words = np.random.MT19937(3).random_raw(2 * 4000).reshape(-1, 2)
+    u = (((words[:, 0] << np.uint64(32)) | words[:, 1]) & np.uint64(2 ** 53 - 1)).astype(np.float64) * 2.0 ** -53
+    for p in (0.8, 0.3, float(u[17]), np.nextafter(u[17], 0), np.nextafter(u[17], 1), 0.0, 1.0):
+        mask = entry("cpu", "mt19937_bernoulli")(key.copy(), pos, u.size, int(np.ceil(p * 2.0 ** 53)))
+        assert np.array_equal(mask, u < p), p
+
+
+@BOTH
+def test_mt19937_kernels_refuse_bad_state_and_arguments(package):
+    words, bernoulli = entry(package, "mt19937_words"), entry(package, "mt19937_bernoulli")
+    key = np.zeros(624, np.uint32)
+    with pytest.raises(ValueError, match=r"mt19937_words: key must be the 624 state words.*uint64 \(624,\)"):
+        words(key.astype(np.uint64), 0, 3)
+    with pytest.raises(ValueError, match=r"mt19937_words: key .* uint32 \(623,\)"):
+        words(key[:623], 0, 3)
+    with pytest.raises(ValueError, match=r"mt19937_words: needs pos in \[0, 624\].*pos 625"):
+        words(key, 625, 3)
+    with pytest.raises(ValueError, match=r"mt19937_bernoulli: .*threshold 9007199254740993"):
+        bernoulli(key, 0, 3, 2 ** 53 + 1)
+
+
+@pytest.mark.parametrize("shape", [(1,), (7, 13), (35, 20, 200), (300007,)])
+def test_masked_scale_numba_gives_the_numpy_bits(shape):
+    """One pass, x * (scale where keep, else 0): the NumPy entry's bits, NaN for a dropped inf or NaN,
+    a signed zero for a dropped -x; non-contiguous inputs too."""
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal(shape).astype(np.float32)
+    x.reshape(-1)[:4] = [np.inf, -np.inf, np.nan, -1.0][:x.size]
+    keep = rng.random(shape) < 0.7
+    keep.reshape(-1)[:4] = False
+    scale = np.float32(1) / np.float32(0.7)
+    for a, k in ((x, keep), (x.T, keep.T)):
+        expected, got = entry("numpy", "masked_scale")(a, k, scale), entry("cpu", "masked_scale")(a, k, scale)
+        assert got.dtype == np.float32 and got.shape == a.shape
+        assert np.array_equal(got.view(np.int32), expected.view(np.int32))
+    head = entry("cpu", "masked_scale")(x, keep, scale).reshape(-1)[:4]
+    assert np.isnan(head[:3]).all() and (head.size < 4 or (head[3] == 0 and np.signbit(head[3])))
+
+
+@BOTH
+def test_masked_scale_refuses_a_mask_of_another_shape_or_dtype(package):
+    x = np.ones((3, 4), np.float32)
+    with pytest.raises(ValueError, match=r"masked_scale: keep must have shape \(3, 4\), got \(4, 3\)"):
+        entry(package, "masked_scale")(x, np.ones((4, 3), bool), 2.0)
+    with pytest.raises(ValueError, match=r"masked_scale: keep must be a bool array, got float32"):
+        entry(package, "masked_scale")(x, x, 2.0)
+    with pytest.raises(ValueError, match=r"masked_scale: needs floating-point arrays.*x int64"):
+        entry(package, "masked_scale")(x.astype(np.int64), x > 0, 2.0)

@@ -65,3 +65,34 @@ def test_dropout_draws_torchs_mask(p, dtype):
         ours = outputs(tinytorch, dropout)
         for a, b in zip(ours, theirs):
             np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kernels", ["numpy", "numba"])
+@pytest.mark.parametrize("seed", [0, 3, 2 ** 33 + 1])
+def test_dropout_is_torchs_forward_and_backward_with_either_kernel(seed, kernels, kernels_used):
+    """The mask kernel (mt19937_bernoulli) and the product kernel (masked_scale), forward and
+    backward: torch's values bit for bit for sizes whose draws end before, at and after a 624-word
+    twist, a transposed input, the word-level LSTM's (35, 20, 200), and inf and NaN inputs (NaN where
+    dropped, as torch's x * noise)."""
+    import tinytorch.backends as backends
+    rng = np.random.default_rng(seed % 2 ** 32)
+    arrays = [rng.standard_normal(shape).astype(np.float32) for shape in ((311,), (312,), (313, 2), (35, 20, 200))]
+    arrays[0][:3] = [np.inf, -np.inf, np.nan]
+    grads = [rng.standard_normal(a.shape).astype(np.float32) for a in arrays]
+
+    def run(m, dropout):
+        m.manual_seed(seed)
+        xs = [m.tensor(a, requires_grad=True) for a in arrays]
+        outs = [dropout(xs[0], 0.2), dropout(xs[1], 0.5), dropout(xs[2].t(), 0.1), dropout(xs[3], 0.2)]
+        for out, g in zip(outs, grads):
+            out.backward(m.tensor(g.T.copy() if out.shape != g.shape else g))
+        return outs + [x.grad for x in xs] + [m.rand(2)]
+    theirs = run(torch, TF.dropout)
+    with backends.using(kernels=kernels):
+        ours = run(tinytorch, F.dropout)
+    for a, b in zip(ours, theirs):
+        assert np.array_equal(a.detach().numpy().view(np.int32), b.detach().numpy().view(np.int32))
+    package = "cpu" if kernels == "numba" else "numpy"
+    assert kernels_used["masked_scale"] == {f"tinytorch.kernels.{package}.dropout"}
+    assert kernels_used["mt19937_bernoulli"] == {f"tinytorch.kernels.{package}.mt19937"}

@@ -52,6 +52,33 @@ def test_engine_gives_mt19937_words_across_twists_and_calls(seed):
     np.testing.assert_array_equal(words, reference)
 
 
+@pytest.mark.parametrize("kernels", ["numpy", "numba"])
+def test_engine_words_and_masks_with_either_kernel(kernels, kernels_used):
+    """The engine's words and Bernoulli masks, read from every parity of position across twists,
+    are NumPy's MT19937 words (the mask: its pairs' low 53 bits below the threshold), from the
+    kernel the setting picks."""
+    import tinytorch.backends as backends
+    reference = np.random.RandomState(77)._bit_generator.random_raw(12000)
+    engine, drawn = MT19937(77), []
+    with backends.using(kernels=kernels):
+        for k in (1, 311, 1, 312, 0, 623, 3, 625, 1):
+            drawn.append(("words", engine.words(k)))
+            drawn.append(("mask", engine.bernoulli(k, 2 ** 52 + 12345)))
+    at = 0
+    for kind, got in drawn:
+        if kind == "words":
+            np.testing.assert_array_equal(got, reference[at:at + got.size])
+            at += got.size
+        else:
+            pairs = reference[at:at + 2 * got.size].reshape(-1, 2)
+            k53 = ((pairs[:, 0] & np.uint64(2 ** 21 - 1)) << np.uint64(32)) | pairs[:, 1]
+            np.testing.assert_array_equal(got, k53 < 2 ** 52 + 12345)
+            at += 2 * got.size
+    package = "cpu" if kernels == "numba" else "numpy"
+    expected = {f"tinytorch.kernels.{package}.mt19937"}
+    assert kernels_used["mt19937_words"] == kernels_used["mt19937_bernoulli"] == expected
+
+
 def test_a_64_bit_draw_is_two_words_the_first_one_high():
     ours = MT19937(11).words64(700)
     theirs = torch.empty(700, dtype=torch.int64).random_(generator=torch.Generator().manual_seed(11))
@@ -306,6 +333,27 @@ def test_bernoulli_with_a_number_or_a_tensor_of_probabilities():
     same_draws(lambda m: [m.empty(100).bernoulli_(0.3), m.empty(50, dtype=m.int64).bernoulli_(0.7),
                           m.bernoulli(m.rand(5, 7)), m.bernoulli(m.rand(5, 7, dtype=m.float64)),
                           m.bernoulli(m.rand(5, 7), 0.25), m.empty(3, 4).bernoulli_(m.rand(4))])
+
+
+@pytest.mark.parametrize("kernels", ["numpy", "numba"])
+@pytest.mark.parametrize("seed", [0, 11, 2 ** 40 + 3])
+def test_bernoulli_of_a_number_across_twists_and_a_restored_state(seed, kernels):
+    """bernoulli_(p) of sizes whose 2 words each end before, at and after the 624-word twists, from
+    odd and even positions (a float32 rand(k) reads k words), with the state saved and restored in
+    the middle: torch's masks, with either kernel."""
+    import tinytorch.backends as backends
+
+    def draws(m):
+        out = []
+        for n, odd, p in ((1, 0, 0.8), (311, 1, 0.5), (312, 0, 0.2), (313, 1, 0.999), (623, 1, 0.8),
+                          (625, 0, 0.0), (5000, 1, 1.0), (140_000, 1, 0.8)):
+            out += [m.rand(odd), m.empty(n).bernoulli_(p)]
+        state = m.get_rng_state()
+        first = m.empty(777).bernoulli_(0.3)
+        m.set_rng_state(state)
+        return out + [first, m.empty(777).bernoulli_(0.3), m.get_rng_state()]
+    with backends.using(kernels=kernels):
+        same_draws(draws, seed=seed)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -72,7 +72,8 @@ _MODULES = {"matmul": "matmul", "softmax_forward": "softmax", "softmax_backward"
             "power_backward": "power", "attention_forward": "attention", "attention_backward": "attention",
             "attention_heads_forward_": "attention", "attention_heads_backward_": "attention",
             "lstm_cell_forward_": "lstm", "lstm_cell_backward_": "lstm", "lstm_forward_": "lstm",
-            "lstm_backward_": "lstm", "sgd_update_": "sgd"}
+            "lstm_backward_": "lstm", "sgd_update_": "sgd",
+            "mt19937_words": "mt19937", "mt19937_bernoulli": "mt19937", "masked_scale": "dropout"}
 _chosen = {}  # (name, array type, dtype, settings) -> implementation
 
 

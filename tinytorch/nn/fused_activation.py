@@ -13,7 +13,7 @@ from ..autograd import Function
 from ..device import array_module
 from ..kernels.numpy.arrays import row_blocks
 from ..ops.elementwise import _sigmoid
-from ..random.layout import draw_in_order, empty_like_order
+from ..random.layout import empty_like_order
 from .special import _erfc_series, normal_cdf_block
 
 GELU_TANH_K = math.sqrt(2 / math.pi)
@@ -166,7 +166,8 @@ class Dropout(Function):
     drawn as torch's CPU dropout draws its noise: empty_like(x).bernoulli_(1 - p), in the memory
     order of empty_like(x) (random/layout.py), then divided by 1 - p in x's dtype; p = 1 draws
     nothing and drops everything. dy/dx = keep / (1 - p). Only the boolean mask is kept for
-    backward.
+    backward. Both products run the kernel masked_scale on x (or the gradient) laid out in the
+    mask's order, the output taking x's layout back.
 
     channel_axes=k drops whole channels instead (torch's feature_dropout, behind dropout1d/2d/3d):
     keep has shape x.shape[:k] + (1, ...), one draw per entry of the first k axes (k = 2 for
@@ -176,24 +177,28 @@ class Dropout(Function):
     @staticmethod
     def forward(ctx, x, p, generator, channel_axes=None):
         xp = array_module(x)
+        ctx.order = empty_like_order(x) if channel_axes is None else None
+        shape = (tuple(x.shape[axis] for axis in ctx.order) if channel_axes is None
+                 else x.shape[:channel_axes] + (1,) * (x.ndim - channel_axes))
         if p < 1:
-            def draw(shape):
-                return generator.bernoulli(shape, 1 - p, np.bool_)
-            if channel_axes is None:
-                keep = draw_in_order(x, empty_like_order(x), draw)
-            else:
-                keep = draw(x.shape[:channel_axes] + (1,) * (x.ndim - channel_axes))
-            scale = x.dtype.type(1) / x.dtype.type(1 - p)
+            keep, scale = generator.bernoulli(shape, 1 - p, np.bool_), x.dtype.type(1) / x.dtype.type(1 - p)
         else:
-            keep, scale = xp.zeros(x.shape, dtype=bool), x.dtype.type(0)
+            keep, scale = xp.zeros(shape, dtype=bool), x.dtype.type(0)
         ctx.keep, ctx.scale = keep, scale
-        return x * (keep * scale)
+        return _times_noise(ctx, x)
 
     @staticmethod
     def backward(ctx, g):
-        dx = g * ctx.keep
-        dx *= ctx.scale
-        return dx, None, None, None
+        return _times_noise(ctx, g), None, None, None
+
+
+def _times_noise(ctx, a):
+    """a * keep * scale: one product per element in the mask's order, or channels broadcast."""
+    if ctx.order is None:
+        return a * (ctx.keep * ctx.scale)
+    ordered = a.transpose(ctx.order)
+    product = backends.kernel("masked_scale", ordered)(ordered, ctx.keep, ctx.scale)
+    return product.transpose(sorted(range(a.ndim), key=ctx.order.__getitem__))
 
 
 # ---- naive twins: the same functions from Tensor primitives, differentiated by autograd ----

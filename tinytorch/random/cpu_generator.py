@@ -210,7 +210,9 @@ class CPUGenerator:
 
     def bernoulli(self, shape, p, dtype):
         """[u < p] as `dtype`: p a number (u double), or an array broadcast to `shape` (u double
-        when p is float64, else float)."""
+        when p is float64, else float). For a number, u < p exactly when k < ceil(p 2^53), k the
+        draw's low 53 bits (u = k 2^-53; the proof is in kernels/numpy/mt19937.py), which the
+        kernel mt19937_bernoulli tests as it draws."""
         n = math.prod(shape)
         if isinstance(p, np.ndarray):
             p = np.broadcast_to(p, shape).reshape(-1)
@@ -218,7 +220,8 @@ class CPUGenerator:
             return (self._unit_uniforms(n, opmath) < p.astype(opmath)).astype(dtype).reshape(shape)
         if not 0 <= p <= 1:
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-        return (self._unit_uniforms(n, np.float64) < p).astype(dtype).reshape(shape)
+        keep = self.engine.bernoulli(n, math.ceil(float(p) * 2.0 ** 53))
+        return keep.astype(dtype, copy=False).reshape(shape)
 
     def exponential(self, shape, dtype, lambd=1.0):
         if not lambd > 0:

@@ -12,15 +12,17 @@ Twist: for i = 0..623, with y = (x[i] & 0x80000000) | (x[(i+1) mod 624] & 0x7fff
     x[i] = x[(i + 397) mod 624] ^ (y >> 1) ^ (0x9908b0df if y is odd else 0), in place, in order.
 Tempering: y ^= y >> 11; y ^= (y << 7) & 0x9d2c5680; y ^= (y << 15) & 0xefc60000; y ^= y >> 18.
 
-The twist and the tempering are the standard algorithm, which NumPy's MT19937 bit generator runs
-in C: loaded with these 624 words and its read position (624 + 1 - left), its raw outputs are
-torch's words, several times faster than a twist written in NumPy vector steps (the loop
-carries a dependency 227 words back, so each vector step is short and Python's overhead rules). Seeding and torch's
+The twist and the tempering are the kernels mt19937_words and mt19937_bernoulli (NumPy's MT19937 bit
+generator in kernels/numpy/mt19937.py, and its Numba twin, several times faster), run on the state
+words here, which they twist in place; they read from position 624 + 1 - left. Seeding and torch's
 (left, next) bookkeeping, which its state layout records, are kept here.
 """
 import numpy as np
 
-N = 624  # words of state
+from .. import backends
+from ..kernels.numpy.mt19937 import N
+
+_FLOAT32 = np.empty(0, np.float32)  # the registry's choice for float32 CPU arrays: Numba's, unless kernels="numpy"
 
 
 def seeded_state(seed):
@@ -37,34 +39,32 @@ class MT19937:
     """torch's mt19937 engine: `words(n)` gives the next n outputs, as n single draws would."""
 
     def __init__(self, seed, words=None, left=1, next_=0):
-        """Seeded with `seed`, or restored to the state (words, left, next) of an engine seeded so."""
+        """Seeded with `seed`, or restored to the state (words, left, next) of an engine seeded so.
+        `state` holds the 624 words (uint32), which every draw twists in place."""
         self.seed = seed
-        self._bits = np.random.MT19937()
-        self._bits.state = {"bit_generator": "MT19937",
-                            "state": {"key": seeded_state(seed) if words is None else words, "pos": N + 1 - left}}
+        self.state = seeded_state(seed) if words is None else np.array(words, np.uint32)
         self.left, self.next = left, next_
 
-    @property
-    def state(self):
-        """The 624 words (uint32)."""
-        return self._bits.state["state"]["key"].astype(np.uint32)
-
     def _advance(self, n):
-        """torch's (left, next) after n more words: the last twist left n - (left - 1) words
-        ago (mod 624), counting from 1."""
+        """The read position of the kernels, and torch's (left, next) after n more words: the last
+        twist left n - (left - 1) words ago (mod 624), counting from 1."""
+        pos = N + 1 - self.left
         if n <= self.left - 1:
             self.left, self.next = self.left - n, self.next + n
         else:
             read = (n - self.left) % N + 1
             self.left, self.next = N + 1 - read, read
+        return pos
 
     def words(self, n):
         """The next n 32-bit outputs as a uint32 array."""
-        self._advance(n)
-        return self._bits.random_raw(n).astype(np.uint32)
+        return backends.kernel("mt19937_words", _FLOAT32)(self.state, self._advance(n), n)
 
     def words64(self, n):
         """n 64-bit draws as a uint64 array: two 32-bit outputs each, the first the high half."""
-        self._advance(2 * n)
-        pairs = self._bits.random_raw(2 * n).reshape(n, 2)
+        pairs = self.words(2 * n).reshape(n, 2).astype(np.uint64)
         return (pairs[:, 0] << np.uint64(32)) | pairs[:, 1]
+
+    def bernoulli(self, n, threshold):
+        """[k < threshold] for n 64-bit draws, k the low 53 bits of each (kernels/numpy/mt19937.py)."""
+        return backends.kernel("mt19937_bernoulli", _FLOAT32)(self.state, self._advance(2 * n), n, threshold)
