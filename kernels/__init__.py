@@ -25,7 +25,8 @@ NAMES = ORACLE_NAMES + ("gelu_backward_and_forward_", "cross_entropy_forward", "
                         "embedding_backward", "box_muller_blocks", "power", "power_backward",
                         "attention_heads_forward_", "attention_heads_backward_", "lstm_cell_forward_",
                         "lstm_cell_backward_", "lstm_forward_", "lstm_backward_", "sgd_update_",
-                        "mt19937_words", "mt19937_bernoulli", "masked_scale")
+                        "mt19937_words", "mt19937_bernoulli", "masked_scale",
+                        "im2col", "col2im", "max_pool_forward", "max_pool_backward")
 # an oracle (reference.py), a NumPy entry and Numba-CUDA versions, but no Numba CPU twin: on the CPU the
 # NumPy entry (the fused attention Function runs its own CPU path and calls these on the GPU only)
 GPU_ONLY_NAMES = ("attention_forward", "attention_backward")

@@ -194,3 +194,76 @@ def check_masked_scale(op, x, keep):
     if keep.dtype != "bool":
         raise ValueError(f"{op}: keep must be a bool array, got {keep.dtype}")
     _require_shape(op, "keep", keep, x.shape)
+
+
+def _check_windows(op, x_name, shape, kernel, stride, padding, dilation, out):
+    """shape (N, C, *S) with d = 1 or 2 spatial dims, and kernel, stride, padding, dilation, out each
+    d ints (kernel, stride, dilation, out >= 1; padding >= 0)."""
+    d = len(shape) - 2
+    if d not in (1, 2):
+        raise ValueError(f"{op}: {x_name} must have shape (N, C, L) or (N, C, H, W), got {tuple(shape)}")
+    positive = (*kernel, *stride, *dilation, *out)
+    if len(positive) == 4 * d and len(padding) == d and min(positive) >= 1 and min(padding) >= 0 and \
+            all(map(_is_int, positive + tuple(padding))):
+        return
+    given = {"kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation, "out": out}
+    for name, values in given.items():
+        lowest = 0 if name == "padding" else 1
+        if len(values) != d or not all(map(_is_int, values)) or min(values) < lowest:
+            raise ValueError(f"{op}: {name} must be {d} ints >= {lowest} for {x_name} {tuple(shape)}, got "
+                             f"{tuple(values)}")
+
+
+def _is_int(v):
+    return int(v) == v
+
+
+def check_im2col(op, x, kernel, stride, padding, dilation, groups, out):
+    """x (N, C, *S) float, C a multiple of groups; the geometry as _check_windows says."""
+    if x.dtype.kind not in "fV":
+        _require_float(op, x=x)
+    _check_windows(op, "x", x.shape, kernel, stride, padding, dilation, out)
+    if groups < 1 or x.shape[1] % groups:
+        raise ValueError(f"{op}: x {tuple(x.shape)} must have a multiple of groups = {groups} channels")
+
+
+def check_col2im(op, rows, shape, kernel, stride, padding, dilation, out, bias):
+    """rows (g, N prod out, C/g prod kernel) for the output shape (N, C, *S); bias (C,) or None; one float dtype."""
+    if rows.dtype.kind not in "fV" or (bias is not None and bias.dtype != rows.dtype):
+        _require_float(op, **({"rows": rows} if bias is None else {"rows": rows, "bias": bias}))
+    _check_windows(op, "shape", shape, kernel, stride, padding, dilation, out)
+    groups = rows.shape[0] if rows.ndim == 3 else 0
+    if groups < 1 or shape[1] % groups:
+        raise ValueError(f"{op}: rows must have shape (g, N prod out, C/g prod kernel) with C = {shape[1]} a "
+                         f"multiple of g, got {tuple(rows.shape)}")
+    count, size = 1, 1
+    for m, k in zip(out, kernel):
+        count, size = count * m, size * k
+    _require_shape(op, "rows", rows, (groups, shape[0] * count, shape[1] // groups * size))
+    if bias is not None:
+        _require_shape(op, "bias", bias, (shape[1],))
+
+
+def check_max_pool_forward(op, x, kernel, stride, padding, dilation, out):
+    """x (N, C, *S) float; the geometry as _check_windows says."""
+    if x.dtype.kind not in "fV":
+        _require_float(op, x=x)
+    _check_windows(op, "x", x.shape, kernel, stride, padding, dilation, out)
+
+
+def check_max_pool_backward(op, g, indices, shape):
+    """g (N, C, *out) float, indices of g's shape (integers), for an input of shape (N, C, *S)."""
+    if g.dtype.kind not in "fV":
+        _require_float(op, g=g)
+    if indices.dtype.kind not in "iu" or tuple(indices.shape) != tuple(g.shape) or len(shape) != g.ndim or \
+            tuple(shape[:2]) != tuple(g.shape[:2]):
+        raise ValueError(f"{op}: needs g (N, C, *out), integer indices of its shape and an input shape (N, C, *S), got "
+                         f"g {tuple(g.shape)}, indices {tuple(indices.shape)} {indices.dtype} and shape {tuple(shape)}")
+
+
+def check_float32(op, **arrays):
+    """The Numba CPU kernels without a float64 build: float32 arrays only (None skipped)."""
+    dtypes = {name: a.dtype for name, a in arrays.items() if a is not None}
+    if any(d != "float32" for d in dtypes.values()):
+        described = ", ".join(f"{name} {d}" for name, d in dtypes.items())
+        raise ValueError(f"{op}: the Numba kernel takes float32 arrays, got {described}")

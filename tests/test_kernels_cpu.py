@@ -6,6 +6,7 @@ for every version, forward and backward; float64 through the entry points; -inf,
 large-offset inputs; bad arguments; torch's normal samples bit for bit.
 """
 import importlib
+import math
 
 import numpy as np
 import pytest
@@ -483,3 +484,167 @@ def test_masked_scale_refuses_a_mask_of_another_shape_or_dtype(package):
         entry(package, "masked_scale")(x, x, 2.0)
     with pytest.raises(ValueError, match=r"masked_scale: needs floating-point arrays.*x int64"):
         entry(package, "masked_scale")(x.astype(np.int64), x > 0, 2.0)
+
+
+# (x shape, kernel, stride, padding, dilation, groups): 2-d and 1-d, odd sides, groups, strides and dilations,
+# padding past the kernel's reach, K = 1 (the transpositions), and a batch whose rows fill two threads
+WINDOW_CASES = [((2, 3, 7, 5), (3, 3), (1, 1), (1, 1), (1, 1), 1),
+                ((3, 6, 9, 7), (3, 2), (2, 1), (2, 1), (1, 2), 2),
+                ((2, 4, 13), (5,), (3,), (2,), (2,), 4),
+                ((1, 3, 5, 5), (1, 1), (2, 2), (0, 1), (1, 1), 3),
+                ((2, 2, 4, 4), (2, 2), (1, 1), (3, 3), (1, 1), 1),
+                ((2, 6, 4, 5), (1, 1), (1, 1), (0, 0), (1, 1), 2),
+                ((1, 2, 1), (3,), (1,), (1,), (1,), 1),
+                ((64, 4, 33, 35), (3, 3), (2, 1), (1, 0), (1, 1), 2)]
+
+
+def window_args(case):
+    """(shape, kernel, stride, padding, dilation, groups, out): out as a convolution padded on both sides has it."""
+    shape, kernel, stride, padding, dilation, groups = case
+    out = tuple((n + 2 * p - dl * (k - 1) - 1) // s + 1
+                for n, k, s, p, dl in zip(shape[2:], kernel, stride, padding, dilation))
+    return shape, kernel, stride, padding, dilation, groups, out
+
+
+def im2col_by_definition(x, kernel, stride, padding, dilation, groups, out):
+    """rows[i, (n, l), (c, k)] = x[n, i C/g + c, l s + k dl - p], 0 outside x, one window entry at a time."""
+    n, per = x.shape[0], x.shape[1] // groups
+    rows = np.zeros((groups, n) + out + (per,) + kernel, x.dtype)
+    for l in np.ndindex(*out):
+        for k in np.ndindex(*kernel):
+            at = tuple(a * s + b * dl - p for a, b, s, dl, p in zip(l, k, stride, dilation, padding))
+            if all(0 <= a < size for a, size in zip(at, x.shape[2:])):
+                entry = x[(slice(None), slice(None)) + at].reshape(n, groups, per).transpose(1, 0, 2)
+                rows[(slice(None), slice(None)) + l + (slice(None),) + k] = entry
+    return rows.reshape(groups, n * math.prod(out), per * math.prod(kernel))
+
+
+@pytest.fixture
+def two_threads(monkeypatch):
+    """Two threads for the Numba kernels, as if no other process kept a core busy."""
+    monkeypatch.setattr(backends, "_free", None)
+    monkeypatch.setattr(backends, "_next_sample", float("inf"))
+    with backends.using(threads=2):
+        yield
+
+
+@BOTH
+@pytest.mark.parametrize("case", WINDOW_CASES[:-1], ids=str)
+def test_im2col_takes_the_windows_of_its_definition(case, package):
+    shape, kernel, stride, padding, dilation, groups, out = window_args(case)
+    x = np.random.default_rng(17).standard_normal(shape).astype(np.float32)
+    expected = im2col_by_definition(x, kernel, stride, padding, dilation, groups, out)
+    for layout in (x, np.asfortranarray(x), x[::-1].copy()[::-1]):
+        assert np.array_equal(entry(package, "im2col")(layout, kernel, stride, padding, dilation, groups, out),
+                              expected)
+
+
+@BOTH
+@pytest.mark.parametrize("case", WINDOW_CASES[:-1], ids=str)
+def test_col2im_is_the_adjoint_of_im2col_plus_the_bias(case, package):
+    """<im2col(x), r> = <x, col2im(r)>, and the bias is added to every position of its channel."""
+    shape, kernel, stride, padding, dilation, groups, out = window_args(case)
+    rng = np.random.default_rng(18)
+    x = rng.standard_normal(shape).astype(np.float32)
+    rows = rng.standard_normal(im2col_by_definition(x, kernel, stride, padding, dilation, groups, out).shape)
+    rows, bias = rows.astype(np.float32), rng.standard_normal(shape[1]).astype(np.float32)
+    col2im = entry(package, "col2im")
+    y = col2im(rows, shape, kernel, stride, padding, dilation, out)
+    assert y.shape == shape and y.dtype == np.float32
+    cols = im2col_by_definition(x.astype(np.float64), kernel, stride, padding, dilation, groups, out)
+    np.testing.assert_allclose(np.vdot(y.astype(np.float64), x), np.vdot(cols, rows), rtol=1e-5, atol=1e-4)
+    with_bias = col2im(rows, shape, kernel, stride, padding, dilation, out, bias)
+    np.testing.assert_allclose(with_bias, y + bias.reshape((-1,) + (1,) * (len(shape) - 2)), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("case", WINDOW_CASES, ids=str)
+def test_im2col_and_col2im_numba_match_the_numpy_entries(case, two_threads):
+    shape, kernel, stride, padding, dilation, groups, out = window_args(case)
+    rng = np.random.default_rng(19)
+    x = rng.standard_normal(shape).astype(np.float32)
+    rows = entry("numpy", "im2col")(x, kernel, stride, padding, dilation, groups, out)
+    assert np.array_equal(entry("cpu", "im2col")(x, kernel, stride, padding, dilation, groups, out), rows)
+    r, bias = rng.standard_normal(rows.shape).astype(np.float32), rng.standard_normal(shape[1]).astype(np.float32)
+    np.testing.assert_allclose(entry("cpu", "col2im")(r, shape, kernel, stride, padding, dilation, out, bias),
+                               entry("numpy", "col2im")(r, shape, kernel, stride, padding, dilation, out, bias),
+                               rtol=1e-5, atol=1e-5)
+
+
+def pool_input(shape, rng):
+    """x with distinct values but for a tie, two NaNs and two -infs in the first plane's first row."""
+    x = rng.permutation(math.prod(shape)).reshape(shape).astype(np.float32)
+    first = x[(0, 0) + (0,) * (len(shape) - 3)]
+    first[:7] = [5.0, 5.0, np.nan, 1.0, np.nan, -np.inf, -np.inf][:first.shape[0]]
+    return x
+
+
+# (x shape, kernel, stride, padding, dilation, ceil_mode), through tinytorch's pool geometry; the last fills two threads
+POOL_CASES = [((2, 3, 12, 12), 2, None, 0, 1, False), ((2, 2, 9, 8), 3, 2, 1, 2, False),
+              ((3, 2, 11), 3, 2, 1, 2, True), ((2, 2, 7, 5), (3, 2), (1, 2), (1, 1), (1, 2), True),
+              ((1, 1, 7), 3, 1, 1, 1, False), ((64, 8, 32, 32), 2, None, 0, 1, False)]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", POOL_CASES, ids=str)
+def test_max_pool_numba_matches_the_numpy_entry_and_torch(case, two_threads):
+    """Values, indices (torch's NaN rule: the last NaN wins; ties: the first; a window of -inf: its first
+    position) and gradients, bit for bit."""
+    import torch
+    from tinytorch.nn.fused_pool import pool_geometry
+    shape, kernel, stride, padding, dilation, ceil_mode = case
+    rng = np.random.default_rng(20)
+    x = pool_input(shape, rng)
+    geometry = pool_geometry(shape[2:], kernel, stride, padding, dilation, ceil_mode)
+    args = (geometry.kernel, geometry.stride, tuple(p for p, _ in geometry.padding), geometry.dilation, geometry.out)
+    pool = torch.nn.functional.max_pool1d if len(shape) == 3 else torch.nn.functional.max_pool2d
+    xt = torch.tensor(x, requires_grad=True)
+    values, indices = pool(xt, kernel, stride, padding, dilation, ceil_mode, return_indices=True)
+    g = rng.standard_normal(tuple(values.shape)).astype(np.float32)
+    values.backward(torch.tensor(g))
+    for package in ("numpy", "cpu"):
+        got, at = entry(package, "max_pool_forward")(x, *args)
+        assert at.dtype == np.int64
+        assert np.array_equal(got, values.detach().numpy(), equal_nan=True) and np.array_equal(at, indices.numpy())
+        assert np.array_equal(entry(package, "max_pool_backward")(g, at, shape), xt.grad.numpy())
+
+
+@BOTH
+def test_a_max_pool_window_without_an_input_position_is_minus_inf_at_minus_one(package):
+    """Positions -1 and 2 of an input of 2 (dilation 3, padding 1): no input position, no gradient."""
+    x = np.array([[[1.0, 2.0]]], np.float32)
+    values, at = entry(package, "max_pool_forward")(x, (2,), (1,), (1,), (3,), (1,))
+    assert values.tolist() == [[[-np.inf]]] and at.tolist() == [[[-1]]]
+    assert entry(package, "max_pool_backward")(np.ones((1, 1, 1), np.float32), at, x.shape).tolist() == [[[0.0, 0.0]]]
+
+
+@BOTH
+@pytest.mark.parametrize("call, message", [
+    (lambda f: f["im2col"](np.ones((1, 2, 3, 3, 3), np.float32), (1, 1), (1, 1), (0, 0), (1, 1), 1, (3, 3)),
+     r"im2col: x must have shape \(N, C, L\) or \(N, C, H, W\), got \(1, 2, 3, 3, 3\)"),
+    (lambda f: f["im2col"](np.ones((1, 3, 5, 5), np.float32), (3, 3), (1, 1), (0, 0), (1, 1), 2, (3, 3)),
+     r"im2col: x \(1, 3, 5, 5\) must have a multiple of groups = 2 channels"),
+    (lambda f: f["im2col"](np.ones((1, 2, 5, 5), np.float32), (3,), (1, 1), (0, 0), (1, 1), 1, (3, 3)),
+     r"im2col: kernel must be 2 ints >= 1 for x \(1, 2, 5, 5\), got \(3,\)"),
+    (lambda f: f["im2col"](np.ones((1, 2, 5), np.float32), (3,), (1,), (-1,), (1,), 1, (3,)),
+     r"im2col: padding must be 1 ints >= 0 .*got \(-1,\)"),
+    (lambda f: f["col2im"](np.ones((1, 9, 18), np.float32), (1, 2, 5, 5), (3, 3), (1, 1), (0, 0), (1, 1), (3, 3),
+                           np.ones(3, np.float32)), r"col2im: bias must have shape \(2,\), got \(3,\)"),
+    (lambda f: f["col2im"](np.ones((1, 8, 18), np.float32), (1, 2, 5, 5), (3, 3), (1, 1), (0, 0), (1, 1), (3, 3)),
+     r"col2im: rows must have shape \(1, 9, 18\), got \(1, 8, 18\)"),
+    (lambda f: f["max_pool_forward"](np.ones((2, 5), np.float32), (2,), (2,), (0,), (1,), (2,)),
+     r"max_pool_forward: x must have shape \(N, C, L\) or \(N, C, H, W\), got \(2, 5\)"),
+    (lambda f: f["max_pool_backward"](np.ones((1, 2, 3), np.float32), np.zeros((1, 2, 2), np.int64), (1, 2, 6)),
+     r"max_pool_backward: needs g .*got g \(1, 2, 3\), indices \(1, 2, 2\) int64 and shape \(1, 2, 6\)"),
+])
+def test_window_kernels_refuse_bad_arguments(call, message, package):
+    kernels = {name: entry(package, name) for name in ("im2col", "col2im", "max_pool_forward", "max_pool_backward")}
+    with pytest.raises(ValueError, match=message):
+        call(kernels)
+
+
+def test_window_kernels_numba_take_float32_only():
+    x = np.ones((1, 1, 4), np.float64)
+    with pytest.raises(ValueError, match=r"im2col: the Numba kernel takes float32 arrays, got x float64"):
+        entry("cpu", "im2col")(x, (2,), (1,), (0,), (1,), 1, (3,))
+    with pytest.raises(ValueError, match=r"max_pool_forward: the Numba kernel takes float32 arrays, got x float64"):
+        entry("cpu", "max_pool_forward")(x, (2,), (2,), (0,), (1,), (2,))

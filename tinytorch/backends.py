@@ -73,7 +73,8 @@ _MODULES = {"matmul": "matmul", "softmax_forward": "softmax", "softmax_backward"
             "attention_heads_forward_": "attention", "attention_heads_backward_": "attention",
             "lstm_cell_forward_": "lstm", "lstm_cell_backward_": "lstm", "lstm_forward_": "lstm",
             "lstm_backward_": "lstm", "sgd_update_": "sgd",
-            "mt19937_words": "mt19937", "mt19937_bernoulli": "mt19937", "masked_scale": "dropout"}
+            "mt19937_words": "mt19937", "mt19937_bernoulli": "mt19937", "masked_scale": "dropout",
+            "im2col": "im2col", "col2im": "im2col", "max_pool_forward": "max_pool", "max_pool_backward": "max_pool"}
 _chosen = {}  # (name, array type, dtype, settings) -> implementation
 
 

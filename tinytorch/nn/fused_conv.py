@@ -5,24 +5,22 @@ x (N, C, *S), weight (O, C/g, *K), y (N, O, *L). The input is zero-padded by (lo
 P = S + lo + hi, and output position l of dim i reads the padded input at l s + k dl for
 k < K: L = floor((P - dl (K - 1) - 1) / s) + 1.
 
-im2col: the windows of the padded input are a strided view (N, C, *L, *K) (`windows`, no copy);
-copied into rows they are, per group, a matrix X (M, C/g prod K) with M = N prod L. With the
-weight as W (O/g, C/g prod K) per group and G = dL/dy as rows (M, O/g):
+im2col (the registry's kernel "im2col", kernels/numpy/im2col.py) copies the windows of the padded
+input into rows: per group a matrix X (M, C/g prod K) with M = N prod L. With the weight as
+W (O/g, C/g prod K) per group and G = dL/dy as rows (M, O/g):
 
-    forward  Y = X W^T,    dW = G^T X,    dX = G W  then col2im.
+    forward  Y = X W^T,    dW = G^T X,    dX = G W  then col2im,    db = 1^T G.
 
-col2im is the adjoint of taking windows: each window entry is added back to the input position
-it was read from, and the padding is cropped off. `fold` does it for the rows in one scatter-add
-at their cached flat positions in the padded input (`window_places`: a window's first entry
-plus the entry's offset); `fold_windows`, for a (N, C, *L, *K) array, by one strided slice per
-kernel offset (prod K adds). Every product is the registry's kernel "matmul", one per group.
+col2im (the kernel "col2im") is the adjoint of im2col: each window entry is added back to the input
+position it was read from, and the padding is cropped off. With K = 1 they are the transpositions
+between channels first (N, O, *L) and rows (g, M, O/g) (`to_rows`; `from_rows`, which adds the bias
+as well). Every product is the registry's kernel "matmul", one per group.
 
 The transposed convolution with weight (C, O/g, *K) is the adjoint of the convolution from O to C
 channels with that weight: its forward is the convolution's input gradient (Y = col2im(X W)
-with x's rows X (M, C/g)), its input gradient the convolution's forward (dX = im2col(G) W^T),
+with x's rows X (M, C/g), plus the bias), its input gradient the convolution's forward (dX = im2col(G) W^T),
 and its weight gradient dW = X^T im2col(G).
 """
-import functools
 import math
 from collections import namedtuple
 
@@ -31,8 +29,7 @@ import numpy as np
 from .. import backends
 from ..autograd import Function
 from ..device import array_module
-from ..ops.indexing import scatter_add
-from .fused_pad import crop_array, pad_array, pad_naive
+from .fused_pad import pad_naive
 
 Geometry = namedtuple("Geometry", "stride padding dilation groups")  # per-dim tuples; padding (lo, hi) pairs
 
@@ -72,105 +69,48 @@ def transposed_out_sizes(sizes, kernel, geometry, output_padding):
                  zip(sizes, kernel, geometry.stride, geometry.padding, geometry.dilation, output_padding))
 
 
-# ---- windows and their adjoint ------------------------------------------------------------------
-
-def windows(padded, kernel, stride, dilation, out):
-    """The view (N, C, *out, *kernel) of padded (N, C, *P): [n, c, *l, *k] = padded[n, c, *(l s + k dl)]."""
-    step = padded.strides[2:]
-    strides = (padded.strides[:2] + tuple(a * s for a, s in zip(step, stride))
-               + tuple(a * dl for a, dl in zip(step, dilation)))
-    return array_module(padded).lib.stride_tricks.as_strided(padded, padded.shape[:2] + tuple(out) + tuple(kernel),
-                                                             strides)
-
-
-def fold_windows(win, padded_shape, stride, dilation):
-    """The adjoint of `windows`: an array of padded_shape where each entry of win (N, C, *L, *K)
-    is added at the position it would be read from (col2im)."""
-    d = len(stride)
-    out_len, kernel = win.shape[2:2 + d], win.shape[2 + d:]
-    out = array_module(win).zeros(padded_shape, dtype=win.dtype)
-    for k in np.ndindex(*kernel):
-        at = tuple(slice(kk * dl, kk * dl + s * (n - 1) + 1, s) for kk, dl, s, n in zip(k, dilation, stride, out_len))
-        out[(slice(None), slice(None)) + at] += win[(Ellipsis,) + k]
-    return out
-
+# ---- the kernels' arguments ---------------------------------------------------------------------
 
 def unfold(x, kernel, geometry, out):
     """im2col: x (N, C, *S) -> per-group rows (g, N prod out, C/g prod K) of its padded windows."""
-    win = windows(pad_array(x, geometry.padding), kernel, geometry.stride, geometry.dilation, out)
-    return group_rows(win, geometry.groups, len(kernel))
+    return backends.kernel("im2col", x)(x, tuple(kernel), geometry.stride, _low(geometry), geometry.dilation,
+                                        geometry.groups, tuple(out))
 
 
-@functools.lru_cache(maxsize=64)
-def window_places(lead, padded, stride, kernel, dilation, out):
-    """(starts, offsets): the flat position, in a C-ordered array of shape (lead, *padded), of each
-    window's first entry, (lead prod out,) in (lead, *out) order; and each window entry's distance
-    from it, sum_i k_i dl_i step_i (int32, increasing), (prod kernel,) in kernel order. Read-only."""
-    steps = [math.prod(padded[i + 1:]) for i in range(len(padded))]
-    starts = np.arange(lead).reshape((-1,) + (1,) * len(out)) * math.prod(padded)
-    offsets = np.zeros((1,) * len(kernel), dtype=np.int32)
-    for i, (m, s, k, dl, step) in enumerate(zip(out, stride, kernel, dilation, steps)):
-        shape = tuple(-1 if j == i else 1 for j in range(len(out)))
-        starts = starts + (np.arange(m) * (s * step)).reshape(shape)
-        offsets = offsets + (np.arange(k, dtype=np.int32) * (dl * step)).reshape(shape)
-    starts, offsets = starts.reshape(-1), offsets.reshape(-1)
-    starts.flags.writeable = offsets.flags.writeable = False
-    return starts, offsets
+def fold(rows, shape, kernel, geometry, out, bias=None):
+    """col2im, the adjoint of `unfold`: rows (g, N prod out, C/g prod K) -> an array of shape
+    (N, C, *S), plus bias (C,) unless None."""
+    return backends.kernel("col2im", rows)(rows, tuple(shape), tuple(kernel), geometry.stride, _low(geometry),
+                                           geometry.dilation, tuple(out), bias)
 
 
-@functools.lru_cache(maxsize=64)
-def fold_places(n, c, padded, kernel, geometry, out):
-    """The flat position in a C-ordered (n, c, *padded) array that each entry of unfold's rows
-    (g, N prod out, C/g prod K) was read from, in the rows' order. Read-only."""
-    d, groups = len(kernel), geometry.groups
-    starts, offsets = window_places(n * c, padded, geometry.stride, kernel, geometry.dilation, out)
-    places = starts.reshape((n, groups, c // groups) + tuple(out))[..., None] + offsets
-    places = np.ascontiguousarray(places.transpose((1, 0) + tuple(range(3, 3 + d)) + (2, 3 + d))).reshape(-1)
-    places.flags.writeable = False
-    return places
+def to_rows(a, groups):
+    """(N, C, *L) -> rows (g, N prod L, C/g): im2col with K = 1."""
+    d = a.ndim - 2
+    return backends.kernel("im2col", a)(a, (1,) * d, (1,) * d, (0,) * d, (1,) * d, groups, tuple(a.shape[2:]))
 
 
-def fold(cols, shape, kernel, geometry, out):
-    """col2im, the adjoint of `unfold`: rows (g, N prod out, C/g prod K) -> an array of x's shape,
-    each entry scatter-added at the padded position it was read from (fold_places), then cropped."""
-    xp = array_module(cols)
-    padded = tuple(m + lo + hi for m, (lo, hi) in zip(shape[2:], geometry.padding))
-    flat = xp.zeros(math.prod(shape[:2]) * math.prod(padded), dtype=cols.dtype)
-    scatter_add(xp, flat, xp.asarray(fold_places(shape[0], shape[1], padded, tuple(kernel), geometry, tuple(out))),
-                cols.reshape(-1))
-    return crop_array(flat.reshape(tuple(shape[:2]) + padded), geometry.padding)
+def from_rows(rows, shape, bias=None):
+    """The inverse of to_rows: rows (g, N prod L, C/g) -> (N, C, *L) of `shape`, plus bias (C,) unless None."""
+    d = len(shape) - 2
+    return backends.kernel("col2im", rows)(rows, tuple(shape), (1,) * d, (1,) * d, (0,) * d, (1,) * d,
+                                           tuple(shape[2:]), bias)
 
 
-def group_rows(a, groups, d):
-    """(N, C, *L, *tail) -> rows (g, N prod L, C/g prod tail), a copy: each group's channels last."""
-    n, c, lengths, tail = a.shape[0], a.shape[1], a.shape[2:2 + d], a.shape[2 + d:]
-    a = a.reshape((n, groups, c // groups) + a.shape[2:])
-    a = a.transpose((1, 0) + tuple(range(3, 3 + d)) + (2,) + tuple(range(3 + d, 3 + d + len(tail))))
-    return array_module(a).ascontiguousarray(a).reshape(groups, n * math.prod(lengths), -1)
-
-
-def channels_first(rows, n, out):
-    """The inverse of group_rows for rows (g, N prod out, C/g): -> (N, C, *out), contiguous."""
-    groups, d = rows.shape[0], len(out)
-    a = rows.reshape((groups, n) + tuple(out) + (rows.shape[2],))
-    a = a.transpose((1, 0, 2 + d) + tuple(range(2, 2 + d)))
-    return array_module(a).ascontiguousarray(a).reshape((n, groups * rows.shape[2]) + tuple(out))
+def _low(geometry):
+    return tuple(lo for lo, _ in geometry.padding)
 
 
 def per_group(a, b):
-    """The matrix products a[i] @ b[i] over the groups, by the registry's matmul kernel."""
+    """The matrix products a[i] @ b[i] over the groups, by the registry's kernel "matmul"."""
     products = [backends.kernel("matmul", a)(a[i], b[i]) for i in range(a.shape[0])]
     return products[0][None] if len(products) == 1 else array_module(a).stack(products)
 
 
-def _bias_grad(g):
-    return g.sum(axis=(0,) + tuple(range(2, g.ndim)))
-
-
-def _add_bias(y, b):
-    if b is not None:
-        y += b.reshape((-1,) + (1,) * (y.ndim - 2))
-    return y
+def _bias_grad_from_rows(g_rows):
+    """db = the sum of g over N and the positions, from g's rows (g, M, O/g): ones (M,) @ rows per group."""
+    ones = array_module(g_rows).ones((g_rows.shape[0], 1, g_rows.shape[1]), dtype=g_rows.dtype)
+    return per_group(ones, g_rows).reshape(-1)
 
 
 # ---- the Functions -------------------------------------------------------------------------------
@@ -187,16 +127,16 @@ class Conv(Function):
         wg = w.reshape(geometry.groups, w.shape[0] // geometry.groups, -1)
         ctx.cols, ctx.wg = (cols if ctx.needs_input_grad[1] else None), wg
         ctx.shapes, ctx.geometry = (x.shape, w.shape, out), geometry
-        return _add_bias(channels_first(per_group(cols, wg.transpose(0, 2, 1)), x.shape[0], out), b)
+        return from_rows(per_group(cols, wg.transpose(0, 2, 1)), (x.shape[0], w.shape[0]) + out, b)
 
     @staticmethod
     def backward(ctx, g):
         x_shape, w_shape, out = ctx.shapes
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        g_rows = group_rows(g, ctx.geometry.groups, len(out))
+        g_rows = to_rows(g, ctx.geometry.groups)
         dx = fold(per_group(g_rows, ctx.wg), x_shape, w_shape[2:], ctx.geometry, out) if need_x else None
         dw = per_group(g_rows.transpose(0, 2, 1), ctx.cols).reshape(w_shape) if need_w else None
-        return dx, dw, _bias_grad(g) if need_b else None, None
+        return dx, dw, _bias_grad_from_rows(g_rows) if need_b else None, None
 
 
 class ConvTranspose(Function):
@@ -207,20 +147,21 @@ class ConvTranspose(Function):
     def forward(ctx, x, w, b, geometry, output_padding):
         kernel, groups = w.shape[2:], geometry.groups
         shape = (x.shape[0], w.shape[1] * groups) + transposed_out_sizes(x.shape[2:], kernel, geometry, output_padding)
-        rows = group_rows(x, groups, len(kernel))
+        rows = to_rows(x, groups)
         wg = w.reshape(groups, w.shape[0] // groups, -1)
         ctx.rows, ctx.wg = (rows if ctx.needs_input_grad[1] else None), wg
         ctx.shapes, ctx.geometry = (x.shape, w.shape), geometry
-        return _add_bias(fold(per_group(rows, wg), shape, kernel, geometry, x.shape[2:]), b)
+        return fold(per_group(rows, wg), shape, kernel, geometry, x.shape[2:], b)
 
     @staticmethod
     def backward(ctx, g):
         x_shape, w_shape = ctx.shapes
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         cols = unfold(g, w_shape[2:], ctx.geometry, x_shape[2:])
-        dx = channels_first(per_group(cols, ctx.wg.transpose(0, 2, 1)), x_shape[0], x_shape[2:]) if need_x else None
+        dx = from_rows(per_group(cols, ctx.wg.transpose(0, 2, 1)), x_shape) if need_x else None
         dw = per_group(ctx.rows.transpose(0, 2, 1), cols).reshape(w_shape) if need_w else None
-        return dx, dw, _bias_grad(g) if need_b else None, None, None
+        db = g.sum(axis=(0,) + tuple(range(2, g.ndim))) if need_b else None
+        return dx, dw, db, None, None
 
 
 # ---- naive twins (batched input, from Tensor primitives) ----------------------------------------

@@ -1,22 +1,18 @@
 """Poolings (max, average, adaptive average; 1-d and 2-d): one Function each, next to their naive twins.
 
-Max and average pooling read the same windows as a convolution (fused_conv.windows: output l of
-a spatial dim reads the padded input at l s + k dl, k < K) and reduce each window to one value:
+Max and average pooling read the same windows as a convolution (output l of a spatial dim reads
+the padded input at l s + k dl, k < K) and reduce each window to one value:
 
-    max:      y = x[argmax of the window],  dx = g scattered to that argmax (ties: the first);
+    max:      y = the window's max,         dx = g added at the max's input position;
     average:  y = sum(window) / divisor,    dx = col2im(g / divisor broadcast over the window).
 
-The max's argmax is a scan over the prod K window entries, each a contiguous row of all the
-windows' (N C prod L) values (one copy of the windows, kernel-major): entry j replaces the best
-so far where v_j > best, or v_j is NaN and best is not (so the first max, or the first NaN,
-wins, as argmax). It is kept as the flat position in the padded input, start + offset_j, where
-start is the window's first entry and offset_j = sum_i k_i dl_i step_i grows with j (the
-kernel's span fits a row): the update is at = max(at, [replace] offset_j). Then y =
-padded.flat[at] and dx = the scatter-add of g at `at` (overlapping windows add), cropped.
+The max is the registry's kernels "max_pool_forward" and "max_pool_backward"
+(kernels/numpy/max_pool.py): torch's scan, which keeps the first of equal maxima and the last NaN,
+and gives the positions as torch's indices, flat over the input's spatial dims.
 
-The input is padded by `padding` on both sides (with -inf for max, zeros for average) and, with
-ceil_mode, on the high side as far as the last window reaches; a window that starts in the
-high padding is dropped (so every window holds at least one input position). The average's
+The windows are those of the input padded by `padding` on both sides and, with ceil_mode, on the
+high side as far as the last window reaches; a window that starts in the high padding is dropped
+(so every undilated window holds at least one input position). The average's padding is zeros; its
 divisor is, per output position, the number of window positions inside the input, or with
 count_include_pad those inside the input plus its `padding` (not the ceil_mode extra).
 
@@ -31,8 +27,8 @@ import numpy as np
 from .. import backends
 from ..autograd import Function
 from ..device import array_module
-from ..ops.indexing import scatter_add
-from .fused_conv import as_tuple, fold_windows, window_places, windows
+from ..kernels.numpy.im2col import windows
+from .fused_conv import as_tuple
 from .fused_pad import crop_array, pad_array, pad_naive
 
 PoolGeometry = namedtuple("PoolGeometry", "kernel stride padding dilation out")  # padding: (lo, hi) pairs
@@ -84,6 +80,18 @@ def _windows(x, geometry, fill):
                    geometry.out)
 
 
+def fold_windows(win, padded_shape, stride, dilation):
+    """The adjoint of `windows`: an array of padded_shape where each entry of win (N, C, *L, *K)
+    is added at the position it would be read from (col2im), by one strided slice per kernel offset."""
+    d = len(stride)
+    out_len, kernel = win.shape[2:2 + d], win.shape[2 + d:]
+    out = array_module(win).zeros(padded_shape, dtype=win.dtype)
+    for k in np.ndindex(*kernel):
+        at = tuple(slice(kk * dl, kk * dl + s * (n - 1) + 1, s) for kk, dl, s, n in zip(k, dilation, stride, out_len))
+        out[(slice(None), slice(None)) + at] += win[(Ellipsis,) + k]
+    return out
+
+
 def _unwindow(win, x_shape, geometry):
     """col2im of window-shaped gradients back to an array of x's shape."""
     padded = tuple(x_shape[:2]) + tuple(n + lo + hi for n, (lo, hi) in zip(x_shape[2:], geometry.padding))
@@ -92,38 +100,20 @@ def _unwindow(win, x_shape, geometry):
 
 class MaxPool(Function):
     """y, the max of each window of x (N, C, *S), and with `with_indices` (y, indices), its flat
-    input position as well (the module doc: the argmax by a scan over the window entries, the
-    gradient scattered to it). The indices get no gradient."""
+    input position as well, by the registry's kernels "max_pool_forward" and "max_pool_backward"
+    (the module doc). The indices get no gradient."""
 
     @staticmethod
     def forward(ctx, x, geometry, with_indices):
-        xp, d = array_module(x), len(geometry.kernel)
-        padded = xp.ascontiguousarray(pad_array(x, geometry.padding, -np.inf))
-        win = windows(padded, geometry.kernel, geometry.stride, geometry.dilation, geometry.out)
-        rows = xp.ascontiguousarray(win.transpose(tuple(range(2 + d, 2 + 2 * d)) + tuple(range(2 + d))))
-        rows = rows.reshape(math.prod(geometry.kernel), -1)
-        starts, offsets = window_places(x.shape[0] * x.shape[1], padded.shape[2:], geometry.stride, geometry.kernel,
-                                        geometry.dilation, geometry.out)
-        best, at = rows[0], xp.zeros(rows.shape[1], dtype=np.int32)
-        for v, offset in zip(rows[1:], offsets[1:]):
-            xp.maximum(at, ((v > best) | ((v != v) & (best == best))) * offset, out=at)
-            best = xp.maximum(best, v)
-        place = xp.asarray(starts) + at
-        ctx.place, ctx.padded_shape, ctx.padding = place, padded.shape, geometry.padding
-        values = padded.reshape(-1)[place].reshape(x.shape[:2] + geometry.out)
-        if not with_indices:
-            return values
-        arg = xp.searchsorted(xp.asarray(offsets), at).reshape(values.shape + (1,))
-        positions = xp.asarray(window_positions(x.shape[2:], geometry))
-        return values, xp.take_along_axis(xp.broadcast_to(positions, arg.shape[:-1] + positions.shape[-1:]), arg,
-                                          axis=-1)[..., 0]
+        padding = tuple(lo for lo, _ in geometry.padding)
+        values, indices = backends.kernel("max_pool_forward", x)(x, geometry.kernel, geometry.stride, padding,
+                                                                 geometry.dilation, geometry.out)
+        ctx.indices, ctx.shape = indices, x.shape
+        return (values, indices) if with_indices else values
 
     @staticmethod
     def backward(ctx, g, *_):
-        xp = array_module(g)
-        flat = xp.zeros(math.prod(ctx.padded_shape), dtype=g.dtype)
-        scatter_add(xp, flat, ctx.place, g.reshape(-1))
-        return crop_array(flat.reshape(ctx.padded_shape), ctx.padding), None, None
+        return backends.kernel("max_pool_backward", g)(g, ctx.indices, ctx.shape), None, None
 
 
 class AvgPool(Function):
