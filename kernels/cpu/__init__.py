@@ -6,13 +6,16 @@ callable. Nothing compiles at import: each kernel compiles on its first call (ab
 second) and is cached on disk (`cache=True`) for the next process.
 
 The package imports the kernels that have numbered versions; the others load as their modules:
-adam (Adam's in-place update), sgd (SGD's in-place step, rounded as torch's), lstm (an LSTM cell's
-time step, forward and backward, in place), embedding (the embedding backward's scatter-add),
-attention_softmax (attention's in-place scaled, masked softmax), attention (whole heads of
-self-attention, forward and backward, on the explicit 16-float vectors of vectors.py),
-cross_entropy (softmax cross-entropy against class indices), gelu's gelu_backward_and_forward_, normal (torch's float32
-Box-Muller), mkl_matmul (Intel MKL's gemm). tinytorch.backends picks among them and their NumPy
-twins in kernels/numpy; threads.py decides how many threads each call runs on.
+adam (Adam's in-place update), sgd (SGD's in-place step, rounded as torch's), lstm (an LSTM layer's
+time loop and its steps, forward and backward, in place), embedding (the embedding backward's
+scatter-add), attention_softmax (attention's in-place scaled, masked softmax), attention (whole
+heads of self-attention, forward and backward, on the explicit 16-float vectors of vectors.py),
+cross_entropy (softmax cross-entropy against class indices), gelu's gelu_backward_and_forward_,
+normal (torch's float32 Box-Muller), mt19937 (torch's Mersenne Twister and bernoulli_'s mask),
+dropout (dropout's product by its mask), im2col (a convolution's windows as rows and back),
+max_pool (max pooling and its gradient), mkl_matmul (Intel MKL's gemm) and blas_call (a gemm called
+from inside a Numba loop). tinytorch.backends picks among them and their NumPy twins in
+kernels/numpy; threads.py decides how many threads each call runs on.
 """
 from .target import prefer_512_bit_vectors
 
