@@ -116,7 +116,8 @@ class RecurrentLayer(Function):
         y = xp.empty((rows.shape[0], n_hidden), x.dtype)
         if mode == "LSTM":
             c, ctx.cells, ctx.tanh_cells = c0.copy(), xp.empty_like(y), xp.empty_like(y)
-            backends.kernel("lstm_forward_", pre)(_as_array(steps), pre, hh_t, h, c, y, ctx.cells, ctx.tanh_cells,
+            ctx.step_array = _as_array(steps)
+            backends.kernel("lstm_forward_", pre)(ctx.step_array, pre, hh_t, h, c, y, ctx.cells, ctx.tanh_cells,
                                                   matmul)
         elif mode == "GRU":
             b_hh_scaled = None if b_hh is None else scaled(b_hh)
@@ -143,7 +144,7 @@ class RecurrentLayer(Function):
             dc = xp.zeros_like(ctx.c0) if dc_n is None else dc_n.copy()
             c_prev = previous_states(ctx.cells, ctx.c0, steps)
             d_gates_x = d_gates_h = xp.empty_like(ctx.gates)
-            backends.kernel("lstm_backward_", ctx.gates)(_as_array(steps), ctx.gates, c_prev, ctx.tanh_cells, w_hh, dy,
+            backends.kernel("lstm_backward_", ctx.gates)(ctx.step_array, ctx.gates, c_prev, ctx.tanh_cells, w_hh, dy,
                                                          dh, dc, d_gates_x, matmul)
         elif mode == "GRU":
             dc = None
